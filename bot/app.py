@@ -1,0 +1,84 @@
+"""The one wiring point: builds every long-lived object from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.routers import build_routers
+from bot.sender import ReplySender
+from cases.calendar import WorkingCalendar, load_calendar_file
+from cases.clock import Clock
+from cases.policy import Policy, load_policy
+from dialogs.context import DialogEnv
+from locales import Translator
+from storage.db import make_engine, make_session_factory
+from storage.uow import SqlUnitOfWork
+
+
+@dataclass
+class Deps:
+    """What handlers and worker loops need; reaches handlers by name through the dispatcher."""
+
+    settings: Settings
+    clock: Clock
+    policy: Policy
+    calendar: WorkingCalendar
+    translator: Translator
+    env: DialogEnv
+    engine: AsyncEngine
+    uow: Callable[[], SqlUnitOfWork]
+    sender: ReplySender
+
+
+def build_calendar(settings: Settings, policy: Policy) -> WorkingCalendar:
+    holidays: frozenset = frozenset()
+    workdays: frozenset = frozenset()
+    if policy.holiday_file is not None:
+        holidays, workdays = load_calendar_file(policy.holiday_file)
+    return WorkingCalendar(settings.tz, extra_holidays=holidays, extra_workdays=workdays)
+
+
+def build_deps(settings: Settings, clock: Clock) -> Deps:
+    policy = load_policy(settings.policy_file, timezone=settings.timezone)
+    calendar = build_calendar(settings, policy)
+    translator = Translator(settings.tz, default_locale=settings.default_locale)
+    engine = make_engine(settings.resolved_database_url)
+    session_factory = make_session_factory(engine)
+    return Deps(
+        settings=settings,
+        clock=clock,
+        policy=policy,
+        calendar=calendar,
+        translator=translator,
+        env=DialogEnv(clock=clock, policy=policy, calendar=calendar),
+        engine=engine,
+        uow=lambda: SqlUnitOfWork(session_factory),
+        sender=ReplySender(translator),
+    )
+
+
+def build_bot(settings: Settings) -> Bot:
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    # TELEGRAM_API_URL covers both the method calls and the file downloads.
+    server = TelegramAPIServer.from_base(settings.api_base)
+    return Bot(
+        token=settings.bot_token.get_secret_value(),
+        session=AiohttpSession(api=server),
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def build_dispatcher(deps: Deps) -> Dispatcher:
+    dispatcher = Dispatcher(deps=deps)
+    dispatcher.include_routers(*build_routers())
+    return dispatcher

@@ -1,0 +1,126 @@
+"""Downloads evidence files in the background into EVIDENCE_DIR, content-addressed by SHA-256.
+
+The conversation never waits for a download: filing records the file id and schedules a
+`download_evidence` job in the same transaction; this loop claims due jobs, fetches each file
+through TELEGRAM_API_URL and records the hash. A failed download is retried later with backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+import os
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+    from storage.jobs import Job
+
+log = logging.getLogger(__name__)
+
+JOB_KIND = "download_evidence"
+LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 12
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min … capped at 1 h: Telegram outages are usually short."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def evidence_path(root: Path, sha256: str) -> Path:
+    # Only the hash names the file: nothing the user sent becomes part of a path.
+    return root / sha256[:2] / sha256
+
+
+def _store(root: Path, data: bytes) -> tuple[str, Path]:
+    digest = hashlib.sha256(data).hexdigest()
+    target = evidence_path(root, digest)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so a crash never leaves a half file under the final name.
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".part-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        Path(tmp).replace(target)
+    return digest, target
+
+
+class EvidenceDownloader:
+    def __init__(self, deps: Deps, bot: Bot, worker_id: str) -> None:
+        self.deps = deps
+        self.bot = bot
+        self.worker_id = worker_id
+
+    async def run_forever(self, idle: float = 1.0) -> None:
+        """Claims and downloads due evidence until cancelled."""
+        while True:
+            handled = await self.run_once()
+            if handled == 0:
+                await asyncio.sleep(idle)
+
+    async def run_once(self, limit: int = 5) -> int:
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            jobs = await uow.jobs.claim_due(now, self.worker_id, LEASE, limit, kinds=[JOB_KIND])
+            await uow.commit()
+        for job in jobs:
+            await self._download(job)
+        return len(jobs)
+
+    async def _download(self, job: Job) -> None:
+        evidence_id = int(job.payload["evidence_id"])
+        async with self.deps.uow() as uow:
+            evidence = await uow.evidence.get(evidence_id)
+        if evidence is None:
+            await self._finish(job)
+            return
+        max_bytes = self.deps.policy.max_evidence_bytes
+        try:
+            telegram_file = await self.bot.get_file(evidence.file.file_id)
+            if telegram_file.file_size is not None and telegram_file.file_size > max_bytes:
+                # The size is checked before downloading anything.
+                await self._finish(job)
+                return
+            if telegram_file.file_path is None:
+                raise TelegramBadRequest(method=None, message="file has no path")  # type: ignore[arg-type]
+            buffer = io.BytesIO()
+            await self.bot.download_file(telegram_file.file_path, destination=buffer)
+        except (TelegramAPIError, OSError, TimeoutError) as exc:
+            await self._retry(job, str(exc))
+            return
+        data = buffer.getvalue()
+        if len(data) > max_bytes:
+            await self._finish(job)
+            return
+        digest, path = await asyncio.to_thread(_store, self.deps.settings.evidence_dir, data)
+        async with self.deps.uow() as uow:
+            await uow.evidence.mark_stored(evidence_id, digest, str(path))
+            await uow.jobs.complete(job.id, self.deps.clock.now())
+            await uow.commit()
+        log.info("evidence %s stored as %s", evidence_id, digest)
+
+    async def _finish(self, job: Job) -> None:
+        async with self.deps.uow() as uow:
+            await uow.jobs.complete(job.id, self.deps.clock.now())
+            await uow.commit()
+
+    async def _retry(self, job: Job, error: str) -> None:
+        log.warning("evidence job %s failed (attempt %s): %s", job.id, job.attempts + 1, error)
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            if job.attempts + 1 >= MAX_ATTEMPTS:
+                await uow.jobs.complete(job.id, now)
+            else:
+                await uow.jobs.retry(job.id, now, error, now + backoff(job.attempts + 1))
+            await uow.commit()

@@ -1,0 +1,35 @@
+"""Turns reply descriptions from dialogs/ into Telegram messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+
+from dialogs.types import Reply
+from locales import Translator
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    text: str
+    keyboard: InlineKeyboardMarkup | None
+
+
+def render_reply(translator: Translator, locale: str, reply: Reply) -> RenderedMessage:
+    text = translator.render(locale, reply.key, reply.params)
+    keyboard = None
+    if reply.buttons:
+        keyboard = InlineKeyboardMarkup(
+            inline_keyboard=[
+                [
+                    InlineKeyboardButton(
+                        text=translator.render(locale, button.label, button.params),
+                        callback_data=button.data,
+                    )
+                    for button in row
+                ]
+                for row in reply.buttons
+            ]
+        )
+    return RenderedMessage(text=text, keyboard=keyboard)

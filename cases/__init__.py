@@ -1,0 +1,1 @@
+"""The case domain: orders, cases, policy, calendar and deadlines. Pure Python."""

@@ -1,0 +1,149 @@
+"""Domain objects shared by every layer. Amounts are fen (int); datetimes are timezone-aware."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class OrderStatus(StrEnum):
+    PAID = "paid"
+    DELIVERED = "delivered"
+    REFUNDED = "refunded"
+
+
+CUSTOM_CATEGORY = "custom"
+
+
+@dataclass(frozen=True)
+class Order:
+    order_no: str
+    buyer_account: str
+    merchant_code: str
+    product: str
+    category: str
+    amount: int  # fen
+    currency: str
+    paid_at: datetime
+    delivered_at: datetime | None
+    status: OrderStatus
+
+    @property
+    def is_custom(self) -> bool:
+        return self.category.strip().lower() == CUSTOM_CATEGORY
+
+
+class CaseStatus(StrEnum):
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    AWAITING_EVIDENCE = "awaiting_evidence"
+    AWAITING_MERCHANT = "awaiting_merchant"
+    NEGOTIATING = "negotiating"
+    IN_ARBITRATION = "in_arbitration"
+    REFUND_PENDING = "refund_pending"
+    REFUNDED = "refunded"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    CLOSED = "closed"
+
+
+FINAL_STATUSES = frozenset(
+    {CaseStatus.REFUNDED, CaseStatus.REJECTED, CaseStatus.WITHDRAWN, CaseStatus.CLOSED}
+)
+
+
+def is_open(status: CaseStatus) -> bool:
+    return status not in FINAL_STATUSES
+
+
+class Reason(StrEnum):
+    NOT_DELIVERED = "not_delivered"
+    CARD_INVALID = "card_invalid"
+    NOT_AS_DESCRIBED = "not_as_described"
+    QUALITY = "quality"
+    SERVICE_DELAYED = "service_delayed"
+    FALSE_ADVERTISING = "false_advertising"
+    FRAUD = "fraud"
+    NOT_SATISFIED = "not_satisfied"
+    OTHER = "other"
+
+
+# Reasons a reviewer cannot judge without something to look at.
+REASONS_WITHOUT_REQUIRED_EVIDENCE = frozenset({Reason.NOT_SATISFIED, Reason.OTHER})
+
+
+def evidence_required(reason: Reason) -> bool:
+    return reason not in REASONS_WITHOUT_REQUIRED_EVIDENCE
+
+
+class RefundKind(StrEnum):
+    FULL = "full"
+    PARTIAL = "partial"
+
+
+class RefundMethod(StrEnum):
+    ORIGINAL = "original"  # 原路返回
+    BALANCE = "balance"  # 平台余额
+
+
+class EvidenceKind(StrEnum):
+    PHOTO = "photo"
+    DOCUMENT = "document"
+    VIDEO = "video"
+
+
+@dataclass(frozen=True)
+class EvidenceFile:
+    """A file the buyer sent, as Telegram describes it (before it is downloaded)."""
+
+    kind: EvidenceKind
+    file_id: str
+    file_unique_id: str
+    mime_type: str | None
+    size: int | None
+    file_name: str | None = None
+
+
+class ActorKind(StrEnum):
+    BUYER = "buyer"
+    MERCHANT = "merchant"
+    AGENT = "agent"
+    ARBITRATOR = "arbitrator"
+    ADMIN = "admin"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Case:
+    case_no: str
+    order_no: str
+    buyer_id: int  # Telegram user id of the buyer who filed it
+    status: CaseStatus
+    reason: Reason
+    description: str
+    refund_amount: int  # fen, what the buyer asks for
+    refund_method: RefundMethod
+    currency: str
+    created_at: datetime
+    updated_at: datetime
+    review_due_at: datetime | None
+    evidence_count: int = 0
+    next_deadline_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    case_no: str
+    seq: int
+    at: datetime
+    actor_kind: ActorKind
+    actor_id: int | None
+    action: str
+    from_status: CaseStatus | None
+    to_status: CaseStatus
+    note: str = ""
+    amount: int | None = None
+    prev_hash: str = ""
+    hash: str = ""
+    extra: dict[str, str] = field(default_factory=dict)

@@ -1,0 +1,159 @@
+"""What the domain needs from storage: repositories and a unit of work, as protocols.
+
+`storage/` implements them on SQLAlchemy; tests implement them in memory. Repositories never
+commit: the unit of work owns the transaction, so a state change and everything it causes
+(events, evidence rows, jobs) land together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, Self
+
+from cases.model import Case, CaseEvent, EvidenceFile, Order
+
+
+class DuplicateCaseNumberError(Exception):
+    """The generated case number is taken; the caller draws another."""
+
+
+class OpenCaseExistsError(Exception):
+    """The order already has an open case (one open case per order)."""
+
+    def __init__(self, case_no: str) -> None:
+        super().__init__(case_no)
+        self.case_no = case_no
+
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    id: int
+    case_no: str
+    file: EvidenceFile
+    received_at: datetime
+    sha256: str | None = None
+    stored_path: str | None = None
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    user_id: int
+    locale: str | None  # chosen with /language; None = follow Telegram's language_code
+    language_code: str | None
+    username: str | None
+
+
+class OrderRepository(Protocol):
+    async def get(self, order_no: str) -> Order | None: ...
+
+    async def upsert(self, order: Order) -> bool:
+        """Inserts or updates by order number; True when something changed."""
+        ...
+
+
+class CaseRepository(Protocol):
+    async def add(self, case: Case) -> None:
+        """Raises DuplicateCaseNumberError or OpenCaseExistsError; never half-inserts."""
+        ...
+
+    async def get(self, case_no: str) -> Case | None: ...
+
+    async def open_for_order(self, order_no: str) -> Case | None: ...
+
+    async def list_for_buyer(self, buyer_id: int, limit: int) -> Sequence[Case]:
+        """Newest first."""
+        ...
+
+
+class EventRepository(Protocol):
+    async def last(self, case_no: str) -> CaseEvent | None: ...
+
+    async def append(self, event: CaseEvent) -> None: ...
+
+    async def list(self, case_no: str) -> Sequence[CaseEvent]: ...
+
+
+class EvidenceRepository(Protocol):
+    async def add(self, case_no: str, file: EvidenceFile, received_at: datetime) -> int: ...
+
+    async def get(self, evidence_id: int) -> StoredEvidence | None: ...
+
+    async def list(self, case_no: str) -> Sequence[StoredEvidence]: ...
+
+    async def mark_stored(self, evidence_id: int, sha256: str, stored_path: str) -> None: ...
+
+
+class OwnershipAttemptRepository(Protocol):
+    async def failures_since(self, user_id: int, order_no: str, since: datetime) -> int: ...
+
+    async def latest_failures(
+        self, user_id: int, order_no: str, limit: int
+    ) -> Sequence[datetime]:
+        """Times of the newest failed answers, newest first."""
+        ...
+
+    async def record_failure(self, user_id: int, order_no: str, at: datetime) -> None: ...
+
+    async def clear(self, user_id: int, order_no: str) -> None: ...
+
+
+class UserRepository(Protocol):
+    async def get(self, user_id: int) -> UserProfile | None: ...
+
+    async def touch(
+        self, user_id: int, language_code: str | None, username: str | None, at: datetime
+    ) -> UserProfile:
+        """Creates or refreshes what Telegram tells about the user."""
+        ...
+
+    async def set_locale(self, user_id: int, locale: str) -> None: ...
+
+
+class StaffRepository(Protocol):
+    async def role_of(self, user_id: int) -> str | None:
+        """'agent', 'arbitrator', 'admin' or None."""
+        ...
+
+    async def set_role(self, user_id: int, role: str, at: datetime) -> None: ...
+
+
+class DraftRepository(Protocol):
+    """The saved dialog state of one user (a JSON document owned by dialogs/)."""
+
+    async def load(self, user_id: int) -> str | None: ...
+
+    async def save(self, user_id: int, state_json: str, at: datetime) -> None: ...
+
+    async def delete(self, user_id: int) -> None: ...
+
+
+class JobRepository(Protocol):
+    async def add(
+        self, kind: str, due_at: datetime, payload: Mapping[str, Any], key: str | None = None
+    ) -> None:
+        """Schedules a job; a job with the same non-None key is not added twice."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    orders: OrderRepository
+    cases: CaseRepository
+    events: EventRepository
+    evidence: EvidenceRepository
+    ownership: OwnershipAttemptRepository
+    users: UserRepository
+    staff: StaffRepository
+    drafts: DraftRepository
+    jobs: JobRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Rolls back whatever was not committed."""
+        ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...

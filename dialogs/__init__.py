@@ -1,0 +1,1 @@
+"""Conversations as state machines, independent of Telegram."""

@@ -1,0 +1,114 @@
+"""Every user-facing text, per locale, rendered with Jinja2 (HTML autoescape on).
+
+Texts live beside this file in `<locale>.toml` and `<area>.<locale>.toml` (one file per area,
+so the filing texts and the bot's own texts don't collide), as `key = "template"` tables. Templates
+may use Telegram's HTML subset; every parameter is escaped unless a template says otherwise,
+so user text can never inject markup.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, StrictUndefined, Template
+from markupsafe import Markup
+
+from cases.money import format_amount
+
+LOCALES_DIR = Path(__file__).parent
+LOCALES = ("zh_CN", "en")
+FALLBACK_LOCALE = "zh_CN"
+
+
+class MissingTextError(KeyError):
+    """A key that is in no locale file; a bug, caught by the locale tests."""
+
+
+@cache
+def load_texts(locale: str) -> Mapping[str, str]:
+    texts: dict[str, str] = {}
+    paths = [LOCALES_DIR / f"{locale}.toml", *sorted(LOCALES_DIR.glob(f"*.{locale}.toml"))]
+    for path in paths:
+        if not path.exists():
+            continue
+        with path.open("rb") as fh:
+            flat = _flatten(tomllib.load(fh))
+        clash = texts.keys() & flat.keys()
+        if clash:
+            raise ValueError(f"{path.name} repeats keys defined elsewhere: {sorted(clash)}")
+        texts.update(flat)
+    return texts
+
+
+def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
+    """Accepts both `a.b = "…"` and `[a] b = "…"` spellings; keys come out dotted."""
+    flat: dict[str, str] = {}
+    for key, value in table.items():
+        full = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{full}."))
+        else:
+            flat[full] = str(value)
+    return flat
+
+
+class Translator:
+    """Renders locale keys; one instance per process, shared by every handler."""
+
+    def __init__(self, tz: ZoneInfo, default_locale: str = FALLBACK_LOCALE) -> None:
+        self.tz = tz
+        self.default_locale = default_locale
+        self._envs = {locale: self._make_env(locale) for locale in LOCALES}
+        self._templates: dict[tuple[str, str], Template] = {}
+
+    def render(self, locale: str, key: str, params: Mapping[str, Any] | None = None) -> str:
+        locale = locale if locale in LOCALES else self.default_locale
+        template = self._template(locale, key)
+        return template.render(**(params or {})).strip()
+
+    def has(self, key: str) -> bool:
+        return all(key in load_texts(locale) for locale in LOCALES)
+
+    def _template(self, locale: str, key: str) -> Template:
+        cached = self._templates.get((locale, key))
+        if cached is None:
+            source = load_texts(locale).get(key)
+            if source is None:
+                raise MissingTextError(f"{locale}:{key}")
+            cached = self._envs[locale].from_string(source)
+            self._templates[(locale, key)] = cached
+        return cached
+
+    def _make_env(self, locale: str) -> Environment:
+        env = Environment(autoescape=True, undefined=StrictUndefined, keep_trailing_newline=False)
+        env.filters["money"] = lambda minor, currency="CNY": _money(locale, minor, currency)
+        env.filters["date"] = self._date
+        env.filters["datetime"] = self._datetime
+        # A nested text is already rendered (and escaped) HTML: mark it safe, or it would be
+        # escaped twice.
+        env.globals["t"] = lambda key, **kw: Markup(self.render(locale, key, kw))  # noqa: S704
+        return env
+
+    def _local(self, value: datetime) -> datetime:
+        return value.astimezone(self.tz)
+
+    def _date(self, value: date | datetime) -> str:
+        if isinstance(value, datetime):
+            value = self._local(value).date()
+        return value.isoformat()
+
+    def _datetime(self, value: datetime) -> str:
+        return self._local(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _money(locale: str, minor: int, currency: str) -> str:
+    amount = format_amount(minor)
+    if locale == "zh_CN" and currency == "CNY":
+        return f"{amount} 元"
+    return f"{currency} {amount}"
