@@ -1,0 +1,254 @@
+"""The platform's complaint rules as one immutable value, so every layer reads the same numbers.
+
+Defaults follow the published process (DESIGN.md §2); an operator overrides them in a TOML
+policy file (``policy.example.toml`` documents every key). Loading is strict: an unknown key or a
+bad value stops the bot at start-up instead of silently running with a rule nobody intended.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cases.money import MoneyFormatError, apply_ratio, parse_amount
+
+MIB = 1024 * 1024
+
+
+class MerchantTimeout(StrEnum):
+    """What happens when the merchant lets the response deadline pass."""
+
+    REFUND = "refund"  # the buyer's full refund is approved
+    ESCALATE = "escalate"  # the case goes to platform arbitration
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Windows, SLAs, caps and upload limits. Amounts are fen; day counts are whole days."""
+
+    complaint_window: timedelta = timedelta(days=7)  # from payment
+    card_code_window: timedelta = timedelta(hours=48)  # from delivery, for an invalid card code
+    review_working_days: int = 3
+    evidence_days: int = 3  # calendar days the buyer has to send more evidence
+    merchant_working_days: int = 2
+    merchant_timeout: MerchantTimeout = MerchantTimeout.REFUND
+    arbitration_working_days: int = 5
+    refund_working_days: int = 3
+    escalation_days: int = 7  # calendar days the buyer has to escalate after the merchant answers
+    reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
+    refund_cap_ratio: Decimal | None = None  # e.g. Decimal("0.9"); None means no ratio cap
+    refund_cap_amount: int | None = None  # fen; None means no absolute cap
+    ownership_max_failures: int = 3
+    ownership_lock: timedelta = timedelta(hours=1)
+    max_evidence_files: int = 10
+    # The Bot API refuses getFile for files over 20 MB, so a bigger upload could not be kept.
+    max_evidence_bytes: int = 20 * MIB
+    allowed_evidence_mime: tuple[str, ...] = (
+        "image/*",
+        "application/pdf",
+        "text/plain",
+        "video/mp4",
+    )
+    description_min: int = 10
+    description_max: int = 1000
+    high_value_amount: int = 50_000  # fen (500 CNY); a risk hint for staff, not a limit
+    timezone: str = "Asia/Shanghai"
+    holiday_file: Path | None = None
+
+    def refund_cap(self, order_amount: int) -> int:
+        """Returns the most a buyer may get back for an order, in fen.
+
+        The smallest of the order amount, the ratio cap (rounded down, so the cap is never
+        exceeded by a fen) and the absolute cap, over the caps that are configured.
+        """
+        caps = [order_amount]
+        if self.refund_cap_ratio is not None:
+            caps.append(apply_ratio(order_amount, self.refund_cap_ratio))
+        if self.refund_cap_amount is not None:
+            caps.append(self.refund_cap_amount)
+        return max(0, min(caps))
+
+    def mime_allowed(self, mime: str | None) -> bool:
+        """Tells whether an evidence file of this MIME type may be kept; unknown types may not."""
+        if not mime:
+            return False
+        # Parameters such as "; charset=utf-8" do not change what the file is.
+        kind = mime.split(";", 1)[0].strip().lower()
+        for pattern in self.allowed_evidence_mime:
+            allowed = pattern.strip().lower()
+            if allowed.endswith("/*"):
+                prefix = allowed[:-1]
+                if kind.startswith(prefix) and kind != prefix:
+                    return True
+            elif kind == allowed:
+                return True
+        return False
+
+
+def load_policy(path: Path | None, timezone: str | None = None) -> Policy:
+    """Builds the policy from a TOML file, or the defaults when there is no file.
+
+    ``timezone`` is the deployment's TIMEZONE setting: when given, it overrides the file's
+    ``timezone`` key, as the environment overrides files for every other setting. A relative
+    ``holiday_file`` is resolved against the policy file's folder, not the working directory.
+    """
+    values: dict[str, Any] = {}
+    if path is not None:
+        with path.open("rb") as handle:
+            try:
+                table = tomllib.load(handle)
+            except tomllib.TOMLDecodeError as exc:
+                raise ValueError(f"{path}: not valid TOML: {exc}") from exc
+        unknown = sorted(set(table) - set(_KEYS))
+        if unknown:
+            raise ValueError(f"{path}: unknown policy keys: {', '.join(unknown)}")
+        for key, raw in table.items():
+            field_name, convert = _KEYS[key]
+            try:
+                values[field_name] = convert(raw)
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"{path}: {key} = {raw!r}: {exc}") from exc
+        if "holiday_file" in values:
+            values["holiday_file"] = path.parent / values["holiday_file"]
+    if timezone is not None:
+        try:
+            values["timezone"] = _zone_name(timezone)
+        except ValueError as exc:
+            raise ValueError(f"timezone = {timezone!r}: {exc}") from exc
+    policy = Policy(**values)
+    if policy.description_min > policy.description_max:
+        raise ValueError("description_min must not exceed description_max")
+    return policy
+
+
+def _count(raw: object) -> int:
+    # bool is an int in Python, but `true` is never a sensible number of days.
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        raise TypeError("expected a whole number")
+    if raw < 1:
+        raise ValueError("must be at least 1")
+    return raw
+
+
+def _number(raw: object) -> float:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        raise TypeError("expected a number")
+    if not raw > 0:
+        raise ValueError("must be greater than 0")
+    return float(raw)
+
+
+def _days(raw: object) -> timedelta:
+    return timedelta(days=_number(raw))
+
+
+def _hours(raw: object) -> timedelta:
+    return timedelta(hours=_number(raw))
+
+
+def _offsets(raw: object) -> tuple[timedelta, ...]:
+    if not isinstance(raw, list):
+        raise TypeError("expected a list of hours, e.g. [24, 2]")
+    # Earliest reminder first, each once, whatever order the operator wrote them in.
+    return tuple(sorted({_hours(entry) for entry in raw}, reverse=True))
+
+
+def _amount(raw: object) -> int:
+    # Amounts are strings so TOML never turns them into binary floats.
+    if not isinstance(raw, str):
+        raise TypeError('write the amount as a string, e.g. "500.00"')
+    try:
+        fen = parse_amount(raw)
+    except MoneyFormatError as exc:
+        raise ValueError("not an amount with at most two decimals") from exc
+    if fen <= 0:
+        raise ValueError("must be greater than 0")
+    return fen
+
+
+def _ratio(raw: object) -> Decimal:
+    if not isinstance(raw, str):
+        raise TypeError('write the ratio as a string, e.g. "0.9"')
+    try:
+        ratio = Decimal(raw.strip())
+    except InvalidOperation as exc:
+        raise ValueError("not a decimal number") from exc
+    if not (ratio.is_finite() and 0 < ratio <= 1):
+        raise ValueError("must be greater than 0 and at most 1")
+    return ratio
+
+
+def _merchant_timeout(raw: object) -> MerchantTimeout:
+    if not isinstance(raw, str):
+        raise TypeError("expected a string")
+    try:
+        return MerchantTimeout(raw.strip().lower())
+    except ValueError as exc:
+        choices = ", ".join(choice.value for choice in MerchantTimeout)
+        raise ValueError(f"expected one of {choices}") from exc
+
+
+def _mime_list(raw: object) -> tuple[str, ...]:
+    if not isinstance(raw, list):
+        raise TypeError('expected a list such as ["image/*", "application/pdf"]')
+    for entry in raw:
+        if not isinstance(entry, str) or entry.count("/") != 1 or entry.strip() != entry:
+            raise ValueError(f"{entry!r} is not a MIME type such as image/png or image/*")
+    return tuple(entry.lower() for entry in raw)
+
+
+def _zone_name(raw: object) -> str:
+    if not isinstance(raw, str):
+        raise TypeError("expected a time zone name such as Asia/Shanghai")
+    try:
+        ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("unknown time zone") from exc
+    return raw
+
+
+def _path(raw: object) -> Path:
+    if not isinstance(raw, str) or not raw.strip():
+        raise TypeError("expected a file path")
+    return Path(raw)
+
+
+def _description_min(raw: object) -> int:
+    # A minimum of 0 switches the rule off; the maximum must still leave room for text.
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise ValueError("expected a whole number, 0 or more")
+    return raw
+
+
+# TOML key -> (Policy field, converter). Keys carry their unit, so "7" is never ambiguous.
+_KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
+    "complaint_window_days": ("complaint_window", _days),
+    "card_code_window_hours": ("card_code_window", _hours),
+    "review_working_days": ("review_working_days", _count),
+    "evidence_days": ("evidence_days", _count),
+    "merchant_working_days": ("merchant_working_days", _count),
+    "merchant_timeout": ("merchant_timeout", _merchant_timeout),
+    "arbitration_working_days": ("arbitration_working_days", _count),
+    "refund_working_days": ("refund_working_days", _count),
+    "escalation_days": ("escalation_days", _count),
+    "reminder_offsets_hours": ("reminder_offsets", _offsets),
+    "refund_cap_ratio": ("refund_cap_ratio", _ratio),
+    "refund_cap_amount": ("refund_cap_amount", _amount),
+    "ownership_max_failures": ("ownership_max_failures", _count),
+    "ownership_lock_hours": ("ownership_lock", _hours),
+    "max_evidence_files": ("max_evidence_files", _count),
+    "max_evidence_bytes": ("max_evidence_bytes", _count),
+    "allowed_evidence_mime": ("allowed_evidence_mime", _mime_list),
+    "description_min": ("description_min", _description_min),
+    "description_max": ("description_max", _count),
+    "high_value_amount": ("high_value_amount", _amount),
+    "timezone": ("timezone", _zone_name),
+    "holiday_file": ("holiday_file", _path),
+}

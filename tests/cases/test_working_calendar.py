@@ -1,0 +1,189 @@
+"""Working-day deadlines across China's holidays, make-up days and years without data."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from cases.calendar import WorkingCalendar, build_calendar, load_calendar_file
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def calendar() -> WorkingCalendar:
+    return WorkingCalendar(tz=SHANGHAI)
+
+
+def shanghai(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def test_national_day_2026_is_off_and_the_make_up_saturday_is_working(
+    calendar: WorkingCalendar,
+) -> None:
+    for day in range(1, 8):
+        assert not calendar.is_working_day(date(2026, 10, day))
+    assert calendar.is_working_day(date(2026, 10, 8))
+    assert calendar.is_working_day(date(2026, 10, 9))
+    assert calendar.is_working_day(date(2026, 10, 10))  # Saturday, 调休
+    assert not calendar.is_working_day(date(2026, 10, 11))
+
+
+def test_sunday_before_national_day_2026_is_not_a_working_day(calendar: WorkingCalendar) -> None:
+    # Mid-Autumn (2026-09-25..27) is published without a make-up day on the 27th.
+    assert not calendar.is_working_day(date(2026, 9, 27))
+
+
+def test_three_working_days_from_the_eve_of_national_day_end_on_the_make_up_saturday(
+    calendar: WorkingCalendar,
+) -> None:
+    deadline = calendar.add_working_days(shanghai(2026, 9, 30, 10, 0), 3)
+
+    assert deadline == shanghai(2026, 10, 11)
+    assert deadline.tzinfo == SHANGHAI
+    assert calendar.deadline_date(deadline) == date(2026, 10, 10)
+
+
+def test_the_start_day_never_counts_even_early_in_the_morning(calendar: WorkingCalendar) -> None:
+    deadline = calendar.add_working_days(shanghai(2026, 9, 28, 0, 1), 1)
+
+    assert deadline == shanghai(2026, 9, 30)
+
+
+def test_start_on_a_holiday_counts_from_the_next_working_day(calendar: WorkingCalendar) -> None:
+    deadline = calendar.add_working_days(shanghai(2026, 10, 3, 15, 0), 1)
+
+    assert calendar.deadline_date(deadline) == date(2026, 10, 8)
+
+
+def test_start_is_read_in_the_calendar_time_zone(calendar: WorkingCalendar) -> None:
+    # 2026-09-30 17:00 UTC is already 2026-10-01 01:00 in Shanghai, a holiday.
+    start = datetime(2026, 9, 30, 17, 0, tzinfo=ZoneInfo("UTC"))
+
+    deadline = calendar.add_working_days(start, 1)
+
+    assert calendar.deadline_date(deadline) == date(2026, 10, 8)
+
+
+def test_zero_working_days_means_the_end_of_the_start_day(calendar: WorkingCalendar) -> None:
+    deadline = calendar.add_working_days(shanghai(2026, 10, 3, 15, 0), 0)
+
+    assert deadline == shanghai(2026, 10, 4)
+
+
+def test_negative_working_days_are_refused(calendar: WorkingCalendar) -> None:
+    with pytest.raises(ValueError, match="negative"):
+        calendar.add_working_days(shanghai(2026, 10, 3), -1)
+
+
+def test_naive_start_is_refused(calendar: WorkingCalendar) -> None:
+    with pytest.raises(ValueError, match="timezone-aware"):
+        calendar.add_working_days(datetime(2026, 10, 3), 1)  # noqa: DTZ001
+
+
+def test_year_end_skips_new_year_2027_and_the_weekend_without_library_data(
+    calendar: WorkingCalendar,
+) -> None:
+    deadline = calendar.add_working_days(shanghai(2026, 12, 30, 9, 0), 3)
+
+    # 12-31 Thu, (01-01 Fri New Year, 01-02/03 weekend), 01-04 Mon, 01-05 Tue.
+    assert calendar.deadline_date(deadline) == date(2027, 1, 5)
+    assert deadline == shanghai(2027, 1, 6)
+
+
+def test_fallback_years_know_fixed_date_holidays_and_weekends(calendar: WorkingCalendar) -> None:
+    assert not calendar.is_working_day(date(2031, 1, 1))
+    assert not calendar.is_working_day(date(2031, 5, 5))
+    assert not calendar.is_working_day(date(2031, 10, 7))
+    assert calendar.is_working_day(date(2031, 10, 8))
+    assert not calendar.is_working_day(date(2031, 3, 15))  # Saturday
+    assert calendar.is_working_day(date(2031, 3, 17))  # Monday
+
+
+def test_far_future_and_far_past_deadlines_compute_without_error(
+    calendar: WorkingCalendar,
+) -> None:
+    deadline = calendar.add_working_days(shanghai(2031, 9, 29, 12, 0), 5)
+    assert calendar.deadline_date(deadline) == date(2031, 10, 13)
+    # 2000-01-01 is a Saturday; 01-03 Monday is the first working day.
+    assert calendar.add_working_days(shanghai(1999, 12, 31), 1) == shanghai(2000, 1, 4)
+
+
+def test_make_up_day_from_the_operator_file_counts_as_working(tmp_path: Path) -> None:
+    holiday_file = tmp_path / "holidays.toml"
+    holiday_file.write_text(
+        'holidays = ["2027-02-08", "2027-02-09", "2027-02-10"]\nworkdays = ["2027-02-07"]\n',
+        encoding="utf-8",
+    )
+    calendar = build_calendar("Asia/Shanghai", holiday_file)
+
+    assert calendar.is_working_day(date(2027, 2, 7))  # a Sunday
+    assert not calendar.is_working_day(date(2027, 2, 8))
+    deadline = calendar.add_working_days(shanghai(2027, 2, 5, 18, 0), 2)
+    # 02-06 Sat off, 02-07 Sun make-up day, 02-08..10 holiday, 02-11 Thu.
+    assert calendar.deadline_date(deadline) == date(2027, 2, 11)
+
+
+def test_operator_extras_win_over_the_library_data() -> None:
+    calendar = WorkingCalendar(
+        tz=SHANGHAI,
+        extra_holidays=frozenset({date(2026, 10, 9)}),
+        extra_workdays=frozenset({date(2026, 10, 7)}),
+    )
+
+    assert calendar.is_working_day(date(2026, 10, 7))
+    assert not calendar.is_working_day(date(2026, 10, 9))
+
+
+def test_a_date_both_holiday_and_workday_is_refused() -> None:
+    with pytest.raises(ValueError, match="2027-02-07"):
+        WorkingCalendar(
+            tz=SHANGHAI,
+            extra_holidays=frozenset({date(2027, 2, 7)}),
+            extra_workdays=frozenset({date(2027, 2, 7)}),
+        )
+
+
+def test_deadline_date_of_an_instant_inside_a_day_is_that_day(calendar: WorkingCalendar) -> None:
+    assert calendar.deadline_date(shanghai(2026, 10, 10, 23, 59)) == date(2026, 10, 10)
+    assert calendar.deadline_date(shanghai(2026, 10, 11) - timedelta(microseconds=1)) == date(
+        2026, 10, 10
+    )
+
+
+def test_calendar_file_accepts_native_toml_dates(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.toml"
+    path.write_text("holidays = [2027-01-01]\n", encoding="utf-8")
+
+    assert load_calendar_file(path) == (frozenset({date(2027, 1, 1)}), frozenset())
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        ('holidays = ["2027-01-01", "2027-13-01"]\n', "holidays[1] = '2027-13-01'"),
+        ('workdays = ["tomorrow"]\n', "workdays[0] = 'tomorrow'"),
+        ("workdays = [7]\n", "workdays[0] = 7"),
+        ("holidays = [2027-01-01T10:00:00]\n", "holidays[0]"),
+        ('holidays = "2027-01-01"\n', "holidays must be a list"),
+        ('holiday = ["2027-01-01"]\n', "unknown keys holiday"),
+        ('holidays = ["2027-01-01"\n', "not valid TOML"),
+        ('holidays = ["2027-02-07"]\nworkdays = ["2027-02-07"]\n', "both"),
+    ],
+)
+def test_bad_calendar_file_names_the_bad_entry(tmp_path: Path, content: str, named: str) -> None:
+    path = tmp_path / "holidays.toml"
+    path.write_text(content, encoding="utf-8")
+
+    with pytest.raises(ValueError, match=r"holidays\.toml") as excinfo:
+        load_calendar_file(path)
+    assert named in str(excinfo.value)
+
+
+def test_unknown_time_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match="Mars/Olympus"):
+        build_calendar("Mars/Olympus")
