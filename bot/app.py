@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.config import Settings
 from bot.routers import build_routers
 from bot.sender import ReplySender
-from cases.calendar import WorkingCalendar, load_calendar_file
+from cases.calendar import WorkingCalendar, build_calendar
 from cases.clock import Clock
 from cases.policy import Policy, load_policy
 from dialogs.context import DialogEnv
@@ -39,17 +39,9 @@ class Deps:
     sender: ReplySender
 
 
-def build_calendar(settings: Settings, policy: Policy) -> WorkingCalendar:
-    holidays: frozenset = frozenset()
-    workdays: frozenset = frozenset()
-    if policy.holiday_file is not None:
-        holidays, workdays = load_calendar_file(policy.holiday_file)
-    return WorkingCalendar(settings.tz, extra_holidays=holidays, extra_workdays=workdays)
-
-
 def build_deps(settings: Settings, clock: Clock) -> Deps:
     policy = load_policy(settings.policy_file, timezone=settings.timezone)
-    calendar = build_calendar(settings, policy)
+    calendar = build_calendar(settings.timezone, policy.holiday_file)
     translator = Translator(settings.tz, default_locale=settings.default_locale)
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)

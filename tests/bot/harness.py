@@ -1,0 +1,121 @@
+"""Drives the real dispatcher like a user, over HTTP against the fake Bot API server."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+
+from bot.app import Deps, build_deps, build_dispatcher
+from bot.config import Settings
+from bot.evidence import EvidenceDownloader
+from cases.clock import ManualClock
+from cases.model import Order
+from storage.migrate import upgrade
+from tests.fakebotapi import FakeBotAPI, FakeUser, SentMessage
+
+
+@dataclass
+class BotHarness:
+    api: FakeBotAPI
+    bot: Bot
+    dispatcher: Dispatcher
+    deps: Deps
+    clock: ManualClock
+    _ids: itertools.count[int]
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        """Hands one update to the dispatcher, as polling would, and waits for its handling."""
+        update.setdefault("update_id", next(self._ids))
+        await self.dispatcher.feed_raw_update(self.bot, update)
+
+    def user(self, user_id: int = 1001, language_code: str = "zh-hans", **kw: Any) -> Person:
+        return Person(self, self.api.user(id=user_id, language_code=language_code, **kw))
+
+    async def add_orders(self, *orders: Order) -> None:
+        async with self.deps.uow() as uow:
+            for order in orders:
+                await uow.orders.upsert(order)
+            await uow.commit()
+
+    async def download_evidence(self) -> int:
+        return await EvidenceDownloader(self.deps, self.bot, "test-worker").run_once()
+
+
+@dataclass
+class Person:
+    """A Telegram user of the harness: every action is one update through the dispatcher."""
+
+    harness: BotHarness
+    fake: FakeUser
+
+    @property
+    def id(self) -> int:
+        return self.fake.id
+
+    async def send(self, text: str) -> None:
+        if text.startswith("/"):
+            command, _, args = text[1:].partition(" ")
+            await self.harness.feed(self.fake.build_command(command, args or None))
+        else:
+            await self.harness.feed(self.fake.build_text(text))
+
+    async def click(self, button: str) -> None:
+        await self.harness.feed(self.fake.build_click(button))
+
+    async def photo(self, content: bytes, media_group_id: str | None = None) -> None:
+        await self.harness.feed(self.fake.build_photo(content, media_group_id=media_group_id))
+
+    async def document(self, content: bytes, file_name: str, mime_type: str) -> None:
+        await self.harness.feed(
+            self.fake.build_document(content, file_name=file_name, mime_type=mime_type)
+        )
+
+    async def feed(self, update: dict[str, Any]) -> None:
+        await self.harness.feed(update)
+
+    def messages(self) -> list[SentMessage]:
+        """The messages the bot sent to this chat, oldest first."""
+        sent = self.harness.api.sent_messages(self.fake.chat_id)
+        return [message for message in sent if message.method == "sendMessage"]
+
+    def texts(self) -> list[str]:
+        """What the user reads in this chat, oldest first."""
+        return [message.plain_text for message in self.messages()]
+
+    def last_text(self) -> str:
+        return self.texts()[-1]
+
+    def last_buttons(self) -> list[str]:
+        with_buttons = [m for m in self.messages() if m.buttons]
+        return with_buttons[-1].buttons if with_buttons else []
+
+
+@asynccontextmanager
+async def bot_harness(
+    tmp_path: Path, api: FakeBotAPI, now: datetime, **settings: Any
+) -> AsyncIterator[BotHarness]:
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    await upgrade(database_url)
+    config = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=api.token,
+        telegram_api_url=api.base_url,
+        database_url=database_url,
+        evidence_dir=tmp_path / "evidence",
+        **settings,
+    )
+    clock = ManualClock(now)
+    deps = build_deps(config, clock)
+    bot = api.make_bot()
+    try:
+        yield BotHarness(api, bot, build_dispatcher(deps), deps, clock, itertools.count(1))
+    finally:
+        await bot.session.close()
+        await deps.engine.dispose()

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from bot.config import Settings
+
+
+def test_defaults_use_an_sqlite_file_under_the_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATA_DIR", "/srv/bot")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.resolved_database_url == "sqlite+aiosqlite:////srv/bot/complaint_bot.db"
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert settings.default_locale == "zh_CN"
+    assert settings.timezone == "Asia/Shanghai"
+    assert settings.bot_token is None
+
+
+def test_admin_ids_are_read_from_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ADMIN_IDS", "11, 22,33")
+    assert Settings(_env_file=None).admin_ids == (11, 22, 33)  # type: ignore[call-arg]
+
+
+def test_empty_values_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("BOT_TOKEN", "STAFF_CHAT_ID", "REDIS_URL", "WEBHOOK_URL", "POLICY_FILE"):
+        monkeypatch.setenv(name, "")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert settings.bot_token is None
+    assert settings.staff_chat_id is None
+    assert settings.policy_file is None
+
+
+def test_the_token_never_shows_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BOT_TOKEN", "123:SECRET")
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert "SECRET" not in repr(settings)
+    assert settings.bot_token is not None
+    assert settings.bot_token.get_secret_value() == "123:SECRET"
+
+
+@pytest.mark.parametrize(("name", "value"), [("TIMEZONE", "Mars/Base"), ("DEFAULT_LOCALE", "fr")])
+def test_unknown_timezone_or_locale_is_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_the_api_url_loses_a_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/")
+    assert Settings(_env_file=None).api_base == "http://127.0.0.1:8081"  # type: ignore[call-arg]
