@@ -66,6 +66,11 @@ class CaseRepository(Protocol):
         """Newest first."""
         ...
 
+    async def update(self, case: Case) -> None:
+        """Saves a changed case (status, amounts, deadlines). Raises LookupError for an unknown
+        case and OpenCaseExistsError when reopening it would make a second open case."""
+        ...
+
 
 class EventRepository(Protocol):
     async def last(self, case_no: str) -> CaseEvent | None: ...
@@ -146,7 +151,11 @@ class UnitOfWork(Protocol):
     users: UserRepository
     staff: StaffRepository
     drafts: DraftRepository
-    jobs: JobRepository
+
+    # Read-only, so an implementation may expose a richer job repository (storage adds the
+    # worker side: claim_due, complete, retry); a plain attribute still satisfies it.
+    @property
+    def jobs(self) -> JobRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

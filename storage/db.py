@@ -1,0 +1,84 @@
+"""Engine and session factory for the two supported shapes: SQLite file or PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
+
+DATABASE_FILE_NAME = "complaint_bot.db"
+# How long an SQLite writer waits for the file lock before failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def default_database_url(data_dir: Path) -> str:
+    """Returns the SQLite URL of the single-machine shape: one file under `data_dir`."""
+    return f"sqlite+aiosqlite:///{data_dir / DATABASE_FILE_NAME}"
+
+
+def make_engine(url: str) -> AsyncEngine:
+    """Creates the engine for `url` (sqlite+aiosqlite or postgresql+asyncpg)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed)
+    if parsed.get_backend_name() == "postgresql":
+        return create_async_engine(
+            parsed,
+            pool_size=10,
+            max_overflow=10,
+            pool_timeout=30,
+            # Servers and proxies drop idle connections; check before use, renew every 30 min.
+            pool_pre_ping=True,
+            pool_recycle=1800,
+        )
+    return create_async_engine(parsed)
+
+
+def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # Objects are mapped to domain dataclasses before the session ends, so nothing needs
+    # reloading after commit.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _sqlite_engine(url: URL) -> AsyncEngine:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_async_engine(url)
+    event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+    event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+    return engine
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    # The sqlite3 driver's legacy transaction handling skips BEGIN before SELECT and breaks
+    # SAVEPOINT (needed to keep a unit of work usable after a failed insert); take over BEGIN
+    # ourselves, as SQLAlchemy's SQLite documentation recommends.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL lets readers run while one writer writes; NORMAL sync is durable in WAL mode
+        # except for the last transactions on power loss, never corrupting the file.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    # IMMEDIATE takes the write lock at the start of the transaction. With a deferred BEGIN a
+    # unit of work that reads and then writes fails at once with SQLITE_BUSY (busy_timeout
+    # does not apply) whenever another connection committed in between; taking the lock up
+    # front makes writers queue behind busy_timeout instead. Transactions here are short.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,1 @@
+"""One repository per module; each maps rows to `cases.model` objects and never commits."""

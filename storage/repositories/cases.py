@@ -1,0 +1,130 @@
+"""Cases, with "one open case per order" enforced by the database (see CaseRow.open_order_no)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Row, Select, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cases.model import Case, CaseStatus, Reason, RefundMethod, is_open
+from cases.ports import DuplicateCaseNumberError, OpenCaseExistsError
+from storage.models import CaseRow, EvidenceRow
+from storage.repositories._sql import constraint_name
+
+_EVIDENCE_COUNT = (
+    select(func.count(EvidenceRow.id))
+    .where(EvidenceRow.case_no == CaseRow.case_no)
+    .correlate(CaseRow)
+    .scalar_subquery()
+    .label("evidence_count")
+)
+
+
+class SqlCaseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, case: Case) -> None:
+        """Inserts the case; raises DuplicateCaseNumberError or OpenCaseExistsError."""
+        # Two tries: if the open case that blocked us was closed before we could look it up,
+        # the order is free again and the second insert can succeed.
+        for _ in range(2):
+            try:
+                # A SAVEPOINT, so a refused insert leaves the caller's transaction usable.
+                async with self._session.begin_nested():
+                    await self._session.execute(insert(CaseRow).values(**_values(case)))
+            except IntegrityError as exc:
+                violated = constraint_name(exc)
+                if "open_order_no" in violated:
+                    existing = await self.open_for_order(case.order_no)
+                    if existing is None:
+                        continue
+                    raise OpenCaseExistsError(existing.case_no) from None
+                if "pk_cases" in violated or "cases.case_no" in violated:
+                    raise DuplicateCaseNumberError(case.case_no) from None
+                raise
+            else:
+                return
+        raise OpenCaseExistsError("")  # the order keeps flipping open; report it as taken
+
+    async def update(self, case: Case) -> None:
+        """Saves every mutable field of the case."""
+        values = _values(case)
+        del values["case_no"], values["created_at"]
+        try:
+            async with self._session.begin_nested():
+                result = await self._session.execute(
+                    update(CaseRow).where(CaseRow.case_no == case.case_no).values(**values)
+                )
+        except IntegrityError as exc:
+            if "open_order_no" not in constraint_name(exc):
+                raise
+            existing = await self.open_for_order(case.order_no)
+            raise OpenCaseExistsError(existing.case_no if existing else "") from None
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise LookupError(case.case_no)
+
+    async def get(self, case_no: str) -> Case | None:
+        row = (await self._session.execute(_select().where(CaseRow.case_no == case_no))).first()
+        return None if row is None else _to_case(row)
+
+    async def open_for_order(self, order_no: str) -> Case | None:
+        stmt = _select().where(CaseRow.open_order_no == order_no)
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else _to_case(row)
+
+    async def list_for_buyer(self, buyer_id: int, limit: int) -> Sequence[Case]:
+        stmt = (
+            _select()
+            .where(CaseRow.buyer_id == buyer_id)
+            .order_by(CaseRow.created_at.desc(), CaseRow.case_no.desc())
+            .limit(limit)
+        )
+        return [_to_case(row) for row in await self._session.execute(stmt)]
+
+
+def _select() -> Select[Any]:
+    # Plain rows, not ORM entities: nothing lands in the identity map to go stale, and
+    # callers only ever see `Case` objects.
+    return select(CaseRow.__table__, _EVIDENCE_COUNT)
+
+
+def _values(case: Case) -> dict[str, Any]:
+    return {
+        "case_no": case.case_no,
+        "order_no": case.order_no,
+        "buyer_id": case.buyer_id,
+        "status": case.status.value,
+        "reason": case.reason.value,
+        "description": case.description,
+        "refund_amount": case.refund_amount,
+        "refund_method": case.refund_method.value,
+        "currency": case.currency,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "review_due_at": case.review_due_at,
+        "next_deadline_at": case.next_deadline_at,
+        "open_order_no": case.order_no if is_open(case.status) else None,
+    }
+
+
+def _to_case(row: Row[Any]) -> Case:
+    return Case(
+        case_no=row.case_no,
+        order_no=row.order_no,
+        buyer_id=row.buyer_id,
+        status=CaseStatus(row.status),
+        reason=Reason(row.reason),
+        description=row.description,
+        refund_amount=row.refund_amount,
+        refund_method=RefundMethod(row.refund_method),
+        currency=row.currency,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        review_due_at=row.review_due_at,
+        evidence_count=row.evidence_count,
+        next_deadline_at=row.next_deadline_at,
+    )

@@ -1,0 +1,30 @@
+"""Telegram update ids already handled, so a redelivered update is not handled twice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ProcessedUpdateRow
+from storage.repositories._sql import dialect_insert
+
+
+class SqlProcessedUpdateRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def mark_processed(self, update_id: int, at: datetime) -> bool:
+        """Records the update; False when it was already recorded (by this or another process).
+
+        Called inside the unit of work that handles the update, so the mark and the handling
+        commit together: a crash before commit lets the redelivered update be handled again.
+        """
+        table = ProcessedUpdateRow.__table__
+        stmt = (
+            dialect_insert(self._session, ProcessedUpdateRow)
+            .values(update_id=update_id, processed_at=at)
+            .on_conflict_do_nothing(index_elements=[table.c.update_id])
+            .returning(table.c.update_id)
+        )
+        return (await self._session.execute(stmt)).first() is not None

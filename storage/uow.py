@@ -1,0 +1,98 @@
+"""The SQLAlchemy unit of work: one session, one transaction, rolled back unless committed."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cases.ports import (
+    CaseRepository,
+    DraftRepository,
+    EventRepository,
+    EvidenceRepository,
+    OrderRepository,
+    OwnershipAttemptRepository,
+    StaffRepository,
+    UnitOfWork,
+    UserRepository,
+)
+from storage.ports import JobQueue, ProcessedUpdateRepository
+from storage.repositories.cases import SqlCaseRepository
+from storage.repositories.drafts import SqlDraftRepository
+from storage.repositories.events import SqlEventRepository
+from storage.repositories.evidence import SqlEvidenceRepository
+from storage.repositories.jobs import SqlJobRepository
+from storage.repositories.orders import SqlOrderRepository
+from storage.repositories.ownership import SqlOwnershipAttemptRepository
+from storage.repositories.staff import SqlStaffRepository
+from storage.repositories.updates import SqlProcessedUpdateRepository
+from storage.repositories.users import SqlUserRepository
+
+
+class SqlUnitOfWork:
+    """`async with SqlUnitOfWork(factory) as uow: ...; await uow.commit()`.
+
+    Repositories share the session and never commit. Leaving the block rolls back whatever was
+    not committed, on success as on error, so forgetting `commit()` loses the work instead of
+    half-saving it. After a commit the unit of work can go on; the next statement opens a new
+    transaction.
+    """
+
+    # Typed as the protocols, which is all callers may rely on (and what mypy checks each
+    # repository against); `jobs` and `updates` add the worker side from storage.ports.
+    orders: OrderRepository
+    cases: CaseRepository
+    events: EventRepository
+    evidence: EvidenceRepository
+    ownership: OwnershipAttemptRepository
+    users: UserRepository
+    staff: StaffRepository
+    drafts: DraftRepository
+    jobs: JobQueue
+    updates: ProcessedUpdateRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        if self._session is not None:
+            raise RuntimeError("a unit of work is not reentrant; create a new one")
+        session = self._session_factory()
+        self._session = session
+        self.orders = SqlOrderRepository(session)
+        self.cases = SqlCaseRepository(session)
+        self.events = SqlEventRepository(session)
+        self.evidence = SqlEvidenceRepository(session)
+        self.ownership = SqlOwnershipAttemptRepository(session)
+        self.users = SqlUserRepository(session)
+        self.staff = SqlStaffRepository(session)
+        self.drafts = SqlDraftRepository(session)
+        self.jobs = SqlJobRepository(session)
+        self.updates = SqlProcessedUpdateRepository(session)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        """Rolls back whatever was not committed and returns the connection to the pool."""
+        session, self._session = self._require(), None
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+
+    async def commit(self) -> None:
+        await self._require().commit()
+
+    async def rollback(self) -> None:
+        await self._require().rollback()
+
+    def _require(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("use the unit of work inside `async with`")
+        return self._session
+
+
+def _conforms(uow: SqlUnitOfWork) -> UnitOfWork:
+    # Never called: makes mypy prove that SqlUnitOfWork satisfies the domain's protocol.
+    return uow
