@@ -1,0 +1,64 @@
+"""What one dialog turn knows: who is talking, the injected services, and the replies so far."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from cases.calendar import WorkingCalendar
+from cases.clock import Clock
+from cases.policy import Policy
+from cases.ports import UnitOfWork
+from dialogs.types import Button, Reply
+
+ButtonRows = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class UserCtx:
+    """The Telegram user behind an update, as the bot saw it."""
+
+    user_id: int
+    language_code: str | None = None
+    username: str | None = None
+    update_id: int | None = None
+
+
+@dataclass(frozen=True)
+class DialogEnv:
+    """The long-lived services every turn uses; built once by the bot's wiring point."""
+
+    clock: Clock
+    policy: Policy
+    calendar: WorkingCalendar
+
+
+@dataclass
+class Turn:
+    """One inbound event being answered: read the world through `uow`, answer with `say`."""
+
+    user: UserCtx
+    uow: UnitOfWork
+    env: DialogEnv
+    now: datetime
+    replies: list[Reply] = field(default_factory=list)
+    submitted_case_no: str | None = None
+    # Set for the second and later files of an album, which are acknowledged once, not again.
+    quiet: bool = False
+
+    @classmethod
+    def start(cls, user: UserCtx, uow: UnitOfWork, env: DialogEnv) -> Turn:
+        # One instant per update, so every rule in this turn judges the same moment.
+        return cls(user=user, uow=uow, env=env, now=env.clock.now())
+
+    @property
+    def policy(self) -> Policy:
+        return self.env.policy
+
+    def say(self, key: str, buttons: ButtonRows = (), **params: Any) -> None:
+        self.replies.append(Reply(key=key, params=params, buttons=buttons))
+
+    def say_params(self, key: str, params: Mapping[str, Any], buttons: ButtonRows = ()) -> None:
+        self.replies.append(Reply(key=key, params=dict(params), buttons=buttons))

@@ -1,0 +1,93 @@
+"""\"Where is my case?\": /status, a bare case number, /mycases and the case buttons.
+
+Only the buyer who filed a case, and staff, see it. Everyone else gets exactly the answer a
+number that does not exist gets, so case numbers cannot be probed.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cases.filing import case_for_viewer, recent_cases
+from cases.model import Case, is_open
+from cases.numbering import normalize_case_number
+from dialogs import callbacks as cb
+from dialogs.context import ButtonRows, Turn
+
+MY_CASES_LIMIT = 10
+# A case number with spaces or a full-width dash is still short; longer text is not one.
+_MAX_CASE_NO_TEXT = 40
+
+
+def case_buttons(case_no: str) -> ButtonRows:
+    return ((cb.button("btn.case", cb.CASE + case_no, case_no=case_no),),)
+
+
+def looks_like_case_no(text: str) -> str | None:
+    """Returns the case number a message consists of, or None."""
+    if len(text) > _MAX_CASE_NO_TEXT:
+        return None
+    return normalize_case_number(text.replace(" ", ""))
+
+
+def next_deadline(turn: Turn, case: Case) -> date | None:
+    """Returns the date of the case's next deadline, or None for a decided case."""
+    if not is_open(case.status):
+        return None
+    deadline = case.next_deadline_at or case.review_due_at
+    return None if deadline is None else turn.env.calendar.deadline_date(deadline)
+
+
+def show_case(turn: Turn, case: Case) -> None:
+    turn.say(
+        "status.case",
+        case_no=case.case_no,
+        status=case.status.value,
+        order_no=case.order_no,
+        reason=case.reason.value,
+        refund_amount=case.refund_amount,
+        currency=case.currency,
+        refund_method=case.refund_method.value,
+        evidence_count=case.evidence_count,
+        created_at=case.created_at,
+        updated_at=case.updated_at,
+        next_deadline=next_deadline(turn, case),
+    )
+
+
+def ask_case_no(turn: Turn) -> None:
+    turn.say("status.ask")
+
+
+async def answer_status(turn: Turn, text: str) -> bool:
+    """Shows the case the text names; False (after saying so) when the text is no case number."""
+    case_no = looks_like_case_no(text)
+    if case_no is None:
+        turn.say("status.bad_number")
+        return False
+    case = await case_for_viewer(turn.uow, turn.user.user_id, case_no)
+    if case is None:
+        turn.say("status.not_found", case_no=case_no)
+    else:
+        show_case(turn, case)
+    return True
+
+
+async def my_cases(turn: Turn) -> None:
+    """Lists the buyer's latest cases with their status and next deadline."""
+    cases = await recent_cases(turn.uow, turn.user.user_id, MY_CASES_LIMIT)
+    if not cases:
+        turn.say("status.mycases_empty", ((cb.button("btn.complain", cb.MENU_COMPLAIN),),))
+        return
+    items = [
+        {
+            "case_no": case.case_no,
+            "status": case.status.value,
+            "order_no": case.order_no,
+            "created_at": case.created_at,
+            "next_deadline": next_deadline(turn, case),
+        }
+        for case in cases
+    ]
+    buttons = tuple(row for case in cases for row in case_buttons(case.case_no))
+    turn.say("status.mycases", buttons, cases=items, count=len(items))

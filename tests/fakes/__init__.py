@@ -1,0 +1,1 @@
+"""In-memory stand-ins for the storage layer, for unit tests of cases/ and dialogs/."""

@@ -1,0 +1,256 @@
+"""An in-memory unit of work implementing every repository of cases/ports.py with dicts.
+
+The data lives in a `FakeStore` that outlives any one unit of work, so a test can "restart the
+bot" by building a new driver over the same store. Like the real one, a unit of work rolls back
+whatever it did not commit: it works on a copy of the store and publishes it on commit.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Self
+
+from cases.model import Case, CaseEvent, EvidenceFile, Order, is_open
+from cases.ports import (
+    DuplicateCaseNumberError,
+    OpenCaseExistsError,
+    StoredEvidence,
+    UserProfile,
+)
+
+
+@dataclass
+class Job:
+    kind: str
+    due_at: datetime
+    payload: dict[str, Any]
+    key: str | None
+
+
+@dataclass
+class FakeStore:
+    """Everything a database would hold, as plain containers."""
+
+    orders: dict[str, Order] = field(default_factory=dict)
+    cases: dict[str, Case] = field(default_factory=dict)
+    events: dict[str, list[CaseEvent]] = field(default_factory=dict)
+    evidence: dict[int, StoredEvidence] = field(default_factory=dict)
+    failures: dict[tuple[int, str], list[datetime]] = field(default_factory=dict)
+    users: dict[int, UserProfile] = field(default_factory=dict)
+    staff: dict[int, str] = field(default_factory=dict)
+    drafts: dict[int, str] = field(default_factory=dict)
+    jobs: list[Job] = field(default_factory=list)
+    commits: int = 0
+
+    def copy(self) -> FakeStore:
+        return copy.deepcopy(self)
+
+    def restore(self, other: FakeStore) -> None:
+        self.__dict__.update(copy.deepcopy(other.__dict__))
+
+
+class FakeOrders:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def get(self, order_no: str) -> Order | None:
+        return self._s.orders.get(order_no)
+
+    async def upsert(self, order: Order) -> bool:
+        changed = self._s.orders.get(order.order_no) != order
+        self._s.orders[order.order_no] = order
+        return changed
+
+
+class FakeCases:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def add(self, case: Case) -> None:
+        if case.case_no in self._s.cases:
+            raise DuplicateCaseNumberError(case.case_no)
+        open_case = await self.open_for_order(case.order_no)
+        if open_case is not None:
+            raise OpenCaseExistsError(open_case.case_no)
+        self._s.cases[case.case_no] = case
+
+    async def get(self, case_no: str) -> Case | None:
+        return self._s.cases.get(case_no)
+
+    async def update(self, case: Case) -> None:
+        if case.case_no not in self._s.cases:
+            raise LookupError(case.case_no)
+        if is_open(case.status):
+            other = await self.open_for_order(case.order_no)
+            if other is not None and other.case_no != case.case_no:
+                raise OpenCaseExistsError(other.case_no)
+        self._s.cases[case.case_no] = case
+
+    async def open_for_order(self, order_no: str) -> Case | None:
+        for case in self._s.cases.values():
+            if case.order_no == order_no and is_open(case.status):
+                return case
+        return None
+
+    async def list_for_buyer(self, buyer_id: int, limit: int) -> Sequence[Case]:
+        mine = [case for case in self._s.cases.values() if case.buyer_id == buyer_id]
+        # Newest first; insertion order breaks ties, as an autoincrement id would.
+        ordered = sorted(enumerate(mine), key=lambda pair: (pair[1].created_at, pair[0]))
+        return [case for _, case in reversed(ordered)][:limit]
+
+
+class FakeEvents:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def last(self, case_no: str) -> CaseEvent | None:
+        events = self._s.events.get(case_no, [])
+        return events[-1] if events else None
+
+    async def append(self, event: CaseEvent) -> None:
+        events = self._s.events.setdefault(event.case_no, [])
+        # A real store has a unique (case_no, seq): appending out of sequence is a bug.
+        if event.seq != len(events) + 1:
+            raise ValueError(f"event seq {event.seq} after {len(events)} events")
+        events.append(event)
+
+    async def list(self, case_no: str) -> Sequence[CaseEvent]:
+        return list(self._s.events.get(case_no, []))
+
+
+class FakeEvidence:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def add(self, case_no: str, file: EvidenceFile, received_at: datetime) -> int:
+        evidence_id = len(self._s.evidence) + 1
+        self._s.evidence[evidence_id] = StoredEvidence(evidence_id, case_no, file, received_at)
+        return evidence_id
+
+    async def get(self, evidence_id: int) -> StoredEvidence | None:
+        return self._s.evidence.get(evidence_id)
+
+    async def list(self, case_no: str) -> Sequence[StoredEvidence]:
+        return [item for item in self._s.evidence.values() if item.case_no == case_no]
+
+    async def mark_stored(self, evidence_id: int, sha256: str, stored_path: str) -> None:
+        item = self._s.evidence[evidence_id]
+        self._s.evidence[evidence_id] = replace(item, sha256=sha256, stored_path=stored_path)
+
+
+class FakeOwnership:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def failures_since(self, user_id: int, order_no: str, since: datetime) -> int:
+        return sum(1 for at in self._s.failures.get((user_id, order_no), []) if at >= since)
+
+    async def latest_failures(
+        self, user_id: int, order_no: str, limit: int
+    ) -> Sequence[datetime]:
+        return sorted(self._s.failures.get((user_id, order_no), []), reverse=True)[:limit]
+
+    async def record_failure(self, user_id: int, order_no: str, at: datetime) -> None:
+        self._s.failures.setdefault((user_id, order_no), []).append(at)
+
+    async def clear(self, user_id: int, order_no: str) -> None:
+        self._s.failures.pop((user_id, order_no), None)
+
+
+class FakeUsers:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def get(self, user_id: int) -> UserProfile | None:
+        return self._s.users.get(user_id)
+
+    async def touch(
+        self, user_id: int, language_code: str | None, username: str | None, at: datetime
+    ) -> UserProfile:
+        old = self._s.users.get(user_id)
+        profile = UserProfile(user_id, old.locale if old else None, language_code, username)
+        self._s.users[user_id] = profile
+        return profile
+
+    async def set_locale(self, user_id: int, locale: str) -> None:
+        old = self._s.users.get(user_id) or UserProfile(user_id, None, None, None)
+        self._s.users[user_id] = replace(old, locale=locale)
+
+
+class FakeStaff:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def role_of(self, user_id: int) -> str | None:
+        return self._s.staff.get(user_id)
+
+    async def set_role(self, user_id: int, role: str, at: datetime) -> None:
+        self._s.staff[user_id] = role
+
+
+class FakeDrafts:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def load(self, user_id: int) -> str | None:
+        return self._s.drafts.get(user_id)
+
+    async def save(self, user_id: int, state_json: str, at: datetime) -> None:
+        self._s.drafts[user_id] = state_json
+
+    async def delete(self, user_id: int) -> None:
+        self._s.drafts.pop(user_id, None)
+
+
+class FakeJobs:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def add(
+        self, kind: str, due_at: datetime, payload: Mapping[str, Any], key: str | None = None
+    ) -> None:
+        if key is not None and any(job.key == key for job in self._s.jobs):
+            return
+        self._s.jobs.append(Job(kind, due_at, dict(payload), key))
+
+
+class FakeUnitOfWork:
+    """One transaction over a FakeStore: changes are published on commit, dropped otherwise."""
+
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self.store = store if store is not None else FakeStore()
+        self.committed = False
+        self._work = self.store
+        self._bind(self.store)
+
+    def _bind(self, data: FakeStore) -> None:
+        self.orders = FakeOrders(data)
+        self.cases = FakeCases(data)
+        self.events = FakeEvents(data)
+        self.evidence = FakeEvidence(data)
+        self.ownership = FakeOwnership(data)
+        self.users = FakeUsers(data)
+        self.staff = FakeStaff(data)
+        self.drafts = FakeDrafts(data)
+        self.jobs = FakeJobs(data)
+
+    async def __aenter__(self) -> Self:
+        self.committed = False
+        self._work = self.store.copy()
+        self._bind(self._work)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        self._work.commits = self.store.commits + 1
+        self.store.restore(self._work)
+        self.committed = True
+
+    async def rollback(self) -> None:
+        self._work = self.store.copy()
+        self._bind(self._work)
