@@ -12,7 +12,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 
-from bot.app import Deps, build_deps, build_dispatcher
+from bot.app import Deps, build_bot, build_deps, build_dispatcher
 from bot.config import Settings
 from bot.evidence import EvidenceDownloader
 from cases.clock import ManualClock
@@ -113,7 +113,7 @@ async def bot_harness(
     )
     clock = ManualClock(now)
     deps = build_deps(config, clock)
-    bot = api.make_bot()
+    bot = build_bot(config)  # the production wiring: API URL, parse mode
     try:
         yield BotHarness(api, bot, build_dispatcher(deps), deps, clock, itertools.count(1))
     finally:
