@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -22,6 +22,16 @@ class Step(StrEnum):
     REFUND_AMOUNT = "refund_amount"
     REFUND_METHOD = "refund_method"
     SUMMARY = "summary"
+
+
+class Flow(Enum):
+    """What a step handler returns besides the next Step."""
+
+    STAY = "stay"  # the handler has said what is needed (e.g. a refusal that asks again)
+    END = "end"  # the filing is over: filed, cancelled or left
+
+
+Next = Step | Flow
 
 
 class EditField(StrEnum):

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from dialogs import callbacks as cb
+from dialogs import filing_evidence as evidence
 from dialogs import filing_steps as steps
 from dialogs.context import Turn
-from dialogs.draft import EditField, FilingDraft, Step
+from dialogs.draft import EditField, FilingDraft, Flow, Next, Step
 from dialogs.filing_prompts import ask
-from dialogs.filing_steps import Flow, Next
 from dialogs.types import ButtonIn, Event, FileIn, OtherIn, TextIn
 
 __all__ = ["ANY_STEP", "TABLE", "FilingDraft", "Flow", "Route", "Step", "advance", "routes_for"]
@@ -88,9 +88,9 @@ TABLE: dict[Step, tuple[Route[Any], ...]] = {
               *TOWARDS_SUMMARY),
     ),
     S.EVIDENCE: (
-        route(file(), steps.take_file, STAY),
-        route(button(cb.DONE), steps.finish_evidence, S.REFUND_KIND, STAY, *TOWARDS_SUMMARY),
-        route(button(cb.CLEAR_EVIDENCE), steps.clear_evidence, S.EVIDENCE),
+        route(file(), evidence.take_file, STAY),
+        route(button(cb.DONE), evidence.finish_evidence, S.REFUND_KIND, STAY, *TOWARDS_SUMMARY),
+        route(button(cb.CLEAR_EVIDENCE), evidence.clear_evidence, S.EVIDENCE),
     ),
     S.REFUND_KIND: (
         route(button(cb.REFUND), steps.take_refund_kind, S.REFUND_AMOUNT, S.REFUND_METHOD,

@@ -14,10 +14,8 @@ from typing import TypeVar
 from cases.eligibility import (
     AmountVerdict,
     DescriptionVerdict,
-    EvidenceVerdict,
     OrderVerdict,
     check_description,
-    check_evidence,
     check_reason,
     check_refund_amount,
 )
@@ -29,12 +27,11 @@ from cases.filing import (
     submit_complaint,
     verify_account,
 )
-from cases.model import Reason, RefundKind, RefundMethod, evidence_required
+from cases.model import Reason, RefundKind, RefundMethod
 from cases.money import MoneyFormatError, parse_amount
-from cases.policy import MIB
 from dialogs import callbacks as cb
 from dialogs.context import Turn
-from dialogs.draft import EditField, EvidenceItem, FilingDraft, Step
+from dialogs.draft import EditField, FilingDraft, Flow, Next, Step
 from dialogs.filing_checks import (
     find_gap,
     find_order,
@@ -45,19 +42,10 @@ from dialogs.filing_checks import (
     revalidate,
     tell_open_case,
 )
-from dialogs.filing_prompts import evidence_buttons, limits, load_order
+from dialogs.filing_prompts import load_order
 from dialogs.status import case_buttons
-from dialogs.types import FileIn
 
 E = TypeVar("E", bound=Enum)
-
-
-class Flow(Enum):
-    STAY = "stay"
-    END = "end"
-
-
-Next = Step | Flow
 
 # Longer answers are no order number, account name or amount; they are refused without being
 # looked up or counted as a wrong ownership answer.
@@ -175,77 +163,6 @@ async def keep_description(turn: Turn, draft: FilingDraft, _: str) -> Next:
     if draft.description is None:
         return await stale(turn, draft, cb.KEEP)
     return await proceed(turn, draft, Step.EVIDENCE)
-
-
-async def take_file(turn: Turn, draft: FilingDraft, upload: FileIn) -> Next:
-    """Adds one evidence file, or says why it is refused; an album is acknowledged once."""
-    file = upload.file
-    verdict = check_evidence(file, draft.files(), turn.policy)
-    group = upload.media_group_id
-    # Album messages arrive one update per file: say "received" (or "full") once per album.
-    once = group is None or draft.first_note(f"{group}:{verdict.value}")
-    if verdict is EvidenceVerdict.OK:
-        draft.evidence = [*draft.evidence, EvidenceItem.of(file)]
-        if not once:
-            turn.quiet = True
-        elif group is None:
-            turn.say(
-                "filing.evidence_received",
-                evidence_buttons(draft),
-                count=len(draft.evidence),
-                max_files=turn.policy.max_evidence_files,
-            )
-        else:
-            turn.say(
-                "filing.evidence_album_received",
-                evidence_buttons(draft),
-                max_files=turn.policy.max_evidence_files,
-            )
-        return Flow.STAY
-    name = file.file_name or ""
-    if verdict is EvidenceVerdict.TOO_LARGE:
-        turn.say(
-            "filing.evidence_too_large",
-            evidence_buttons(draft),
-            file_name=name,
-            size_mb=f"{(file.size or 0) / MIB:.1f}",
-            max_mb=limits(turn.policy)["max_mb"],
-        )
-    elif verdict is EvidenceVerdict.BAD_TYPE:
-        turn.say(
-            "filing.evidence_bad_type",
-            evidence_buttons(draft),
-            file_name=name,
-            mime_type=file.mime_type or "",
-            allowed=", ".join(turn.policy.allowed_evidence_mime),
-        )
-    elif not once:
-        turn.quiet = True
-    elif verdict is EvidenceVerdict.DUPLICATE:
-        turn.say("filing.evidence_duplicate", evidence_buttons(draft), count=len(draft.evidence))
-    else:
-        turn.say(
-            "filing.evidence_too_many",
-            evidence_buttons(draft),
-            max_files=turn.policy.max_evidence_files,
-        )
-    return Flow.STAY
-
-
-async def finish_evidence(turn: Turn, draft: FilingDraft, _: str) -> Next:
-    """Closes the evidence list, if the reason has what it needs, and asks for the refund."""
-    if draft.reason is not None and evidence_required(draft.reason) and not draft.evidence:
-        turn.say("filing.evidence_required", evidence_buttons(draft), reason=draft.reason.value)
-        return Flow.STAY
-    return await proceed(turn, draft, Step.REFUND_KIND)
-
-
-async def clear_evidence(turn: Turn, draft: FilingDraft, _: str) -> Next:
-    """Removes every file sent so far and asks for evidence again."""
-    draft.evidence = []
-    draft.album_notes = []
-    turn.say("filing.evidence_cleared")
-    return Step.EVIDENCE
 
 
 async def take_refund_kind(turn: Turn, draft: FilingDraft, value: str) -> Next:

@@ -1,0 +1,83 @@
+"""The evidence step: files in, each accepted or refused with its reason; Done and Clear all."""
+
+from __future__ import annotations
+
+from cases.eligibility import EvidenceVerdict, check_evidence
+from cases.model import evidence_required
+from cases.policy import MIB
+from dialogs.context import Turn
+from dialogs.draft import EvidenceItem, FilingDraft, Flow, Next, Step
+from dialogs.filing_checks import proceed
+from dialogs.filing_prompts import evidence_buttons, limits
+from dialogs.types import FileIn
+
+
+async def take_file(turn: Turn, draft: FilingDraft, upload: FileIn) -> Next:
+    """Adds one evidence file, or says why it is refused; an album is acknowledged once."""
+    file = upload.file
+    verdict = check_evidence(file, draft.files(), turn.policy)
+    group = upload.media_group_id
+    # Album messages arrive one update per file: say "received" (or "full") once per album.
+    once = group is None or draft.first_note(f"{group}:{verdict.value}")
+    if verdict is EvidenceVerdict.OK:
+        draft.evidence = [*draft.evidence, EvidenceItem.of(file)]
+        if not once:
+            turn.quiet = True
+        elif group is None:
+            turn.say(
+                "filing.evidence_received",
+                evidence_buttons(draft),
+                count=len(draft.evidence),
+                max_files=turn.policy.max_evidence_files,
+            )
+        else:
+            turn.say(
+                "filing.evidence_album_received",
+                evidence_buttons(draft),
+                max_files=turn.policy.max_evidence_files,
+            )
+        return Flow.STAY
+    name = file.file_name or ""
+    if verdict is EvidenceVerdict.TOO_LARGE:
+        turn.say(
+            "filing.evidence_too_large",
+            evidence_buttons(draft),
+            file_name=name,
+            size_mb=f"{(file.size or 0) / MIB:.1f}",
+            max_mb=limits(turn.policy)["max_mb"],
+        )
+    elif verdict is EvidenceVerdict.BAD_TYPE:
+        turn.say(
+            "filing.evidence_bad_type",
+            evidence_buttons(draft),
+            file_name=name,
+            mime_type=file.mime_type or "",
+            allowed=", ".join(turn.policy.allowed_evidence_mime),
+        )
+    elif not once:
+        turn.quiet = True
+    elif verdict is EvidenceVerdict.DUPLICATE:
+        turn.say("filing.evidence_duplicate", evidence_buttons(draft), count=len(draft.evidence))
+    else:
+        turn.say(
+            "filing.evidence_too_many",
+            evidence_buttons(draft),
+            max_files=turn.policy.max_evidence_files,
+        )
+    return Flow.STAY
+
+
+async def finish_evidence(turn: Turn, draft: FilingDraft, _: str) -> Next:
+    """Closes the evidence list, if the reason has what it needs, and asks for the refund."""
+    if draft.reason is not None and evidence_required(draft.reason) and not draft.evidence:
+        turn.say("filing.evidence_required", evidence_buttons(draft), reason=draft.reason.value)
+        return Flow.STAY
+    return await proceed(turn, draft, Step.REFUND_KIND)
+
+
+async def clear_evidence(turn: Turn, draft: FilingDraft, _: str) -> Next:
+    """Removes every file sent so far and asks for evidence again."""
+    draft.evidence = []
+    draft.album_notes = []
+    turn.say("filing.evidence_cleared")
+    return Step.EVIDENCE
