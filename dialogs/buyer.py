@@ -92,6 +92,8 @@ async def _command(turn: Turn, session: Session, command: CommandIn) -> None:
     if name == "cancel":
         if session.draft is not None:
             session.draft = await advance(turn, session.draft, ButtonIn(cb.CANCEL))
+        elif session.awaiting_case_no:
+            turn.say("menu.cancelled", cb.main_menu())
         else:
             turn.say("menu.nothing_to_cancel", cb.main_menu())
     elif name == "start" and args.startswith(DEEP_LINK_COMPLAIN):

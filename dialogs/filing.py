@@ -73,7 +73,7 @@ TOWARDS_SUMMARY = frozenset(
 
 TABLE: dict[Step, tuple[Route[Any], ...]] = {
     S.ORDER_NO: (
-        route(text(), steps.take_order_no, S.OWNERSHIP, STAY, *TOWARDS_SUMMARY),
+        route(text(), steps.take_order_no, S.OWNERSHIP, STAY, S.ORDER_NO, *TOWARDS_SUMMARY),
     ),
     S.OWNERSHIP: (
         route(text(), steps.take_account, S.REASON, STAY, S.ORDER_NO, *TOWARDS_SUMMARY),

@@ -43,7 +43,7 @@ from dialogs.filing_checks import (
     tell_open_case,
 )
 from dialogs.filing_prompts import load_order
-from dialogs.status import case_buttons
+from dialogs.status import answer_status, case_buttons, looks_like_case_no
 
 E = TypeVar("E", bound=Enum)
 
@@ -80,6 +80,10 @@ async def take_order_no(turn: Turn, draft: FilingDraft, text: str) -> Next:
         return Flow.STAY
     order = await find_order(turn, order_no)
     if order is None:
+        if looks_like_case_no(text) is not None:
+            # A case number sent where the order number belongs: answer it, then ask again.
+            await answer_status(turn, text)
+            return Step.ORDER_NO
         turn.say("filing.order_unknown", order_no=order_no)
         return Flow.STAY
     check = await order_check(turn, order)

@@ -162,3 +162,25 @@ async def test_mycases_during_a_filing_asks_the_step_again(chat: Chat) -> None:
     answer = await chat.send("/mycases")
 
     assert answer.keys == ["status.mycases_empty", "filing.ask_order_no"]
+
+
+async def test_a_case_number_sent_instead_of_an_order_number_is_answered(
+    with_case: FakeStore, chat: Chat
+) -> None:
+    await chat.send("/complain")
+
+    answer = await chat.send(CASE_NO.lower())
+
+    assert answer.keys == ["status.case", "filing.ask_order_no"]
+
+
+async def test_cancel_while_asked_for_a_case_number_stops_asking(
+    with_case: FakeStore, chat: Chat
+) -> None:
+    await chat.send("/status")
+
+    cancelled = await chat.send("/cancel")
+    answer = await chat.send("hello")
+
+    assert cancelled.keys == ["menu.cancelled"]
+    assert answer.keys == ["menu.unknown_text"]
