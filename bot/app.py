@@ -13,6 +13,7 @@ from aiogram.enums import ParseMode
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
+from bot.middlewares import ChatLockMiddleware
 from bot.routers import build_routers
 from bot.sender import ReplySender
 from cases.calendar import WorkingCalendar, build_calendar
@@ -72,5 +73,17 @@ def build_bot(settings: Settings) -> Bot:
 
 def build_dispatcher(deps: Deps) -> Dispatcher:
     dispatcher = Dispatcher(deps=deps)
+    dispatcher.update.outer_middleware(ChatLockMiddleware())
     dispatcher.include_routers(*build_routers())
     return dispatcher
+
+
+async def bootstrap_admins(deps: Deps) -> None:
+    """Makes every ADMIN_IDS user an admin, so a fresh deployment has someone to run it."""
+    if not deps.settings.admin_ids:
+        return
+    async with deps.uow() as uow:
+        for user_id in deps.settings.admin_ids:
+            if await uow.staff.role_of(user_id) != "admin":
+                await uow.staff.set_role(user_id, "admin", deps.clock.now())
+        await uow.commit()

@@ -8,7 +8,7 @@ import logging
 import os
 import socket
 
-from bot.app import build_bot, build_deps, build_dispatcher
+from bot.app import bootstrap_admins, build_bot, build_deps, build_dispatcher
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.evidence import EvidenceDownloader
@@ -29,6 +29,7 @@ async def run_polling(settings: Settings, clock: Clock | None = None) -> None:
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
     background: list[asyncio.Task[None]] = []
     try:
+        await bootstrap_admins(deps)
         await bot.delete_webhook(drop_pending_updates=False)
         await publish_commands(bot, deps.translator, settings.default_locale)
         me = await bot.get_me()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.app import bootstrap_admins
 from cases.model import CaseStatus, Order, OrderStatus
 from tests.bot.harness import BotHarness, Person, bot_harness
 from tests.fakebotapi import FakeBotAPI
@@ -167,3 +169,41 @@ async def test_the_command_menu_is_published_in_both_languages(harness: BotHarne
     languages = {call.params.get("language_code") for call in calls}
     assert {"zh", "en", None} <= languages
 
+
+
+async def test_an_album_arriving_at_once_keeps_every_file_and_is_acknowledged_once(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.user()
+    await buyer.send("/complain KM202611250001")
+    await buyer.send("lihua_88")
+    await buyer.click("f:reason:not_delivered")
+    await buyer.send("付款后一直没有收到充值卡，联系商家也没有回复。")
+    before = len(buyer.texts())
+    album = [
+        buyer.fake.build_photo(PHOTO + bytes([n]), media_group_id="album-1") for n in range(3)
+    ]
+    # Polling runs updates as concurrent tasks; none of the three may be lost.
+    await asyncio.gather(*(harness.feed(update) for update in album))
+    assert len(buyer.texts()) == before + 1
+    await buyer.click("f:done")
+    await buyer.click("f:refund:full")
+    await buyer.click("f:method:original")
+    await buyer.click("f:submit")
+    case_no = CASE_NO.search(buyer.last_text())
+    assert case_no
+    async with harness.deps.uow() as uow:
+        assert len(await uow.evidence.list(case_no.group(0))) == 3
+
+
+async def test_admin_ids_become_admins_who_may_look_up_any_case(
+    tmp_path: Path, fake_api: FakeBotAPI
+) -> None:
+    async with bot_harness(tmp_path, fake_api, NOW, admin_ids=(777,)) as running:
+        await running.add_orders(order())
+        case_no = await file_complaint(running.user(user_id=1001))
+        await bootstrap_admins(running.deps)
+        admin = running.user(user_id=777)
+        await admin.send(f"/status {case_no}")
+        assert case_no in admin.last_text()
+        assert "Steam" in admin.last_text() or "KM202611250001" in admin.last_text()
