@@ -222,7 +222,7 @@ async def converse(events: list[Event]) -> None:
     assert len({case.order_no for case in open_cases}) == len(open_cases)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(EVENTS), min_size=1, max_size=30))
 def test_random_conversations_never_fail_and_always_answer(events: list[Event]) -> None:
     asyncio.run(converse(events))
