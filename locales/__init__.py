@@ -72,6 +72,13 @@ class Translator:
         template = self._template(locale, key)
         return template.render(**(params or {})).strip()
 
+    def compile_all(self) -> int:
+        """Compiles every text of every locale, so a broken template fails at start-up."""
+        for locale in LOCALES:
+            for key in load_texts(locale):
+                self._template(locale, key)
+        return len(self._templates)
+
     def has(self, key: str) -> bool:
         return all(key in load_texts(locale) for locale in LOCALES)
 

@@ -207,3 +207,21 @@ async def test_admin_ids_become_admins_who_may_look_up_any_case(
         await admin.send(f"/status {case_no}")
         assert case_no in admin.last_text()
         assert "Steam" in admin.last_text() or "KM202611250001" in admin.last_text()
+
+
+async def test_a_failure_inside_the_dialog_still_answers_and_loses_nothing(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    buyer = harness.user(language_code="en")
+    await buyer.send("/complain KM202611250001")
+    from dialogs import buyer as buyer_dialog
+
+    async def broken(*_: object) -> list[object]:
+        raise RuntimeError("a bug")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(buyer_dialog, "handle", broken)
+        await buyer.send("lihua_88")
+    assert buyer.last_text().startswith("Sorry, something went wrong")
+    await buyer.send("lihua_88")  # the draft survived: the same step answers normally
+    assert "what went wrong" in buyer.last_text()

@@ -1,0 +1,73 @@
+"""Every locale file: same keys in each language, every template compiles and renders."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from locales import LOCALES, LOCALES_DIR, Translator, load_texts
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def area_keys(locale: str, area: str) -> set[str]:
+    import tomllib
+
+    path = LOCALES_DIR / (f"{area}.{locale}.toml" if area else f"{locale}.toml")
+    with path.open("rb") as fh:
+        table = tomllib.load(fh)
+
+    def flatten(node: dict[str, object], prefix: str = "") -> set[str]:
+        keys: set[str] = set()
+        for key, value in node.items():
+            if isinstance(value, dict):
+                keys |= flatten(value, f"{prefix}{key}.")
+            else:
+                keys.add(f"{prefix}{key}")
+        return keys
+
+    return flatten(table)
+
+
+AREAS = sorted({path.name.split(".")[0] for path in LOCALES_DIR.glob("*.*.toml")} | {""})
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_every_area_file_has_the_same_keys_in_every_language(area: str) -> None:
+    zh, en = area_keys("zh_CN", area), area_keys("en", area)
+    assert zh - en == set(), f"missing in the English {area or 'main'} file"
+    assert en - zh == set(), f"missing in the Chinese {area or 'main'} file"
+
+
+def test_every_template_compiles() -> None:
+    translator = Translator(SHANGHAI)
+    assert translator.compile_all() == sum(len(load_texts(locale)) for locale in LOCALES)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_operator_and_bot_texts_render(locale: str) -> None:
+    translator = Translator(SHANGHAI)
+    samples = {
+        "cli.file_missing": {"path": "orders/x.csv"},
+        "cli.orders_bad_file": {"reason": "bad header"},
+        "cli.orders_bad_row": {"line": 3, "reason": "bad amount"},
+        "cli.orders_summary": {"inserted": 1, "updated": 2, "unchanged": 3, "failed": 0},
+        "cli.staff_added": {"telegram_id": 42, "role": "arbitrator"},
+    }
+    keys = [key for key in load_texts(locale) if key.startswith(("cli.", "bot.", "staff_role."))]
+    for key in keys:
+        text = translator.render(locale, key, samples.get(key, {}))
+        assert text.strip(), key
+
+
+def test_money_dates_and_user_text_render_exactly_and_escaped() -> None:
+    translator = Translator(SHANGHAI)
+    late_evening_utc = datetime(2026, 11, 26, 17, 30, tzinfo=UTC)  # already 27 Nov in Shanghai
+    env = translator._envs["zh_CN"]  # the filters are the unit under test
+    template = env.from_string("{{ a|money('CNY') }} {{ d|date }} {{ d|datetime }} {{ u }}")
+    rendered = template.render(a=3001, d=late_evening_utc, u="<i>x</i> & y")
+    assert rendered == "30.01 元 2026-11-27 2026-11-27 01:30 &lt;i&gt;x&lt;/i&gt; &amp; y"
+    english = translator._envs["en"].from_string("{{ a|money('CNY') }}").render(a=50)
+    assert english == "CNY 0.50"
