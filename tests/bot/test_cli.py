@@ -23,8 +23,10 @@ def run_cli(
         "DEFAULT_LOCALE": locale,
         **(extra_env or {}),
     }
+    # The console script the README shows, installed beside the interpreter running the tests.
+    script = Path(sys.executable).with_name("complaint-bot")
     return subprocess.run(  # noqa: S603 - fixed argv, our own CLI
-        [sys.executable, "-m", "bot", *args],
+        [str(script), *args],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -61,6 +63,30 @@ def test_make_run_without_token_fails_with_the_same_message(tmp_path: Path) -> N
     )
     assert result.returncode != 0
     assert "BOT_TOKEN" in result.stderr
+
+
+def test_python_dash_m_bot_is_the_same_cli() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "--help"], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0
+    for command in ("run", "migrate", "orders", "staff"):
+        assert command in result.stdout
+
+
+def test_make_migrate_upgrades_the_database(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": "", "DATA_DIR": str(tmp_path / "data")}
+    result = subprocess.run(
+        ["make", "-s", "migrate"],  # noqa: S607 - make from PATH, as the README says
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "data" / "complaint_bot.db").is_file()
 
 
 def test_migrate_creates_the_sqlite_database_under_data_dir(tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -51,3 +53,22 @@ def test_unknown_timezone_or_locale_is_refused(
 def test_the_api_url_loses_a_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/")
     assert Settings(_env_file=None).api_base == "http://127.0.0.1:8081"  # type: ignore[call-arg]
+
+
+def test_env_example_documents_every_setting_and_loads(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    example = Path(__file__).resolve().parents[2] / ".env.example"
+    names = {
+        line.split("=", 1)[0]
+        for line in example.read_text(encoding="utf-8").splitlines()
+        if line and not line.startswith("#")
+    }
+    assert names == {field.upper() for field in Settings.model_fields}
+    for name in names:
+        monkeypatch.delenv(name, raising=False)
+    env_file = tmp_path / ".env"  # what `cp .env.example .env` gives an operator
+    env_file.write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    assert settings.bot_token is None
+    assert settings.timezone == "Asia/Shanghai"
