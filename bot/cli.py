@@ -36,6 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="move every time in the file so its newest payment was an hour ago (demo data)",
     )
 
+    audit = commands.add_parser("audit", help="the tamper-evident case history")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    audit_commands.add_parser("verify", help="re-compute every case's hash chain")
+
     staff = commands.add_parser("staff", help="support staff")
     staff_commands = staff.add_subparsers(dest="staff_command", required=True)
     staff_add = staff_commands.add_parser("add", help="grant a Telegram user a staff role")
@@ -79,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_migrate(settings, console))
     if args.command == "orders":
         return asyncio.run(_import_orders(settings, console, args.file, args.shift_to_now))
+    if args.command == "audit":
+        return asyncio.run(_verify_audit(settings, console))
     if args.command == "staff":
         return asyncio.run(_add_staff(settings, console, args.telegram_id, args.role))
     return 2
@@ -128,6 +134,30 @@ async def _import_orders(
         failed=len(report.errors),
     )
     return 1 if report.errors else 0
+
+
+async def _verify_audit(settings: Settings, console: Console) -> int:
+    from cases.audit import verify_chain
+    from storage.audit import case_histories
+    from storage.db import make_engine, make_session_factory
+
+    engine = make_engine(settings.resolved_database_url)
+    checked = events = 0
+    try:
+        async for case_no, history in case_histories(make_session_factory(engine)):
+            checked += 1
+            events += len(history)
+            if not history:
+                console.error("cli.audit_no_history", case_no=case_no)
+                return 1
+            bad = verify_chain(history)
+            if bad is not None:
+                console.error("cli.audit_broken", case_no=case_no, seq=history[bad].seq)
+                return 1
+    finally:
+        await engine.dispose()
+    console.say("cli.audit_ok", cases=checked, events=events)
+    return 0
 
 
 async def _add_staff(settings: Settings, console: Console, telegram_id: int, role: str) -> int:

@@ -24,7 +24,7 @@ class SqlEventRepository:
             .limit(1)
         )
         row = (await self._session.execute(stmt)).first()
-        return None if row is None else _to_event(row)
+        return None if row is None else event_from_row(row)
 
     async def append(self, event: CaseEvent) -> None:
         """Inserts the event; a second event with the same (case_no, seq) is refused."""
@@ -52,10 +52,10 @@ class SqlEventRepository:
             .where(CaseEventRow.case_no == case_no)
             .order_by(CaseEventRow.seq)
         )
-        return [_to_event(row) for row in await self._session.execute(stmt)]
+        return [event_from_row(row) for row in await self._session.execute(stmt)]
 
 
-def _to_event(row: Row[Any]) -> CaseEvent:
+def event_from_row(row: Row[Any]) -> CaseEvent:
     return CaseEvent(
         case_no=row.case_no,
         seq=row.seq,
