@@ -24,6 +24,7 @@ from dialogs.menu import (
     show_menu,
 )
 from dialogs.session import Session, dump_session, parse_session
+from dialogs.sides import SIDE_DIALOGS
 from dialogs.status import answer_status, ask_case_no, case_buttons, looks_like_case_no, my_cases
 from dialogs.types import ButtonIn, CommandIn, Event, FileIn, OtherIn, Reply, TextIn
 
@@ -50,7 +51,9 @@ async def handle(event: Event, user: UserCtx, uow: UnitOfWork, env: DialogEnv) -
         # Telegram delivered this update again: its effect is already in the draft.
         await ask(turn, session.draft)
         return turn.replies
+    turn.pending = session.pending
     await _dispatch(turn, session, event)
+    session.pending = turn.pending
     session.last_update_id = user.update_id
     if turn.submitted_case_no is not None:
         session.last_case_no = turn.submitted_case_no
@@ -70,6 +73,8 @@ async def _load(turn: Turn) -> Session:
 
 
 async def _dispatch(turn: Turn, session: Session, event: Event) -> None:
+    if await _side_dialogs(turn, event):
+        return
     if isinstance(event, CommandIn):
         await _command(turn, session, event)
     elif isinstance(event, ButtonIn) and await _global_button(turn, session, event.data):
@@ -78,6 +83,29 @@ async def _dispatch(turn: Turn, session: Session, event: Event) -> None:
         session.draft = await advance(turn, session.draft, event)
     else:
         await _idle(turn, session, event)
+
+
+async def _side_dialogs(turn: Turn, event: Event) -> bool:
+    """Gives the staff, merchant and case-action conversations their turn first.
+
+    An owed answer is taken in the chat where it was asked; /cancel drops it. Commands and
+    buttons go to whichever side dialog knows them; filing gets everything else.
+    """
+    pending = turn.pending
+    if pending is not None and pending.chat_id == turn.user.chat:
+        if isinstance(event, CommandIn) and event.name == "cancel":
+            turn.pending = None
+            turn.say("side.input_dropped", case_no=pending.case_no)
+            return True
+        for side in SIDE_DIALOGS:
+            if side.kind == pending.kind and await side.answer(turn, pending, event):
+                return True
+    for side in SIDE_DIALOGS:
+        if isinstance(event, CommandIn) and await side.command(turn, event):
+            return True
+        if isinstance(event, ButtonIn) and await side.button(turn, event.data):
+            return True
+    return False
 
 
 async def _resume(turn: Turn, session: Session) -> None:

@@ -11,6 +11,7 @@ from cases.calendar import WorkingCalendar
 from cases.clock import Clock
 from cases.policy import Policy
 from cases.ports import UnitOfWork
+from dialogs.pending import PendingInput
 from dialogs.types import Button, Reply
 
 ButtonRows = tuple[tuple[Button, ...], ...]
@@ -24,6 +25,11 @@ class UserCtx:
     language_code: str | None = None
     username: str | None = None
     update_id: int | None = None
+    chat_id: int | None = None  # None: the private chat with the user (same id)
+
+    @property
+    def chat(self) -> int:
+        return self.user_id if self.chat_id is None else self.chat_id
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,8 @@ class Turn:
     submitted_case_no: str | None = None
     # Set for the second and later files of an album, which are acknowledged once, not again.
     quiet: bool = False
+    # The free-text answer this user owes a side dialog (see dialogs/pending.py, dialogs/sides.py).
+    pending: PendingInput | None = None
 
     @classmethod
     def start(cls, user: UserCtx, uow: UnitOfWork, env: DialogEnv) -> Turn:

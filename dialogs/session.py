@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from dialogs.draft import FilingDraft
+from dialogs.pending import PendingInput
 
 STATE_VERSION: Literal[1] = 1
 
@@ -19,6 +20,7 @@ class Session(BaseModel):
     awaiting_case_no: bool = False  # /status was sent without a number
     last_update_id: int | None = None  # the same update delivered twice has one effect
     last_case_no: str | None = None  # the case this chat filed last, for a repeated Submit
+    pending: PendingInput | None = None  # a free-text answer owed to a side dialog
 
 
 def parse_session(text: str) -> Session | None:
