@@ -55,6 +55,9 @@ def test_operator_and_bot_texts_render(locale: str) -> None:
         "cli.orders_bad_row": {"line": 3, "reason": "bad amount"},
         "cli.orders_summary": {"inserted": 1, "updated": 2, "unchanged": 3, "failed": 0},
         "cli.staff_added": {"telegram_id": 42, "role": "arbitrator"},
+        "cli.audit_ok": {"cases": 2, "events": 9},
+        "cli.audit_broken": {"case_no": "TS20261126-7K3Q9", "seq": 4},
+        "cli.audit_no_history": {"case_no": "TS20261126-7K3Q9"},
     }
     keys = [key for key in load_texts(locale) if key.startswith(("cli.", "bot.", "staff_role."))]
     for key in keys:
