@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
@@ -24,7 +25,10 @@ def render_reply(translator: Translator, locale: str, reply: Reply) -> RenderedM
             inline_keyboard=[
                 [
                     InlineKeyboardButton(
-                        text=translator.render(locale, button.label, button.params),
+                        # Button labels are plain text to Telegram: undo the HTML escaping.
+                        text=html.unescape(
+                            translator.render(locale, button.label, button.params)
+                        ),
                         callback_data=button.data,
                     )
                     for button in row
