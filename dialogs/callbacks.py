@@ -1,6 +1,7 @@
 """Callback data on inline buttons: short, namespaced, and at most 64 bytes (Telegram's limit).
 
-`f:` filing steps, `m:` the /start menu, `lang:` the language picker, `s:` show one case.
+`f:` filing steps, `m:` the /start menu, `lang:` the language picker, `s:` show one case;
+`b:` a buyer's, `mc:` a merchant's and `st:` staff actions on a filed case (each + case number).
 """
 
 from __future__ import annotations
@@ -35,6 +36,33 @@ MENU_HOME: Final = "m:home"
 
 LANGUAGE: Final = "lang:"  # + locale id
 CASE: Final = "s:"  # + case number
+
+# Actions on a filed case, put on pushed notices; each prefix is followed by the case number.
+# A buyer's case actions.
+BUYER_EVIDENCE: Final = "b:ev:"  # supply more evidence (补充材料)
+BUYER_ACCEPT: Final = "b:acc:"  # accept the merchant's offer
+BUYER_DECLINE: Final = "b:dec:"  # decline the merchant's offer
+BUYER_ESCALATE: Final = "b:esc:"  # escalate to platform arbitration (平台仲裁)
+BUYER_WITHDRAW: Final = "b:wd:"  # withdraw: asks to confirm with BUYER_WITHDRAW_YES
+BUYER_WITHDRAW_YES: Final = "b:wdy:"
+BUYER_FILE: Final = "b:file:"  # send the case file (案卷)
+# A merchant's answers to a complaint.
+MERCHANT_ACCEPT: Final = "mc:acc:"  # accept a full refund
+MERCHANT_OFFER: Final = "mc:off:"  # offer a partial refund (asks for the amount)
+MERCHANT_REJECT: Final = "mc:rej:"  # reject with an explanation (asks for it)
+# Staff actions, in the staff chat or in private.
+STAFF_TAKE: Final = "st:take:"  # take the case (assign it to oneself)
+STAFF_EVIDENCE: Final = "st:ev:"  # view the evidence files
+STAFF_REQUEST: Final = "st:req:"  # ask the buyer for more evidence
+STAFF_MERCHANT: Final = "st:mer:"  # send the case to the merchant
+STAFF_APPROVE_FULL: Final = "st:appf:"
+STAFF_APPROVE_PARTIAL: Final = "st:appp:"
+STAFF_REJECT: Final = "st:rej:"
+STAFF_RULE_BUYER: Final = "st:rb:"  # arbitration ruling for the buyer
+STAFF_RULE_MERCHANT: Final = "st:rm:"  # arbitration ruling for the merchant
+STAFF_PAID: Final = "st:paid:"  # confirm a manually paid refund
+STAFF_NOTE: Final = "st:note:"  # add an internal note
+STAFF_CARD: Final = "st:card:"  # show the case card with its timeline
 
 
 def button(label: str, data: str, **params: object) -> Button:
