@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
+# An HMAC key shorter than this is guessable offline from one signed request.
+MIN_PLATFORM_SECRET_LENGTH = 16
 
 
 class Settings(BaseSettings):
@@ -30,6 +32,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     log_level: str = "INFO"
     polling_timeout: int = Field(default=30, ge=0, le=50)
+    platform_gateway: Literal["manual", "http"] = "manual"
+    platform_refund_url: str | None = None
+    platform_secret: SecretStr | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -40,12 +45,15 @@ class Settings(BaseSettings):
             return (value,)
         return value
 
-    @field_validator("staff_chat_id", "redis_url", "webhook_url", "policy_file", mode="before")
+    @field_validator(
+        "staff_chat_id", "redis_url", "webhook_url", "policy_file", "platform_refund_url",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
 
-    @field_validator("bot_token", "webhook_secret", mode="before")
+    @field_validator("bot_token", "webhook_secret", "platform_secret", mode="before")
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -65,6 +73,26 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
+
+    @field_validator("platform_refund_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("must be an http:// or https:// URL")
+        return value
+
+    @model_validator(mode="after")
+    def _http_gateway_is_configured(self) -> Self:
+        """PLATFORM_GATEWAY=http cannot send or sign anything without the URL and the secret."""
+        if self.platform_gateway != "http":
+            return self
+        if self.platform_refund_url is None or self.platform_secret is None:
+            raise ValueError("PLATFORM_GATEWAY=http needs PLATFORM_REFUND_URL and PLATFORM_SECRET")
+        if len(self.platform_secret.get_secret_value()) < MIN_PLATFORM_SECRET_LENGTH:
+            raise ValueError(
+                f"PLATFORM_SECRET must be at least {MIN_PLATFORM_SECRET_LENGTH} characters"
+            )
+        return self
 
     @property
     def tz(self) -> ZoneInfo:
