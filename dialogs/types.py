@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 from cases.model import EvidenceFile
@@ -70,3 +72,89 @@ class Reply:
     key: str
     params: Mapping[str, Any] = field(default_factory=dict)
     buttons: tuple[tuple[Button, ...], ...] = ()
+
+    def to_payload(self, locale: str) -> dict[str, Any]:
+        """Serializes the reply for the outbox table, so it can be rendered after a restart."""
+        return {
+            "locale": locale,
+            "key": self.key,
+            "params": encode_params(self.params),
+            "buttons": [
+                [
+                    {"label": b.label, "data": b.data, "params": encode_params(b.params)}
+                    for b in row
+                ]
+                for row in self.buttons
+            ],
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Mapping[str, Any]) -> Reply:
+        """Rebuilds the reply of `to_payload` (the locale is payload["locale"]); ValueError."""
+        try:
+            key, rows = payload["key"], payload.get("buttons", [])
+            if not isinstance(key, str) or not isinstance(rows, list):
+                raise TypeError("key must be a string and buttons a list of rows")
+            buttons = tuple(tuple(_button(b) for b in row) for row in rows)
+            return cls(key, decode_params(payload.get("params", {})), buttons)
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"not a reply payload: {exc}") from exc
+
+
+# Outbox payloads are JSON; dates and datetimes are tagged so they come back as the same types
+# (the `date` / `datetime` filters need real objects, and "2026-01-02" would render as text).
+_DATE_TAG = "$date"
+_DATETIME_TAG = "$datetime"
+
+
+def encode_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Returns `params` as JSON-ready data; TypeError for what would not come back the same."""
+    return {str(name): _encode(value) for name, value in params.items()}
+
+
+def decode_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(params, Mapping):
+        raise TypeError("params must be an object")
+    return {name: _decode(value) for name, value in params.items()}
+
+
+def _encode(value: Any) -> Any:
+    if value is None or isinstance(value, bool | float):
+        return value
+    if isinstance(value, Enum):
+        value = value.value
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise TypeError("naive datetime in reply params; every datetime must be aware")
+        return {_DATETIME_TAG: value.isoformat()}
+    if isinstance(value, date):
+        return {_DATE_TAG: value.isoformat()}
+    if isinstance(value, Mapping):
+        return encode_params(value)
+    if isinstance(value, list | tuple):
+        return [_encode(item) for item in value]
+    # Decimal included: money is integer fen; bytes and objects have no faithful JSON form.
+    raise TypeError(f"{type(value).__name__} cannot go into an outbox payload")
+
+
+def _button(data: Mapping[str, Any]) -> Button:
+    label, callback = data["label"], data["data"]
+    if not isinstance(label, str) or not isinstance(callback, str):
+        raise TypeError("a button needs a string label and data")
+    return Button(label, callback, decode_params(data.get("params", {})))
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        if len(value) == 1 and _DATETIME_TAG in value:
+            return datetime.fromisoformat(value[_DATETIME_TAG])
+        if len(value) == 1 and _DATE_TAG in value:
+            return date.fromisoformat(value[_DATE_TAG])
+        return decode_params(value)
+    if isinstance(value, list):
+        return [_decode(item) for item in value]
+    return value
