@@ -114,6 +114,30 @@ class ActorKind(StrEnum):
     SYSTEM = "system"
 
 
+class DeadlineKind(StrEnum):
+    """Whose move a case waits for, and so who is reminded and who is alerted when it passes."""
+
+    REVIEW = "review"  # support staff review the case
+    EVIDENCE = "evidence"  # the buyer supplies more evidence
+    MERCHANT = "merchant"  # the merchant responds
+    BUYER_DECISION = "buyer_decision"  # the buyer answers an offer / may escalate
+    ARBITRATION = "arbitration"  # the arbitrator rules
+    REFUND = "refund"  # the refund is paid out
+
+
+@dataclass(frozen=True)
+class Merchant:
+    code: str
+    name: str
+    telegram_user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    user_id: int
+    role: str  # agent, arbitrator, admin
+
+
 @dataclass(frozen=True)
 class Case:
     case_no: str
@@ -130,6 +154,15 @@ class Case:
     review_due_at: datetime | None
     evidence_count: int = 0
     next_deadline_at: datetime | None = None
+    # The process after filing (issue: case lifecycle). Defaults keep a freshly filed case valid.
+    merchant_code: str = ""
+    order_amount: int = 0  # fen; the base of the refund cap
+    assignee_id: int | None = None  # the staff member working the case
+    deadline_kind: DeadlineKind | None = None  # whose deadline next_deadline_at is
+    offer_amount: int | None = None  # fen; the merchant's partial offer while negotiating
+    offer_declined: bool = False  # the buyer declined the offer (or the merchant rejected)
+    approved_amount: int | None = None  # fen; what is (to be) refunded once approved
+    paused_review_seconds: int | None = None  # review time left while waiting on the buyer
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Self
 
-from cases.model import Case, CaseEvent, EvidenceFile, Order
+from cases.model import Case, CaseEvent, EvidenceFile, Merchant, Order, StaffMember
 
 
 class DuplicateCaseNumberError(Exception):
@@ -72,6 +72,16 @@ class CaseRepository(Protocol):
         ...
 
 
+class CaseQueries(Protocol):
+    """Read-side look-ups over cases, for staff lists and risk hints."""
+
+    async def open_by_deadline(self, limit: int) -> Sequence[Case]:
+        """Open cases, nearest next_deadline_at first (cases without one last)."""
+        ...
+
+    async def count_for_buyer(self, buyer_id: int) -> int: ...
+
+
 class EventRepository(Protocol):
     async def last(self, case_no: str) -> CaseEvent | None: ...
 
@@ -123,6 +133,54 @@ class StaffRepository(Protocol):
 
     async def set_role(self, user_id: int, role: str, at: datetime) -> None: ...
 
+    async def remove(self, user_id: int) -> bool:
+        """True when the user had a role."""
+        ...
+
+    async def list(self) -> Sequence[StaffMember]:
+        """Every staff member, ordered by user id."""
+        ...
+
+
+class MerchantRepository(Protocol):
+    async def get(self, code: str) -> Merchant | None: ...
+
+    async def by_user(self, user_id: int) -> Merchant | None: ...
+
+    async def upsert(self, code: str, name: str, at: datetime) -> Merchant: ...
+
+    async def set_bind_token(self, code: str, token_hash: str, at: datetime) -> None:
+        """Stores the hash of a one-time binding token (a new token replaces the old).
+
+        Raises LookupError for an unknown merchant. An existing binding stays until the new
+        token is used (re-issuing a token moves the merchant to another account)."""
+        ...
+
+    async def bind(self, token_hash: str, user_id: int, at: datetime) -> Merchant | None:
+        """Binds the merchant whose token hash matches to the user and spends the token.
+
+        None, changing nothing, when no merchant holds the token (unknown or already spent) or
+        when the user is already bound to another merchant (the token stays usable by the right
+        account); `by_user(user_id)` tells the two apart."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    """Messages caused by a state change, written in the same transaction as the change."""
+
+    async def add(
+        self,
+        chat_id: int,
+        payload: Mapping[str, Any],
+        due_at: datetime,
+        key: str | None = None,
+    ) -> None:
+        """Queues one message; a message with the same non-None key is not queued twice.
+
+        `payload` is JSON-ready: {"locale", "key", "params", "buttons"} of a rendered reply.
+        """
+        ...
+
 
 class DraftRepository(Protocol):
     """The saved dialog state of one user (a JSON document owned by dialogs/)."""
@@ -141,6 +199,13 @@ class JobRepository(Protocol):
         """Schedules a job; a job with the same non-None key is not added twice."""
         ...
 
+    async def cancel(self, key_prefix: str, at: datetime) -> int:
+        """Marks every pending job whose key starts with `key_prefix` done; returns how many.
+
+        The match is literal and case-sensitive ("_" and "%" are plain characters); an empty
+        prefix raises ValueError rather than cancel every keyed job."""
+        ...
+
 
 class UnitOfWork(Protocol):
     orders: OrderRepository
@@ -151,11 +216,17 @@ class UnitOfWork(Protocol):
     users: UserRepository
     staff: StaffRepository
     drafts: DraftRepository
+    merchants: MerchantRepository
+    case_queries: CaseQueries
 
     # Read-only, so an implementation may expose a richer job repository (storage adds the
     # worker side: claim_due, complete, retry); a plain attribute still satisfies it.
     @property
     def jobs(self) -> JobRepository: ...
+
+    # Read-only for the same reason: storage adds the sender side (claim_due, mark_sent, ...).
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

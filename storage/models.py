@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     ForeignKey,
     Index,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -73,9 +75,14 @@ class MerchantRow(Base):
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
+    # UNIQUE: one Telegram account answers for at most one merchant.
     telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, unique=True)
-    bind_token_hash: Mapped[str | None] = mapped_column(String(64))
+    # SHA-256 of the one-time binding token, never the token itself; NULL once spent. Unique
+    # (an index, not a constraint: SQLite cannot ALTER one in) so a token finds one merchant.
+    bind_token_hash: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    bind_token_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    bound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class OrderRow(Base):
@@ -128,6 +135,7 @@ class CaseRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
     review_due_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Also the staff queue's sort key (open cases, nearest deadline first).
     next_deadline_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     # "One open case per order" as a database guarantee rather than a check-then-insert race:
     # this column holds order_no while the case is open and NULL once it is final. A UNIQUE
@@ -135,6 +143,18 @@ class CaseRow(Base):
     # may share an order, but a second open one fails on insert. (A partial unique index would
     # say the same, but its WHERE clause is dialect-specific and autogenerate compares it badly.)
     open_order_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The lifecycle after filing (revision 0002). Server defaults keep rows filed before it valid.
+    # merchant_code and order_amount are the order's, kept on the case so it keeps the terms it
+    # was filed under even if a later order import changes the order.
+    # text("''"), not "": Alembic's autogenerate reads an empty string as "no default".
+    merchant_code: Mapped[str] = mapped_column(String(32), server_default=text("''"))
+    order_amount: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    assignee_id: Mapped[int | None] = mapped_column(BigInteger)
+    deadline_kind: Mapped[str | None] = mapped_column(String(16))
+    offer_amount: Mapped[int | None] = mapped_column(BigInteger)
+    offer_declined: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    approved_amount: Mapped[int | None] = mapped_column(BigInteger)
+    paused_review_seconds: Mapped[int | None] = mapped_column(Integer)
 
 
 class EvidenceRow(Base):
@@ -216,6 +236,22 @@ class OutboxRow(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     message_id: Mapped[int | None] = mapped_column(BigInteger)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Revision 0002. A caller-chosen key makes queuing idempotent (a retried handler does not
+    # queue the same notice twice); a unique index rather than a constraint because SQLite cannot
+    # add a constraint to an existing table. NULL keys never collide.
+    key: Mapped[str | None] = mapped_column(String(255), index=True, unique=True)
+    # Set when the sender gives up on the message (e.g. the chat blocked the bot); never resent.
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class BlockedChatRow(Base):
+    """Chats that blocked the bot (Telegram answered 403): the sender stops writing to them."""
+
+    __tablename__ = "blocked_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    blocked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    reason: Mapped[str] = mapped_column(Text)  # Telegram's error description, for operators
 
 
 class ProcessedUpdateRow(Base):

@@ -7,23 +7,29 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cases.ports import (
+    CaseQueries,
     CaseRepository,
     DraftRepository,
     EventRepository,
     EvidenceRepository,
+    MerchantRepository,
     OrderRepository,
+    OutboxRepository,
     OwnershipAttemptRepository,
     StaffRepository,
     UnitOfWork,
     UserRepository,
 )
 from storage.ports import JobQueue, ProcessedUpdateRepository
+from storage.repositories.case_queries import SqlCaseQueries
 from storage.repositories.cases import SqlCaseRepository
 from storage.repositories.drafts import SqlDraftRepository
 from storage.repositories.events import SqlEventRepository
 from storage.repositories.evidence import SqlEvidenceRepository
 from storage.repositories.jobs import SqlJobRepository
+from storage.repositories.merchants import SqlMerchantRepository
 from storage.repositories.orders import SqlOrderRepository
+from storage.repositories.outbox import SqlOutboxRepository
 from storage.repositories.ownership import SqlOwnershipAttemptRepository
 from storage.repositories.staff import SqlStaffRepository
 from storage.repositories.updates import SqlProcessedUpdateRepository
@@ -49,6 +55,9 @@ class SqlUnitOfWork:
     users: UserRepository
     staff: StaffRepository
     drafts: DraftRepository
+    merchants: MerchantRepository
+    outbox: OutboxRepository
+    case_queries: CaseQueries
     jobs: JobQueue
     updates: ProcessedUpdateRepository
 
@@ -69,6 +78,9 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(session)
         self.staff = SqlStaffRepository(session)
         self.drafts = SqlDraftRepository(session)
+        self.merchants = SqlMerchantRepository(session)
+        self.outbox = SqlOutboxRepository(session)
+        self.case_queries = SqlCaseQueries(session)
         self.jobs = SqlJobRepository(session)
         self.updates = SqlProcessedUpdateRepository(session)
         return self

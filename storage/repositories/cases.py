@@ -9,7 +9,7 @@ from sqlalchemy import Row, Select, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cases.model import Case, CaseStatus, Reason, RefundMethod, is_open
+from cases.model import Case, CaseStatus, DeadlineKind, Reason, RefundMethod, is_open
 from cases.ports import DuplicateCaseNumberError, OpenCaseExistsError
 from storage.models import CaseRow, EvidenceRow
 from storage.repositories._sql import constraint_name
@@ -68,25 +68,26 @@ class SqlCaseRepository:
             raise LookupError(case.case_no)
 
     async def get(self, case_no: str) -> Case | None:
-        row = (await self._session.execute(_select().where(CaseRow.case_no == case_no))).first()
-        return None if row is None else _to_case(row)
+        row = (await self._session.execute(case_select().where(CaseRow.case_no == case_no))).first()
+        return None if row is None else to_case(row)
 
     async def open_for_order(self, order_no: str) -> Case | None:
-        stmt = _select().where(CaseRow.open_order_no == order_no)
+        stmt = case_select().where(CaseRow.open_order_no == order_no)
         row = (await self._session.execute(stmt)).first()
-        return None if row is None else _to_case(row)
+        return None if row is None else to_case(row)
 
     async def list_for_buyer(self, buyer_id: int, limit: int) -> Sequence[Case]:
         stmt = (
-            _select()
+            case_select()
             .where(CaseRow.buyer_id == buyer_id)
             .order_by(CaseRow.created_at.desc(), CaseRow.case_no.desc())
             .limit(limit)
         )
-        return [_to_case(row) for row in await self._session.execute(stmt)]
+        return [to_case(row) for row in await self._session.execute(stmt)]
 
 
-def _select() -> Select[Any]:
+def case_select() -> Select[Any]:
+    """Selects case rows with their evidence count, ready for `to_case`."""
     # Plain rows, not ORM entities: nothing lands in the identity map to go stale, and
     # callers only ever see `Case` objects.
     return select(CaseRow.__table__, _EVIDENCE_COUNT)
@@ -108,10 +109,19 @@ def _values(case: Case) -> dict[str, Any]:
         "review_due_at": case.review_due_at,
         "next_deadline_at": case.next_deadline_at,
         "open_order_no": case.order_no if is_open(case.status) else None,
+        "merchant_code": case.merchant_code,
+        "order_amount": case.order_amount,
+        "assignee_id": case.assignee_id,
+        "deadline_kind": None if case.deadline_kind is None else case.deadline_kind.value,
+        "offer_amount": case.offer_amount,
+        "offer_declined": case.offer_declined,
+        "approved_amount": case.approved_amount,
+        "paused_review_seconds": case.paused_review_seconds,
     }
 
 
-def _to_case(row: Row[Any]) -> Case:
+def to_case(row: Row[Any]) -> Case:
+    """Maps a row of `case_select()` to the domain object."""
     return Case(
         case_no=row.case_no,
         order_no=row.order_no,
@@ -127,4 +137,12 @@ def _to_case(row: Row[Any]) -> Case:
         review_due_at=row.review_due_at,
         evidence_count=row.evidence_count,
         next_deadline_at=row.next_deadline_at,
+        merchant_code=row.merchant_code,
+        order_amount=row.order_amount,
+        assignee_id=row.assignee_id,
+        deadline_kind=None if row.deadline_kind is None else DeadlineKind(row.deadline_kind),
+        offer_amount=row.offer_amount,
+        offer_declined=bool(row.offer_declined),
+        approved_amount=row.approved_amount,
+        paused_review_seconds=row.paused_review_seconds,
     )

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.jobs import Job
@@ -32,6 +32,33 @@ class SqlJobRepository:
             .on_conflict_do_nothing(index_elements=[table.c.key])
         )
         await self._session.execute(stmt)
+
+    async def cancel(self, key_prefix: str, at: datetime) -> int:
+        """Marks every pending job whose key starts with `key_prefix` done; returns how many.
+
+        Jobs a worker holds right now are marked too: a run already under way cannot be
+        stopped, but a failed run is not retried (retry leaves done_at alone). Raises
+        ValueError for an empty prefix, which would cancel every keyed job.
+        """
+        if not key_prefix:
+            raise ValueError("an empty key prefix would cancel every keyed job")
+        stmt = (
+            update(JobRow)
+            .where(
+                JobRow.done_at.is_(None),
+                # autoescape: keys are built from case numbers and kinds such as
+                # "buyer_decision", and in LIKE an unescaped "_" matches any one character
+                # and "%" any run, so a prefix could cancel other cases' jobs.
+                JobRow.key.startswith(key_prefix, autoescape=True),
+                # SQLite's LIKE ignores ASCII case; this exact comparison keeps the match
+                # case-sensitive there too, as it is on PostgreSQL.
+                func.substr(JobRow.key, 1, len(key_prefix)) == key_prefix,
+            )
+            .values(done_at=at, locked_by=None, locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        result = await self._session.execute(stmt)
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def claim_due(
         self,

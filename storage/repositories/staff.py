@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cases.model import StaffMember
 from storage.models import StaffRow
 from storage.repositories._sql import dialect_insert
 
@@ -29,3 +31,20 @@ class SqlStaffRepository:
                 index_elements=[StaffRow.__table__.c.user_id], set_={"role": stmt.excluded.role}
             )
         )
+
+    async def remove(self, user_id: int) -> bool:
+        """Takes the user's role away; True when they had one."""
+        result = await self._session.execute(
+            delete(StaffRow)
+            .where(StaffRow.user_id == user_id)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def list(self) -> Sequence[StaffMember]:
+        """Every staff member, by user id."""
+        stmt = select(StaffRow.user_id, StaffRow.role).order_by(StaffRow.user_id)
+        return [
+            StaffMember(user_id=row.user_id, role=row.role)
+            for row in await self._session.execute(stmt)
+        ]

@@ -7,12 +7,13 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, select
 from sqlalchemy.engine import Connection
 
 from storage.db import make_engine
 from storage.migrate import downgrade, revisions, upgrade
-from storage.models import Base
+from storage.models import Base, CaseRow, OrderRow
+from tests.storage.factories import T0
 
 pytestmark = pytest.mark.usefixtures("backend")
 
@@ -42,7 +43,7 @@ async def _diff(url: str) -> list[Any]:
 
 
 def test_revisions_form_a_single_line_starting_at_0001() -> None:
-    assert revisions()[0] == "0001"
+    assert revisions()[:2] == ["0001", "0002"]
 
 
 async def test_stairway_every_revision_upgrades_downgrades_and_upgrades_again(
@@ -62,3 +63,53 @@ async def test_the_migrated_schema_matches_the_models(empty_database: str) -> No
     await upgrade(empty_database)
     assert await _tables(empty_database) == set(Base.metadata.tables) | {"alembic_version"}
     assert await _diff(empty_database) == []
+
+
+async def test_0002_gives_existing_cases_their_orders_merchant_and_amount(
+    empty_database: str,
+) -> None:
+    await upgrade(empty_database, "0001")
+    engine = make_engine(empty_database)
+    try:
+        # Only columns 0001 knows: the current models' INSERT names no others.
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(OrderRow).values(
+                    order_no="KM1",
+                    buyer_account="lihua_88",
+                    merchant_code="M1001",
+                    product="点券",
+                    category="game_card",
+                    amount=6000,
+                    currency="CNY",
+                    paid_at=T0,
+                    status="delivered",
+                )
+            )
+            await connection.execute(
+                insert(CaseRow).values(
+                    case_no="TS1",
+                    order_no="KM1",
+                    buyer_id=1,
+                    status="in_review",
+                    reason="card_invalid",
+                    description="",
+                    refund_amount=6000,
+                    refund_method="original",
+                    currency="CNY",
+                    created_at=T0,
+                    updated_at=T0,
+                    open_order_no="KM1",
+                )
+            )
+        await upgrade(empty_database, "0002")
+        async with engine.connect() as connection:
+            row = (await connection.execute(select(CaseRow.__table__))).one()
+        assert (row.merchant_code, row.order_amount, row.offer_declined) == ("M1001", 6000, False)
+        assert (row.assignee_id, row.deadline_kind, row.approved_amount) == (None, None, None)
+        await downgrade(empty_database, "0001")
+        async with engine.connect() as connection:
+            cases = (await connection.execute(select(CaseRow.case_no))).scalars().all()
+        assert cases == ["TS1"]  # the downgrade drops the new columns, not the cases
+    finally:
+        await engine.dispose()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from storage.jobs import Job
 from tests.storage.conftest import Database, postgres_only
 from tests.storage.factories import T0
@@ -126,6 +128,76 @@ async def test_many_workers_claiming_at_once_never_share_a_job(db: Database) -> 
     claimed = [job_id for ids in results for job_id in ids]
     assert len(claimed) == 40
     assert len(set(claimed)) == 40
+
+
+async def _keys_of_claimable_jobs(db: Database) -> list[str]:
+    async with db.uow() as uow:
+        claimed = await uow.jobs.claim_due(T0 + timedelta(days=30), "probe", LEASE, 100)
+        # not committed: the probe leaves the jobs as they were
+    return sorted(job.payload["key"] for job in claimed)
+
+
+async def test_cancelling_by_prefix_marks_only_the_pending_jobs_of_that_prefix_done(
+    db: Database,
+) -> None:
+    keys = ["remind:TS1:review:24h", "remind:TS1:review:2h", "deadline:TS1:review", "remind:TS2"]
+    async with db.uow() as uow:
+        for key in keys:
+            await uow.jobs.add("remind", T0, {"key": key}, key=key)
+        await uow.jobs.add("remind", T0, {"key": "unkeyed"})
+        (done,) = await uow.jobs.claim_due(T0, "w1", LEASE, 1)  # remind:TS1:review:24h
+        await uow.jobs.complete(done.id, T0)
+        await uow.commit()
+    async with db.uow() as uow:
+        # The completed job is not counted again.
+        assert await uow.jobs.cancel("remind:TS1:", T0 + timedelta(minutes=1)) == 1
+        await uow.commit()
+    assert await _keys_of_claimable_jobs(db) == ["deadline:TS1:review", "remind:TS2", "unkeyed"]
+    async with db.uow() as uow:
+        assert await uow.jobs.cancel("remind:TS1:", T0 + timedelta(minutes=2)) == 0
+
+
+async def test_a_cancel_prefix_matches_underscore_and_percent_literally_and_case_sensitively(
+    db: Database,
+) -> None:
+    keys = [
+        "remind:TS1:buyer_decision",
+        "remind:TS1:buyerXdecision",  # "_" would match the X in an unescaped LIKE
+        "remind:TS1:evidence",  # "%" would match anything
+        "remind:ts1:buyer_decision",  # SQLite's LIKE alone would ignore the case
+    ]
+    async with db.uow() as uow:
+        for key in keys:
+            await uow.jobs.add("remind", T0, {"key": key}, key=key)
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await uow.jobs.cancel("remind:TS1:%", T0) == 0
+        assert await uow.jobs.cancel("remind:TS1:buyer_", T0) == 1
+        await uow.commit()
+    assert await _keys_of_claimable_jobs(db) == sorted(keys[1:])
+
+
+async def test_a_cancelled_job_that_a_worker_holds_is_not_retried(db: Database) -> None:
+    async with db.uow() as uow:
+        await uow.jobs.add("remind", T0, {"key": "remind:TS1"}, key="remind:TS1")
+        await uow.commit()
+    async with db.uow() as uow:
+        (job,) = await uow.jobs.claim_due(T0, "w1", LEASE, 1)
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await uow.jobs.cancel("remind:TS1", T0) == 1
+        await uow.commit()
+    async with db.uow() as uow:
+        await uow.jobs.retry(job.id, T0, "send failed", T0 + timedelta(minutes=1))
+        await uow.commit()
+    assert await _keys_of_claimable_jobs(db) == []
+
+
+async def test_cancelling_with_an_empty_prefix_is_refused(db: Database) -> None:
+    async with db.uow() as uow:
+        await uow.jobs.add("remind", T0, {"key": "k"}, key="k")
+        with pytest.raises(ValueError, match="empty"):
+            await uow.jobs.cancel("", T0)
 
 
 async def test_an_update_is_processed_once(db: Database) -> None:

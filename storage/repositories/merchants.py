@@ -1,0 +1,88 @@
+"""Merchants and the one-time tokens that bind a merchant to a Telegram account."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Row, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cases.model import Merchant
+from storage.models import MerchantRow
+from storage.repositories._sql import constraint_name, dialect_insert
+
+_COLUMNS = (MerchantRow.code, MerchantRow.name, MerchantRow.telegram_user_id)
+
+
+class SqlMerchantRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, code: str) -> Merchant | None:
+        stmt = select(*_COLUMNS).where(MerchantRow.code == code)
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else _to_merchant(row)
+
+    async def by_user(self, user_id: int) -> Merchant | None:
+        stmt = select(*_COLUMNS).where(MerchantRow.telegram_user_id == user_id)
+        row = (await self._session.execute(stmt)).first()
+        return None if row is None else _to_merchant(row)
+
+    async def upsert(self, code: str, name: str, at: datetime) -> Merchant:
+        """Adds the merchant or renames it; its binding and created_at are kept."""
+        stmt = dialect_insert(self._session, MerchantRow).values(
+            code=code, name=name, created_at=at
+        )
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[MerchantRow.__table__.c.code], set_={"name": stmt.excluded.name}
+        ).returning(*_COLUMNS)
+        return _to_merchant((await self._session.execute(stmt)).one())
+
+    async def set_bind_token(self, code: str, token_hash: str, at: datetime) -> None:
+        """Stores the hash of a one-time binding token (a new token replaces the old).
+
+        Raises LookupError for an unknown merchant. The current binding stays until the new
+        token is used, so re-issuing a token is how an operator moves a merchant to another
+        Telegram account.
+        """
+        result = await self._session.execute(
+            update(MerchantRow)
+            .where(MerchantRow.code == code)
+            .values(bind_token_hash=token_hash, bind_token_issued_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise LookupError(code)
+
+    async def bind(self, token_hash: str, user_id: int, at: datetime) -> Merchant | None:
+        """Binds the merchant whose token hash matches to the user and spends the token.
+
+        None when no merchant holds the token (unknown, or already spent) and when the user
+        is bound to another merchant already; then nothing changes and the token stays usable
+        by the right account. `by_user(user_id)` tells the two apart.
+        """
+        # Matching and spending in one UPDATE: of two concurrent binds with the same token,
+        # the second finds bind_token_hash already NULL (PostgreSQL re-checks the WHERE after
+        # waiting for the first's row lock), so a token binds exactly once.
+        stmt = (
+            update(MerchantRow)
+            .where(MerchantRow.bind_token_hash == token_hash)
+            .values(telegram_user_id=user_id, bind_token_hash=None, bound_at=at)
+            .returning(*_COLUMNS)
+            .execution_options(synchronize_session=False)
+        )
+        try:
+            # A SAVEPOINT, so a refused binding leaves the caller's transaction usable.
+            async with self._session.begin_nested():
+                row = (await self._session.execute(stmt)).first()
+        except IntegrityError as exc:
+            # telegram_user_id is UNIQUE: this account already answers for another merchant.
+            if "telegram_user_id" not in constraint_name(exc):
+                raise
+            return None
+        return None if row is None else _to_merchant(row)
+
+
+def _to_merchant(row: Row[str, str, int | None]) -> Merchant:
+    return Merchant(code=row.code, name=row.name, telegram_user_id=row.telegram_user_id)
