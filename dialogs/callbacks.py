@@ -46,10 +46,13 @@ BUYER_ESCALATE: Final = "b:esc:"  # escalate to platform arbitration (平台仲�
 BUYER_WITHDRAW: Final = "b:wd:"  # withdraw: asks to confirm with BUYER_WITHDRAW_YES
 BUYER_WITHDRAW_YES: Final = "b:wdy:"
 BUYER_FILE: Final = "b:file:"  # send the case file (案卷)
+BUYER_EVIDENCE_DONE: Final = "b:evd:"  # the files are all there: send them (supply_evidence)
+BUYER_EVIDENCE_CANCEL: Final = "b:evx:"  # stop supplying evidence; nothing is sent
 # A merchant's answers to a complaint.
 MERCHANT_ACCEPT: Final = "mc:acc:"  # accept a full refund
 MERCHANT_OFFER: Final = "mc:off:"  # offer a partial refund (asks for the amount)
 MERCHANT_REJECT: Final = "mc:rej:"  # reject with an explanation (asks for it)
+MERCHANT_EVIDENCE: Final = "mc:ev:"  # see the buyer's evidence files
 # Staff actions, in the staff chat or in private.
 STAFF_TAKE: Final = "st:take:"  # take the case (assign it to oneself)
 STAFF_EVIDENCE: Final = "st:ev:"  # view the evidence files

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
+from dialogs.draft import EvidenceItem
+
 
 class PendingInput(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -21,3 +23,8 @@ class PendingInput(BaseModel):
     case_no: str
     chat_id: int
     asked_at: datetime
+    # When the answer is a set of uploads (a buyer's 补充材料): the files taken so far, kept
+    # here until the buyer presses Done so they reach the case together, and the albums
+    # already acknowledged (an album arrives as one update per file).
+    files: tuple[EvidenceItem, ...] = ()
+    album_notes: tuple[str, ...] = ()

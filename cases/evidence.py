@@ -1,0 +1,29 @@
+"""Recording evidence files on a case: a row per file and a job that downloads it.
+
+Used when a buyer supplies more evidence (补充材料) after filing. Nothing here commits: the
+files land in the caller's transaction, with the transition that brought them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from cases.filing import DOWNLOAD_EVIDENCE_JOB
+from cases.model import EvidenceFile
+from cases.ports import UnitOfWork
+
+
+async def record_evidence(
+    uow: UnitOfWork, case_no: str, files: Iterable[EvidenceFile], at: datetime
+) -> list[int]:
+    """Adds each file to the case and schedules its download; returns the evidence ids."""
+    ids: list[int] = []
+    for file in files:
+        evidence_id = await uow.evidence.add(case_no, file, at)
+        # Keyed by the evidence id, so the download is scheduled once whatever retries it.
+        await uow.jobs.add(
+            DOWNLOAD_EVIDENCE_JOB, at, {"evidence_id": evidence_id}, key=f"evidence:{evidence_id}"
+        )
+        ids.append(evidence_id)
+    return ids
