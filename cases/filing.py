@@ -19,6 +19,7 @@ from enum import StrEnum
 from cases.audit import chain
 from cases.calendar import WorkingCalendar
 from cases.clock import Clock
+from cases.deadlines import jobs_for, review_due
 from cases.eligibility import (
     DescriptionVerdict,
     EvidenceVerdict,
@@ -34,6 +35,7 @@ from cases.model import (
     Case,
     CaseEvent,
     CaseStatus,
+    DeadlineKind,
     EvidenceFile,
     Order,
     Reason,
@@ -145,7 +147,7 @@ async def submit_complaint(
         raise SubmissionRefused(rule or OrderVerdict.UNKNOWN.value)
 
     amount = requested_amount(order, policy, submission.refund_kind, submission.partial_amount)
-    review_due_at = calendar.add_working_days(now, policy.review_working_days)
+    review_due_at = review_due(now, policy, calendar)
     case_no = ""
     for _ in range(MAX_NUMBER_ATTEMPTS):
         case_no = new_case_number(order.paid_at, calendar.tz, random_bytes)
@@ -164,6 +166,9 @@ async def submit_complaint(
             review_due_at=review_due_at,
             evidence_count=len(submission.evidence),
             next_deadline_at=review_due_at,
+            merchant_code=order.merchant_code,
+            order_amount=order.amount,
+            deadline_kind=DeadlineKind.REVIEW,
         )
         try:
             await uow.cases.add(case)
@@ -197,7 +202,8 @@ async def submit_complaint(
             "evidence_count": str(len(submission.evidence)),
         },
     )
-    await uow.events.append(chain(None, first))
+    first = chain(None, first)
+    await uow.events.append(first)
     for file in submission.evidence:
         evidence_id = await uow.evidence.add(case_no, file, now)
         await uow.jobs.add(
@@ -206,6 +212,9 @@ async def submit_complaint(
             {"evidence_id": evidence_id},
             key=f"evidence:{evidence_id}",
         )
+    # The review deadline's reminders and its expiry, keyed so the first transition cancels them.
+    for job in jobs_for(case, first.seq, now, policy):
+        await uow.jobs.add(job.kind, job.due_at, job.payload, key=job.key)
     return SubmitResult(
         case_no=case_no,
         review_due_at=review_due_at,

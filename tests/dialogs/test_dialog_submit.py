@@ -92,7 +92,8 @@ async def test_each_evidence_file_is_recorded_with_a_download_job(
         "uniq-photo-1", "uniq-photo-2",
     ]
     assert all(item.case_no == case_no for item in store.evidence.values())
-    assert [(job.kind, job.payload, job.key, job.due_at) for job in store.jobs] == [
+    downloads = [job for job in store.jobs if job.kind == "download_evidence"]
+    assert [(job.kind, job.payload, job.key, job.due_at) for job in downloads] == [
         ("download_evidence", {"evidence_id": 1}, "evidence:1", NOW),
         ("download_evidence", {"evidence_id": 2}, "evidence:2", NOW),
     ]

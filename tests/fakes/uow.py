@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Self
 
-from cases.model import Case, CaseEvent, EvidenceFile, Order, is_open
+from cases.model import Case, CaseEvent, EvidenceFile, Merchant, Order, StaffMember, is_open
 from cases.ports import (
     DuplicateCaseNumberError,
     OpenCaseExistsError,
@@ -27,6 +27,19 @@ class Job:
     kind: str
     due_at: datetime
     payload: dict[str, Any]
+    key: str | None
+    done_at: datetime | None = None  # set when cancelled (or, in a worker test, completed)
+
+    @property
+    def pending(self) -> bool:
+        return self.done_at is None
+
+
+@dataclass
+class OutboxRow:
+    chat_id: int
+    payload: dict[str, Any]
+    due_at: datetime
     key: str | None
 
 
@@ -43,7 +56,13 @@ class FakeStore:
     staff: dict[int, str] = field(default_factory=dict)
     drafts: dict[int, str] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
+    merchants: dict[str, Merchant] = field(default_factory=dict)
+    merchant_tokens: dict[str, str] = field(default_factory=dict)  # token hash -> merchant code
+    outbox: list[OutboxRow] = field(default_factory=list)
     commits: int = 0
+
+    def pending_jobs(self) -> list[Job]:
+        return [job for job in self.jobs if job.pending]
 
     def copy(self) -> FakeStore:
         return copy.deepcopy(self)
@@ -190,6 +209,86 @@ class FakeStaff:
     async def set_role(self, user_id: int, role: str, at: datetime) -> None:
         self._s.staff[user_id] = role
 
+    async def remove(self, user_id: int) -> bool:
+        return self._s.staff.pop(user_id, None) is not None
+
+    async def list(self) -> Sequence[StaffMember]:
+        return [StaffMember(user_id, role) for user_id, role in sorted(self._s.staff.items())]
+
+
+class FakeMerchants:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def get(self, code: str) -> Merchant | None:
+        return self._s.merchants.get(code)
+
+    async def by_user(self, user_id: int) -> Merchant | None:
+        for merchant in self._s.merchants.values():
+            if merchant.telegram_user_id == user_id:
+                return merchant
+        return None
+
+    async def upsert(self, code: str, name: str, at: datetime) -> Merchant:
+        old = self._s.merchants.get(code)
+        merchant = Merchant(code, name, old.telegram_user_id if old else None)
+        self._s.merchants[code] = merchant
+        return merchant
+
+    async def set_bind_token(self, code: str, token_hash: str, at: datetime) -> None:
+        if code not in self._s.merchants:
+            raise LookupError(code)
+        # A new token replaces the old one.
+        for old_hash, owner in list(self._s.merchant_tokens.items()):
+            if owner == code:
+                del self._s.merchant_tokens[old_hash]
+        self._s.merchant_tokens[token_hash] = code
+
+    async def bind(self, token_hash: str, user_id: int, at: datetime) -> Merchant | None:
+        code = self._s.merchant_tokens.pop(token_hash, None)
+        if code is None:
+            return None
+        merchant = replace(self._s.merchants[code], telegram_user_id=user_id)
+        self._s.merchants[code] = merchant
+        return merchant
+
+
+class FakeOutbox:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def add(
+        self,
+        chat_id: int,
+        payload: Mapping[str, Any],
+        due_at: datetime,
+        key: str | None = None,
+    ) -> None:
+        if key is not None and any(row.key == key for row in self._s.outbox):
+            return
+        self._s.outbox.append(OutboxRow(chat_id, dict(payload), due_at, key))
+
+
+class FakeCaseQueries:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def open_by_deadline(self, limit: int) -> Sequence[Case]:
+        cases = [case for case in self._s.cases.values() if is_open(case.status)]
+        # Cases without a deadline last; insertion order breaks ties.
+        ordered = sorted(
+            enumerate(cases),
+            key=lambda pair: (
+                pair[1].next_deadline_at is None,
+                pair[1].next_deadline_at or pair[1].created_at,
+                pair[0],
+            ),
+        )
+        return [case for _, case in ordered][:limit]
+
+    async def count_for_buyer(self, buyer_id: int) -> int:
+        return sum(1 for case in self._s.cases.values() if case.buyer_id == buyer_id)
+
 
 class FakeDrafts:
     def __init__(self, store: FakeStore) -> None:
@@ -216,6 +315,20 @@ class FakeJobs:
             return
         self._s.jobs.append(Job(kind, due_at, dict(payload), key))
 
+    async def finish(self, key: str, at: datetime) -> None:
+        """Marks the job with this key done, as a worker completes a job it ran."""
+        for job in self._s.jobs:
+            if job.key == key and job.pending:
+                job.done_at = at
+
+    async def cancel(self, key_prefix: str, at: datetime) -> int:
+        cancelled = 0
+        for job in self._s.jobs:
+            if job.pending and job.key is not None and job.key.startswith(key_prefix):
+                job.done_at = at
+                cancelled += 1
+        return cancelled
+
 
 class FakeUnitOfWork:
     """One transaction over a FakeStore: changes are published on commit, dropped otherwise."""
@@ -236,6 +349,9 @@ class FakeUnitOfWork:
         self.staff = FakeStaff(data)
         self.drafts = FakeDrafts(data)
         self.jobs = FakeJobs(data)
+        self.merchants = FakeMerchants(data)
+        self.outbox = FakeOutbox(data)
+        self.case_queries = FakeCaseQueries(data)
 
     async def __aenter__(self) -> Self:
         self.committed = False

@@ -1,0 +1,357 @@
+"""The case lifecycle: one table of the allowed transitions and who may make each, and `decide`.
+
+`TABLE` is the whole process after filing; `cases/lifecycle.md` draws it (a test keeps the two in
+step). `decide` is pure: it checks a request against the table and the platform's rules and
+returns the changed case with the event that records the change, or raises TransitionRefused
+without touching anything. `cases/workflow.py` loads, chains, saves and schedules around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from cases.calendar import WorkingCalendar
+from cases.deadlines import days_from, deadline_after, review_time_left
+from cases.model import ActorKind, Case, CaseEvent, CaseStatus, DeadlineKind, is_open
+from cases.policy import MerchantTimeout, Policy
+
+
+class Action(StrEnum):
+    TAKE = "take"
+    ASSIGN = "assign"
+    REQUEST_EVIDENCE = "request_evidence"
+    SUPPLY_EVIDENCE = "supply_evidence"
+    EVIDENCE_TIMEOUT = "evidence_timeout"
+    SEND_TO_MERCHANT = "send_to_merchant"
+    MERCHANT_ACCEPT = "merchant_accept"
+    MERCHANT_OFFER = "merchant_offer"
+    MERCHANT_REJECT = "merchant_reject"
+    MERCHANT_TIMEOUT = "merchant_timeout"
+    ACCEPT_OFFER = "accept_offer"
+    DECLINE_OFFER = "decline_offer"
+    ESCALATE = "escalate"
+    ESCALATION_EXPIRED = "escalation_expired"
+    APPROVE_REFUND = "approve_refund"
+    REJECT = "reject"
+    RULE_FOR_BUYER = "rule_for_buyer"
+    RULE_FOR_MERCHANT = "rule_for_merchant"
+    CONFIRM_REFUND = "confirm_refund"
+    WITHDRAW = "withdraw"
+    NOTE = "note"
+    CLOSE = "close"
+
+
+class Refusal(StrEnum):
+    """Why a transition was refused; dialogs turn each into a sentence for the person asking."""
+
+    NOT_ALLOWED_FOR_ROLE = "not_allowed_for_role"
+    WRONG_STATUS = "wrong_status"
+    NOTE_REQUIRED = "note_required"
+    AMOUNT_REQUIRED = "amount_required"
+    AMOUNT_NOT_EXPECTED = "amount_not_expected"
+    AMOUNT_NOT_POSITIVE = "amount_not_positive"
+    AMOUNT_OVER_CAP = "amount_over_cap"
+    AMOUNT_NOT_BELOW_REQUEST = "amount_not_below_request"
+    NO_OFFER = "no_offer"  # there is no open offer to accept or decline
+    OFFER_NOT_DECLINED = "offer_not_declined"  # decline the offer before escalating
+    WINDOW_CLOSED = "window_closed"  # the escalation window has passed
+    NOT_DUE = "not_due"  # a timeout before its deadline
+    ASSIGNEE_REQUIRED = "assignee_required"
+    ASSIGNEE_NOT_STAFF = "assignee_not_staff"
+    ANOTHER_CASE_OPEN = "another_case_open"  # reopening would make a second open case
+
+
+class TransitionRefused(Exception):
+    """The action is not allowed now; nothing was changed. `status` is the case's status."""
+
+    def __init__(self, refusal: Refusal, status: CaseStatus) -> None:
+        super().__init__(f"{refusal.value} (case is {status.value})")
+        self.refusal = refusal
+        self.status = status
+
+
+class AmountRule(StrEnum):
+    NONE = "none"  # no amount may be given
+    UP_TO_CAP = "up_to_cap"  # required: 0 < amount ≤ the refund cap
+    OFFER = "offer"  # required: 0 < amount < the buyer's request, and ≤ the cap
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: ActorKind
+    user_id: int | None  # None for the system
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One row of the table: from which statuses an action leads where, and who may take it."""
+
+    action: Action
+    sources: frozenset[CaseStatus]
+    targets: tuple[CaseStatus, ...]  # empty: the status does not change
+    actors: frozenset[ActorKind]
+    note: bool = False  # a note is required (the reason, the request, the ruling)
+    amount: AmountRule = AmountRule.NONE
+    internal: bool = False  # staff-only: never shown or announced to the buyer or merchant
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of `decide`: `event` is not chained yet (seq 0, empty hashes)."""
+
+    before: Case
+    after: Case
+    event: CaseEvent
+
+
+S = CaseStatus
+BUYER, MERCHANT, SYSTEM = ActorKind.BUYER, ActorKind.MERCHANT, ActorKind.SYSTEM
+AGENT, ARBITRATOR, ADMIN = ActorKind.AGENT, ActorKind.ARBITRATOR, ActorKind.ADMIN
+OPEN = frozenset(status for status in CaseStatus if is_open(status))
+# Until someone decides (a refund is approved or the case is closed), the buyer may withdraw.
+BEFORE_DECISION = OPEN - {S.REFUND_PENDING}
+
+
+def _rule(
+    action: Action,
+    sources: frozenset[CaseStatus] | set[CaseStatus],
+    targets: tuple[CaseStatus, ...],
+    actors: set[ActorKind],
+    **options: Any,
+) -> Rule:
+    return Rule(action, frozenset(sources), targets, frozenset(actors), **options)
+
+
+UP_TO_CAP, OFFER = AmountRule.UP_TO_CAP, AmountRule.OFFER
+
+TABLE: tuple[Rule, ...] = (
+    _rule(Action.TAKE, {S.SUBMITTED}, (S.IN_REVIEW,), {AGENT, ARBITRATOR, ADMIN}),
+    _rule(Action.ASSIGN, OPEN, (), {AGENT, ADMIN}, internal=True),
+    _rule(Action.REQUEST_EVIDENCE, {S.SUBMITTED, S.IN_REVIEW}, (S.AWAITING_EVIDENCE,),
+          {AGENT, ADMIN}, note=True),
+    _rule(Action.SUPPLY_EVIDENCE, {S.AWAITING_EVIDENCE}, (S.IN_REVIEW,), {BUYER}),
+    _rule(Action.EVIDENCE_TIMEOUT, {S.AWAITING_EVIDENCE}, (S.IN_REVIEW,), {SYSTEM}),
+    _rule(Action.SEND_TO_MERCHANT, {S.SUBMITTED, S.IN_REVIEW}, (S.AWAITING_MERCHANT,),
+          {AGENT, ADMIN}),
+    _rule(Action.MERCHANT_ACCEPT, {S.AWAITING_MERCHANT}, (S.REFUND_PENDING,), {MERCHANT}),
+    _rule(Action.MERCHANT_OFFER, {S.AWAITING_MERCHANT}, (S.NEGOTIATING,), {MERCHANT},
+          amount=OFFER),
+    _rule(Action.MERCHANT_REJECT, {S.AWAITING_MERCHANT}, (S.NEGOTIATING,), {MERCHANT},
+          note=True),
+    _rule(Action.MERCHANT_TIMEOUT, {S.AWAITING_MERCHANT}, (S.REFUND_PENDING, S.IN_ARBITRATION),
+          {SYSTEM}),
+    _rule(Action.ACCEPT_OFFER, {S.NEGOTIATING}, (S.REFUND_PENDING,), {BUYER}),
+    _rule(Action.DECLINE_OFFER, {S.NEGOTIATING}, (S.NEGOTIATING,), {BUYER}),
+    _rule(Action.ESCALATE, {S.NEGOTIATING, S.REJECTED}, (S.IN_ARBITRATION,), {BUYER}),
+    _rule(Action.ESCALATION_EXPIRED, {S.NEGOTIATING}, (S.CLOSED,), {SYSTEM}),
+    _rule(Action.APPROVE_REFUND,
+          {S.SUBMITTED, S.IN_REVIEW, S.AWAITING_MERCHANT, S.NEGOTIATING}, (S.REFUND_PENDING,),
+          {AGENT, ADMIN}, amount=UP_TO_CAP),
+    _rule(Action.REJECT, {S.SUBMITTED, S.IN_REVIEW}, (S.REJECTED,), {AGENT, ADMIN}, note=True),
+    _rule(Action.RULE_FOR_BUYER, {S.IN_ARBITRATION}, (S.REFUND_PENDING,), {ARBITRATOR, ADMIN},
+          amount=UP_TO_CAP),
+    _rule(Action.RULE_FOR_MERCHANT, {S.IN_ARBITRATION}, (S.CLOSED,), {ARBITRATOR, ADMIN},
+          note=True),
+    _rule(Action.CONFIRM_REFUND, {S.REFUND_PENDING}, (S.REFUNDED,), {AGENT, ADMIN, SYSTEM}),
+    _rule(Action.WITHDRAW, BEFORE_DECISION, (S.WITHDRAWN,), {BUYER}),
+    _rule(Action.NOTE, frozenset(CaseStatus), (), {AGENT, ARBITRATOR, ADMIN}, note=True,
+          internal=True),
+    _rule(Action.CLOSE, OPEN, (S.CLOSED,), {ADMIN}, note=True),
+)
+
+RULES: dict[Action, Rule] = {rule.action: rule for rule in TABLE}
+
+
+def rule_for(action: Action) -> Rule:
+    """Returns the table's row for an action."""
+    return RULES[action]
+
+
+def refund_cap(case: Case, policy: Policy) -> int:
+    """Returns the most this case may refund, in fen."""
+    # Cases filed before the order amount was recorded fall back to what the buyer asked for,
+    # which was itself checked against the cap at filing.
+    return policy.refund_cap(case.order_amount or case.refund_amount)
+
+
+def decide(
+    case: Case,
+    action: Action,
+    actor: Actor,
+    now: datetime,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    *,
+    amount: int | None = None,
+    note: str = "",
+    assignee: int | None = None,
+) -> Decision:
+    """Returns what `actor` taking `action` on `case` at `now` changes; raises TransitionRefused.
+
+    Checks, in order: the actor's role, the case's status, the note, the amount, then what the
+    action itself needs (an open offer, an open window, a due deadline, an assignee).
+    """
+    rule = RULES[action]
+    note = note.strip()
+
+    def refuse(refusal: Refusal) -> TransitionRefused:
+        return TransitionRefused(refusal, case.status)
+
+    if actor.kind not in rule.actors:
+        raise refuse(Refusal.NOT_ALLOWED_FOR_ROLE)
+    if case.status not in rule.sources:
+        raise refuse(Refusal.WRONG_STATUS)
+    if rule.note and not note:
+        raise refuse(Refusal.NOTE_REQUIRED)
+    refusal = _amount_refusal(rule.amount, amount, case, policy)
+    if refusal is not None:
+        raise refuse(refusal)
+    refusal = _guard_refusal(action, case, now, policy, calendar, assignee)
+    if refusal is not None:
+        raise refuse(refusal)
+
+    status, changes = _effect(action, case, actor, policy, amount, assignee)
+    restart = status is not case.status or action is Action.DECLINE_OFFER
+    deadline = deadline_after(case, status, now, policy, calendar, restart=restart)
+    changes.update(
+        status=status,
+        updated_at=now,
+        deadline_kind=None if deadline is None else deadline.kind,
+        next_deadline_at=None if deadline is None else deadline.at,
+    )
+    if deadline is not None and deadline.kind is DeadlineKind.REVIEW:
+        changes["review_due_at"] = deadline.at
+    if status is S.AWAITING_EVIDENCE and case.status is not S.AWAITING_EVIDENCE:
+        changes["paused_review_seconds"] = review_time_left(case, now)
+    elif case.status is S.AWAITING_EVIDENCE and status is not S.AWAITING_EVIDENCE:
+        changes["paused_review_seconds"] = None
+    after = replace(case, **changes)
+    return Decision(case, after, _event(case, after, action, actor, now, note, amount))
+
+
+def _amount_refusal(
+    kind: AmountRule, amount: int | None, case: Case, policy: Policy
+) -> Refusal | None:
+    """Returns why the amount does not fit the action, or None when it does."""
+    if kind is AmountRule.NONE:
+        return None if amount is None else Refusal.AMOUNT_NOT_EXPECTED
+    if amount is None:
+        return Refusal.AMOUNT_REQUIRED
+    if amount <= 0:
+        return Refusal.AMOUNT_NOT_POSITIVE
+    # A partial offer must be partial: offering the full request is accepting it.
+    if kind is AmountRule.OFFER and amount >= case.refund_amount:
+        return Refusal.AMOUNT_NOT_BELOW_REQUEST
+    if amount > refund_cap(case, policy):
+        return Refusal.AMOUNT_OVER_CAP
+    return None
+
+
+def _guard_refusal(
+    action: Action,
+    case: Case,
+    now: datetime,
+    policy: Policy,
+    calendar: WorkingCalendar,
+    assignee: int | None,
+) -> Refusal | None:
+    """Returns why the action's own condition fails, or None when it holds."""
+    has_offer = case.offer_amount is not None and not case.offer_declined
+    match action:
+        case Action.ASSIGN if assignee is None:
+            return Refusal.ASSIGNEE_REQUIRED
+        case Action.ACCEPT_OFFER | Action.DECLINE_OFFER if not has_offer:
+            return Refusal.NO_OFFER
+        case Action.ESCALATE if case.status is S.NEGOTIATING and not case.offer_declined:
+            return Refusal.OFFER_NOT_DECLINED
+        case Action.ESCALATE if now >= _escalation_window_end(case, policy, calendar):
+            return Refusal.WINDOW_CLOSED
+        case Action.EVIDENCE_TIMEOUT | Action.MERCHANT_TIMEOUT | Action.ESCALATION_EXPIRED:
+            # A timeout taken early would cut short the time the rules promise someone.
+            if case.next_deadline_at is not None and now < case.next_deadline_at:
+                return Refusal.NOT_DUE
+    return None
+
+
+def _escalation_window_end(case: Case, policy: Policy, calendar: WorkingCalendar) -> datetime:
+    """Returns when the buyer may no longer escalate the negotiating or rejected case."""
+    if case.deadline_kind is DeadlineKind.BUYER_DECISION and case.next_deadline_at is not None:
+        return case.next_deadline_at
+    # A rejected case stored without its window: count from the rejection.
+    return days_from(case.updated_at, policy.escalation_days, calendar)
+
+
+def _effect(
+    action: Action,
+    case: Case,
+    actor: Actor,
+    policy: Policy,
+    amount: int | None,
+    assignee: int | None,
+) -> tuple[CaseStatus, dict[str, Any]]:
+    """Returns the status the action leads to and the case fields it sets."""
+    rule = RULES[action]
+    status = rule.targets[0] if rule.targets else case.status
+    match action:
+        case Action.TAKE:
+            return status, {"assignee_id": actor.user_id}
+        case Action.ASSIGN:
+            return status, {"assignee_id": assignee}
+        case Action.MERCHANT_ACCEPT:
+            return status, {"approved_amount": case.refund_amount}
+        case Action.MERCHANT_OFFER:
+            return status, {"offer_amount": amount, "offer_declined": False}
+        case Action.MERCHANT_REJECT:
+            return status, {"offer_amount": None, "offer_declined": True}
+        case Action.MERCHANT_TIMEOUT if policy.merchant_timeout is MerchantTimeout.REFUND:
+            return S.REFUND_PENDING, {"approved_amount": case.refund_amount}
+        case Action.MERCHANT_TIMEOUT:
+            return S.IN_ARBITRATION, {}
+        case Action.ACCEPT_OFFER:
+            return status, {"approved_amount": case.offer_amount}
+        case Action.DECLINE_OFFER:
+            return status, {"offer_declined": True}
+        case Action.APPROVE_REFUND | Action.RULE_FOR_BUYER:
+            return status, {"approved_amount": amount}
+    return status, {}
+
+
+def _event(
+    before: Case,
+    after: Case,
+    action: Action,
+    actor: Actor,
+    now: datetime,
+    note: str,
+    amount: int | None,
+) -> CaseEvent:
+    """Records the change; the amount is the one given, else the refund approved or paid."""
+    if amount is None and (
+        after.approved_amount != before.approved_amount or action is Action.CONFIRM_REFUND
+    ):
+        amount = after.approved_amount
+    extra: dict[str, str] = {}
+    if after.assignee_id != before.assignee_id and after.assignee_id is not None:
+        extra["assignee"] = str(after.assignee_id)
+    if (after.deadline_kind, after.next_deadline_at) != (
+        before.deadline_kind,
+        before.next_deadline_at,
+    ) and after.next_deadline_at is not None and after.deadline_kind is not None:
+        extra["deadline_kind"] = after.deadline_kind.value
+        extra["deadline_at"] = after.next_deadline_at.isoformat()
+    return CaseEvent(
+        case_no=before.case_no,
+        seq=0,
+        at=now,
+        actor_kind=actor.kind,
+        actor_id=actor.user_id,
+        action=action.value,
+        from_status=before.status,
+        to_status=after.status,
+        note=note,
+        amount=amount,
+        extra=extra,
+    )
