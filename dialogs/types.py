@@ -101,6 +101,21 @@ class Reply:
             raise ValueError(f"not a reply payload: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class FileReply(Reply):
+    """A file the bot sends again by its Telegram file id (evidence shown to staff).
+
+    `key` and `params` render its caption. It is a direct answer to the user who asked, never
+    queued: a failed re-send is simply asked for again, so it has no outbox payload.
+    """
+
+    file_kind: str = "document"  # EvidenceKind value: photo, document, video
+    file_id: str = ""
+
+    def to_payload(self, locale: str) -> dict[str, Any]:
+        raise TypeError("a file reply is sent directly, not through the outbox")
+
+
 # Outbox payloads are JSON; dates and datetimes are tagged so they come back as the same types
 # (the `date` / `datetime` filters need real objects, and "2026-01-02" would render as text).
 _DATE_TAG = "$date"
