@@ -39,6 +39,8 @@ class DialogEnv:
     clock: Clock
     policy: Policy
     calendar: WorkingCalendar
+    staff_chat_id: int | None = None  # the staff group that hears of cases; None: no group
+    default_locale: str = "zh_CN"  # for chats whose language is unknown (the staff group)
 
 
 @dataclass

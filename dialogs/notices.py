@@ -1,0 +1,263 @@
+"""Pushed notices: every case transition and deadline, as outbox messages in the same transaction.
+
+`CaseNotifier` is the `cases.workflow.Notifier` (and, through `remind`, the `Reminder`): it works
+out who hears what (dialogs/notices_buyer.py, notices_merchant.py, notices_staff.py), in whose
+language, and queues each message with a key, so a retried job or a repeated call never queues
+one twice: `notice:{case_no}:{seq}:{audience}`, `remind:{case_no}:{deadline}:{hours}`,
+`overdue:{case_no}:{deadline}`. The bot's sender renders and sends the rows after the commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Final
+
+from cases.audit import FIRST_SEQ
+from cases.calendar import WorkingCalendar
+from cases.clock import Clock
+from cases.deadlines import WAITS_ON, Party
+from cases.filing import SUBMIT_ACTION
+from cases.model import Case, CaseStatus, DeadlineKind
+from cases.policy import Policy
+from cases.ports import UnitOfWork
+from cases.workflow import Outcome
+from dialogs import callbacks as cb
+from dialogs.context import ButtonRows, DialogEnv
+from dialogs.menu import EN, SUPPORTED_LOCALES, ZH_CN
+from dialogs.notices_buyer import buyer_buttons, buyer_notice
+from dialogs.notices_common import Facts, btn, offer_pending
+from dialogs.notices_merchant import merchant_buttons, merchant_notice
+from dialogs.notices_staff import deadline_buttons, new_case_notice, staff_notice
+from dialogs.types import Reply
+
+# Statuses in which the merchant has been asked to answer the complaint.
+_WITH_MERCHANT: Final = frozenset({CaseStatus.AWAITING_MERCHANT, CaseStatus.NEGOTIATING})
+
+
+class Audience(StrEnum):
+    BUYER = "buyer"
+    MERCHANT = "merchant"
+    STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    chat_id: int
+    locale: str
+
+
+class CaseNotifier:
+    """Turns case outcomes and deadlines into localized outbox messages for each audience.
+
+    `manual_payout`: staff pay approved refunds by hand on the platform, so the staff notice of
+    an approved refund carries the "refund paid" button; False when a platform gateway pays.
+    """
+
+    def __init__(
+        self,
+        staff_chat_id: int | None,
+        default_locale: str,
+        *,
+        policy: Policy,
+        calendar: WorkingCalendar,
+        clock: Clock,
+        manual_payout: bool = True,
+    ) -> None:
+        self.staff_chat_id = staff_chat_id
+        self.default_locale = default_locale
+        self.policy = policy
+        self.calendar = calendar
+        self.clock = clock
+        self.manual_payout = manual_payout
+
+    @classmethod
+    def from_env(cls, env: DialogEnv, *, manual_payout: bool = True) -> CaseNotifier:
+        return cls(
+            env.staff_chat_id,
+            env.default_locale,
+            policy=env.policy,
+            calendar=env.calendar,
+            clock=env.clock,
+            manual_payout=manual_payout,
+        )
+
+    async def __call__(self, uow: UnitOfWork, outcome: Outcome) -> None:
+        """Queues what the buyer, the merchant and the staff chat hear of one transition."""
+        if outcome.event.action == SUBMIT_ACTION:
+            await self.notify_submitted(uow, outcome.after)
+            return
+        before, after, event = outcome.before, outcome.after, outcome.event
+        merchant = await self._merchant(uow, after)
+        involved = merchant is not None and await self._merchant_involved(uow, outcome)
+        facts = Facts(
+            before=before,
+            after=after,
+            event=event,
+            deadline=self._deadline_date(after),
+            merchant_timeout=self.policy.merchant_timeout,
+            merchant_involved=involved,
+        )
+        buyer = await self._user(uow, after.buyer_id)
+        await self._queue(uow, buyer, buyer_notice(facts), facts, Audience.BUYER)
+        if merchant is not None:
+            order = await uow.orders.get(after.order_no)
+            await self._queue(
+                uow, merchant, merchant_notice(facts, order), facts, Audience.MERCHANT
+            )
+        staff_reply = staff_notice(facts, manual_payout=self.manual_payout)
+        if staff_reply is None and merchant is None and _went_to_merchant(facts):
+            staff_reply = Reply(
+                "notice.staff.merchant_unreachable",
+                {"case_no": after.case_no, "merchant_code": after.merchant_code},
+                ((btn("card", cb.STAFF_CARD, after.case_no),),),
+            )
+        await self._queue(uow, self._staff(), staff_reply, facts, Audience.STAFF)
+
+    async def notify_submitted(self, uow: UnitOfWork, case: Case) -> None:
+        """Tells the staff chat of a new case, with its risk hints and the review buttons.
+
+        The buyer's receipt is the filing dialog's own reply, so the buyer gets nothing here.
+        """
+        staff = self._staff()
+        if staff is None:
+            return
+        # The new case is already in the store, so every other case of the buyer is earlier.
+        earlier = max(0, await uow.case_queries.count_for_buyer(case.buyer_id) - 1)
+        deadline = case.next_deadline_at or case.review_due_at
+        reply = new_case_notice(
+            case,
+            None if deadline is None else self.calendar.deadline_date(deadline),
+            earlier,
+            self.policy.high_value_amount,
+        )
+        key = notice_key(case.case_no, FIRST_SEQ, Audience.STAFF)
+        await uow.outbox.add(staff.chat_id, reply.to_payload(staff.locale), case.created_at, key)
+
+    async def remind(
+        self, uow: UnitOfWork, case: Case, kind: DeadlineKind, deadline: datetime, overdue: bool
+    ) -> None:
+        """The `cases.workflow.Reminder`: a deadline is near (or, for staff, has passed).
+
+        Reminds whoever the deadline waits for; a passed deadline alerts the staff chat once.
+        """
+        now = self.clock.now()
+        due = self.calendar.deadline_date(deadline)
+        if overdue:
+            recipient = self._staff()
+            params = {"case_no": case.case_no, "kind": kind.value, "due": due}
+            reply = Reply("notice.remind.overdue", params, deadline_buttons(kind, case))
+            key = f"overdue:{case.case_no}:{deadline.isoformat()}"
+        else:
+            hours = reminder_hours(deadline, now, self.policy)
+            recipient = await self._waiting_party(uow, case, kind)
+            reply = reminder_reply(case, kind, due, hours, self.policy)
+            key = f"remind:{case.case_no}:{deadline.isoformat()}:{hours}"
+        if recipient is not None:
+            await uow.outbox.add(recipient.chat_id, reply.to_payload(recipient.locale), now, key)
+
+    async def _queue(
+        self,
+        uow: UnitOfWork,
+        recipient: Recipient | None,
+        reply: Reply | None,
+        facts: Facts,
+        audience: Audience,
+    ) -> None:
+        """Queues one transition notice, due when the transition happened."""
+        if recipient is None or reply is None:
+            return
+        key = notice_key(facts.after.case_no, facts.event.seq, audience)
+        payload = reply.to_payload(recipient.locale)
+        await uow.outbox.add(recipient.chat_id, payload, facts.event.at, key)
+
+    async def _waiting_party(
+        self, uow: UnitOfWork, case: Case, kind: DeadlineKind
+    ) -> Recipient | None:
+        party = WAITS_ON[kind]
+        if party is Party.BUYER:
+            return await self._user(uow, case.buyer_id)
+        if party is Party.MERCHANT:
+            return await self._merchant(uow, case)
+        return self._staff()
+
+    def _staff(self) -> Recipient | None:
+        if self.staff_chat_id is None:
+            return None
+        return Recipient(self.staff_chat_id, self.default_locale)
+
+    async def _user(self, uow: UnitOfWork, user_id: int) -> Recipient:
+        """The user's private chat, in their /language choice, else Telegram's language."""
+        profile = await uow.users.get(user_id)
+        locale = self.default_locale
+        if profile is not None and profile.locale in SUPPORTED_LOCALES:
+            locale = profile.locale
+        elif profile is not None and profile.language_code:
+            locale = ZH_CN if profile.language_code.lower().startswith("zh") else EN
+        return Recipient(user_id, locale)
+
+    async def _merchant(self, uow: UnitOfWork, case: Case) -> Recipient | None:
+        """The merchant's chat, or None while the merchant has not bound a Telegram account."""
+        if not case.merchant_code:
+            return None
+        merchant = await uow.merchants.get(case.merchant_code)
+        if merchant is None or merchant.telegram_user_id is None:
+            return None
+        return await self._user(uow, merchant.telegram_user_id)
+
+    async def _merchant_involved(self, uow: UnitOfWork, outcome: Outcome) -> bool:
+        """The merchant was asked to respond to this case at some point."""
+        if outcome.before.status in _WITH_MERCHANT or outcome.after.status in _WITH_MERCHANT:
+            return True
+        events = await uow.events.list(outcome.after.case_no)
+        return any(event.to_status is CaseStatus.AWAITING_MERCHANT for event in events)
+
+    def _deadline_date(self, case: Case) -> date | None:
+        if case.next_deadline_at is None:
+            return None
+        return self.calendar.deadline_date(case.next_deadline_at)
+
+
+def _went_to_merchant(facts: Facts) -> bool:
+    return facts.moved and facts.status is CaseStatus.AWAITING_MERCHANT
+
+
+def notice_key(case_no: str, seq: int, audience: Audience) -> str:
+    return f"notice:{case_no}:{seq}:{audience.value}"
+
+
+def reminder_hours(deadline: datetime, now: datetime, policy: Policy) -> str:
+    """Labels a reminder by the policy offset it belongs to ("24", "2"), as its jobs are keyed.
+
+    That is the smallest offset whose reminder time has come, so a late-running 24 h reminder
+    that fires after the 2 h point merges with the 2 h one instead of sending both.
+    """
+    due = sorted(o for o in policy.reminder_offsets if deadline - o <= now)
+    offset = due[0] if due else deadline - now
+    return f"{offset.total_seconds() / 3600:g}"
+
+
+def reminder_reply(case: Case, kind: DeadlineKind, due: date, hours: str, policy: Policy) -> Reply:
+    """The reminder for the party a deadline waits on, with the moves still open to them."""
+    n = case.case_no
+    params = {
+        "case_no": n,
+        "order_no": case.order_no,
+        "due": due,  # the last day the deadline covers
+        "hours": hours,
+        "currency": case.currency,
+        "offer": case.offer_amount,
+        "silence": policy.merchant_timeout.value,
+    }
+    buttons: ButtonRows
+    if kind is DeadlineKind.BUYER_DECISION:
+        key = "offer" if offer_pending(case) else "escalation"
+        buttons = buyer_buttons(case)
+    elif kind is DeadlineKind.EVIDENCE:
+        key, buttons = "evidence", buyer_buttons(case)
+    elif kind is DeadlineKind.MERCHANT:
+        key, buttons = "merchant", merchant_buttons(n)
+    else:
+        key, buttons = kind.value, deadline_buttons(kind, case)
+    return Reply(f"notice.remind.{key}", params, buttons)
