@@ -46,6 +46,7 @@ from cases.model import (
 from cases.numbering import new_case_number
 from cases.policy import Policy
 from cases.ports import DuplicateCaseNumberError, OpenCaseExistsError, UnitOfWork
+from cases.workflow import Notifier, Outcome
 
 DOWNLOAD_EVIDENCE_JOB = "download_evidence"
 SUBMIT_ACTION = "submit"
@@ -130,9 +131,12 @@ async def submit_complaint(
     buyer_id: int,
     submission: Submission,
     *,
+    notifier: Notifier | None = None,
     random_bytes: Callable[[int], bytes] = secrets.token_bytes,
 ) -> SubmitResult:
     """Opens the case, or returns the order's open case when there already is one.
+
+    `notifier` queues the staff chat's new-case notice in this same transaction.
 
     Raises SubmissionRefused when a rule is broken (the dialog checks each rule as the buyer
     answers, so this only fires when time or data moved between the summary and Submit).
@@ -215,6 +219,8 @@ async def submit_complaint(
     # The review deadline's reminders and its expiry, keyed so the first transition cancels them.
     for job in jobs_for(case, first.seq, now, policy):
         await uow.jobs.add(job.kind, job.due_at, job.payload, key=job.key)
+    if notifier is not None:
+        await notifier(uow, Outcome(before=case, after=case, event=first))
     return SubmitResult(
         case_no=case_no,
         review_due_at=review_due_at,

@@ -259,7 +259,13 @@ async def submit(turn: Turn, draft: FilingDraft, _: str) -> Next:
     env = turn.env
     try:
         result = await submit_complaint(
-            turn.uow, env.clock, env.policy, env.calendar, turn.user.user_id, submission
+            turn.uow,
+            env.clock,
+            env.policy,
+            env.calendar,
+            turn.user.user_id,
+            submission,
+            notifier=env.notifier,
         )
     except SubmissionRefused:
         # The clock moved past a window between the check above and the service's own.

@@ -225,3 +225,18 @@ async def test_a_failure_inside_the_dialog_still_answers_and_loses_nothing(
     assert buyer.last_text().startswith("Sorry, something went wrong")
     await buyer.send("lihua_88")  # the draft survived: the same step answers normally
     assert "what went wrong" in buyer.last_text()
+
+
+async def test_a_new_case_queues_its_notice_for_the_staff_chat_in_the_same_transaction(
+    tmp_path: Path, fake_api: FakeBotAPI
+) -> None:
+    from sqlalchemy import text
+
+    async with bot_harness(tmp_path, fake_api, NOW, staff_chat_id=-100777) as running:
+        await running.add_orders(order())
+        case_no = await file_complaint(running.user())
+        async with running.deps.engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT chat_id, payload FROM outbox"))).all()
+    staff_rows = [row for row in rows if row.chat_id == -100777]
+    assert len(staff_rows) == 1
+    assert case_no in str(staff_rows[0].payload)
