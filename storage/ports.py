@@ -6,11 +6,12 @@ live here and not in `cases/`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from cases.ports import JobRepository
+from cases.ports import JobRepository, OutboxRepository
 from storage.jobs import Job
 
 
@@ -39,6 +40,68 @@ class JobQueue(JobRepository, Protocol):
 
     async def retry(self, job_id: int, at: datetime, error: str, next_due: datetime) -> None:
         """Releases the job after a failed run: attempts + 1, error kept, due again at next_due."""
+        ...
+
+
+@dataclass(frozen=True)
+class QueuedMessage:
+    """An outbox row a sender claimed: where it goes and the serialized reply to render."""
+
+    id: int
+    chat_id: int
+    payload: dict[str, Any]
+    due_at: datetime
+    attempts: int  # failed sends so far (each `retry` adds one); 0 on the first try
+
+
+class OutboxQueue(OutboxRepository, Protocol):
+    """The sender side of the outbox: claim with a lease, then mark sent, retry or fail."""
+
+    async def claim_due(
+        self, now: datetime, worker_id: str, lease: timedelta, limit: int
+    ) -> list[QueuedMessage]:
+        """Locks up to `limit` due messages for `worker_id` until now + lease, oldest due first.
+
+        Due: neither sent nor failed, due_at has come, no live lease holds it. Chats in which
+        another worker holds a live lease are skipped, so one worker at a time writes to a chat
+        (its order and its 1 message/s stay with one limiter). Commit right after claiming.
+        """
+        ...
+
+    async def mark_sent(self, message_id: int, at: datetime, telegram_message_id: int) -> None:
+        """Records the delivery; a sent message is never claimed again."""
+        ...
+
+    async def retry(self, message_id: int, error: str, next_due: datetime) -> None:
+        """Releases the message after a failed send: attempts + 1, error kept, due at next_due."""
+        ...
+
+    async def postpone_chat(
+        self, chat_id: int, until: datetime, now: datetime, worker_id: str
+    ) -> int:
+        """Moves the chat's pending messages due before `until` to `until`, keeping their order,
+        and releases those leased by `worker_id`; messages under another worker's live lease
+        are left alone. Returns how many moved."""
+        ...
+
+    async def fail(self, message_id: int, at: datetime, error: str) -> None:
+        """Gives the message up for good (failed_at, last_error); it is never claimed again."""
+        ...
+
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        """Readdresses pending messages (a group that became a supergroup); returns how many."""
+        ...
+
+    async def block_chat(self, chat_id: int, at: datetime, reason: str) -> None:
+        """Records that the chat refuses the bot (403); recording it again changes nothing."""
+        ...
+
+    async def unblock_chat(self, chat_id: int) -> bool:
+        """Forgets the block (the user wrote to the bot again); True when there was one."""
+        ...
+
+    async def blocked_among(self, chat_ids: Collection[int]) -> set[int]:
+        """Returns which of `chat_ids` are recorded as blocked."""
         ...
 
 

@@ -14,13 +14,12 @@ from cases.ports import (
     EvidenceRepository,
     MerchantRepository,
     OrderRepository,
-    OutboxRepository,
     OwnershipAttemptRepository,
     StaffRepository,
     UnitOfWork,
     UserRepository,
 )
-from storage.ports import JobQueue, ProcessedUpdateRepository
+from storage.ports import JobQueue, OutboxQueue, ProcessedUpdateRepository
 from storage.repositories.case_queries import SqlCaseQueries
 from storage.repositories.cases import SqlCaseRepository
 from storage.repositories.drafts import SqlDraftRepository
@@ -46,7 +45,8 @@ class SqlUnitOfWork:
     """
 
     # Typed as the protocols, which is all callers may rely on (and what mypy checks each
-    # repository against); `jobs` and `updates` add the worker side from storage.ports.
+    # repository against); `jobs`, `outbox` and `updates` add the worker side from
+    # storage.ports.
     orders: OrderRepository
     cases: CaseRepository
     events: EventRepository
@@ -56,7 +56,7 @@ class SqlUnitOfWork:
     staff: StaffRepository
     drafts: DraftRepository
     merchants: MerchantRepository
-    outbox: OutboxRepository
+    outbox: OutboxQueue
     case_queries: CaseQueries
     jobs: JobQueue
     updates: ProcessedUpdateRepository

@@ -1,0 +1,97 @@
+"""Fires case reminders and deadlines: claims due jobs and runs each in its own transaction.
+
+Reminders and deadline expiries are rows in the job table (written with the transition that
+set the deadline), so they survive restarts and any number of processes can share the work:
+a job is claimed with a lease (FOR UPDATE SKIP LOCKED on PostgreSQL), and its effect — the
+system's transition, the reminder or the one overdue alert in the outbox — commits together
+with marking the job done, so it happens exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from cases.deadlines import DEADLINE_JOB, REMINDER_JOB
+from cases.lifecycle import TransitionRefused
+from cases.workflow import CaseNotFound, fire_deadline_job
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+    from storage.jobs import Job
+
+log = logging.getLogger(__name__)
+
+KINDS = (REMINDER_JOB, DEADLINE_JOB)
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 10
+
+
+def backoff(attempts: int) -> timedelta:
+    """10 s, 20 s, 40 s … capped at 10 min: a deadline must not slip far behind."""
+    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 600))
+
+
+class DeadlineWorker:
+    def __init__(self, deps: Deps, worker_id: str) -> None:
+        self.deps = deps
+        self.worker_id = worker_id
+
+    async def run_forever(self, idle: float = 1.0) -> None:
+        """Fires due jobs until cancelled; sleeps `idle` seconds when nothing is due."""
+        while True:
+            if await self.run_once() == 0:
+                await asyncio.sleep(idle)
+
+    async def run_once(self, limit: int = 20) -> int:
+        """Claims up to `limit` due jobs and fires each; returns how many were claimed."""
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            jobs = await uow.jobs.claim_due(now, self.worker_id, LEASE, limit, kinds=list(KINDS))
+            await uow.commit()
+        for job in jobs:
+            await self._fire(job)
+        return len(jobs)
+
+    async def _fire(self, job: Job) -> None:
+        deps = self.deps
+        try:
+            async with deps.uow() as uow:
+                fired = await fire_deadline_job(
+                    uow,
+                    deps.clock,
+                    deps.policy,
+                    deps.calendar,
+                    deps.notifier,
+                    deps.notifier.remind,
+                    job.kind,
+                    job.payload,
+                )
+                await uow.jobs.complete(job.id, deps.clock.now())
+                await uow.commit()
+            log.info("job %s (%s) for %s: %s", job.id, job.kind, job.payload.get("case_no"), fired)
+        except (CaseNotFound, TransitionRefused) as exc:
+            # The case is gone or no longer allows the expiry: nothing left to do for this job.
+            log.warning("job %s dropped: %r", job.id, exc)
+            await self._complete(job)
+        except Exception as exc:
+            # Anything else (the database, a bug) must not lose the deadline: try again later.
+            log.exception("job %s failed", job.id)
+            await self._retry(job, repr(exc))
+
+    async def _complete(self, job: Job) -> None:
+        async with self.deps.uow() as uow:
+            await uow.jobs.complete(job.id, self.deps.clock.now())
+            await uow.commit()
+
+    async def _retry(self, job: Job, error: str) -> None:
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            if job.attempts + 1 >= MAX_ATTEMPTS:
+                log.error("job %s gave up after %s attempts: %s", job.id, job.attempts + 1, error)
+                await uow.jobs.complete(job.id, now)
+            else:
+                await uow.jobs.retry(job.id, now, error, now + backoff(job.attempts + 1))
+            await uow.commit()
