@@ -12,6 +12,7 @@ from bot.app import bootstrap_admins, build_bot, build_deps, build_dispatcher
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.evidence import EvidenceDownloader
+from bot.outbox import OutboxSender
 from cases.clock import Clock, SystemClock
 from storage.migrate import upgrade
 
@@ -36,6 +37,8 @@ async def run_polling(settings: Settings, clock: Clock | None = None) -> None:
         log.info("bot @%s is running (long polling)", me.username)
         downloader = EvidenceDownloader(deps, bot, worker_id)
         background.append(asyncio.create_task(downloader.run_forever(), name="evidence"))
+        outbox = OutboxSender(deps, bot, worker_id)
+        background.append(asyncio.create_task(outbox.run_forever(), name="outbox"))
         await dispatcher.start_polling(
             bot,
             polling_timeout=settings.polling_timeout,

@@ -1,0 +1,271 @@
+"""Delivers the outbox: every notification a state change wrote, in the same transaction, to the
+`outbox` table.
+
+Each run claims due rows with a lease (several bot processes can run side by side), sends them
+outside any transaction, chat by chat in order and within Telegram's limits (bot/ratelimit.py),
+and records each result in its own short transaction. A process killed at any moment loses
+nothing: rows it had claimed are claimed again by anyone once the lease runs out.
+
+What Telegram answers decides what happens to a row:
+- OK: sent_at and the Telegram message_id are recorded.
+- 429: the chat's rows wait `retry_after` seconds; other chats go on.
+- 403 (blocked, kicked, deactivated): the chat is recorded in blocked_chats and its rows fail;
+  later rows for it fail without calling Telegram.
+- 400 / 404 / 413 (chat not found, bad markup, too long): the row fails with the error.
+- 5xx, network errors, anything else: retried with capped exponential backoff; after
+  MAX_ATTEMPTS the row fails and is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    ClientDecodeError,
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramEntityTooLarge,
+    TelegramForbiddenError,
+    TelegramMigrateToChat,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+from jinja2 import TemplateError
+
+from bot.ratelimit import LocalSendLimiter, SendLimiter
+from bot.render import RenderedMessage, render_reply
+from dialogs.types import Reply
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+    from storage.ports import QueuedMessage
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+LEASE = timedelta(minutes=2)
+# No send starts this close to the end of its lease: the send (SEND_TIMEOUT at most) and the
+# commit that marks it sent must finish while no other worker can have claimed the row.
+LEASE_MARGIN = timedelta(seconds=45)
+SEND_TIMEOUT = 30
+# A run stops starting sends after this many seconds and hands the rest back, so rows that fell
+# due meanwhile (other chats) are not stuck behind a long queue for one chat.
+RUN_BUDGET = 20.0
+# A chat that must wait longer than this (a group's 20/min) goes back to the table until then
+# instead of holding the run.
+MAX_INLINE_WAIT = 2.0
+MAX_ATTEMPTS = 10
+BLOCKED_ERROR = "chat blocked the bot"
+
+
+def backoff(attempts: int) -> timedelta:
+    """5 s, 10 s, 20 s … capped at 15 min: ten attempts span about 35 minutes of outage."""
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 900))
+
+
+def payload_for(locale: str, reply: Reply) -> dict[str, Any]:
+    """The outbox payload of a reply (dialogs/ calls `reply.to_payload(locale)` directly)."""
+    return reply.to_payload(locale)
+
+
+def reply_from_payload(payload: Mapping[str, Any]) -> tuple[str, Reply]:
+    """Reads an outbox payload back: (locale, reply); ValueError if it is malformed."""
+    locale = payload.get("locale")
+    if not isinstance(locale, str):
+        raise ValueError("outbox payload has no locale")
+    return locale, Reply.from_payload(payload)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        deps: Deps,
+        bot: Bot,
+        worker_id: str,
+        *,
+        limiter: SendLimiter | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.deps = deps
+        self.bot = bot
+        self.worker_id = worker_id
+        self.limiter = limiter or LocalSendLimiter(clock=monotonic)
+        self._monotonic = monotonic
+        self._sleep = sleep
+
+    async def run_forever(self, idle: float = 1.0) -> None:
+        """Delivers due messages until cancelled; a failed run is logged and tried again."""
+        while True:
+            try:
+                handled = await self.run_once()
+            except Exception:
+                # The database or the network hiccuped outside any one row's handling; the
+                # claimed rows come back after their lease, so waiting a moment is enough.
+                log.exception("outbox run failed")
+                handled = 0
+            if handled == 0:
+                await self._sleep(idle)
+
+    async def run_once(self, limit: int = BATCH) -> int:
+        """Claims up to `limit` due messages and delivers them; returns how many it claimed."""
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            rows = await uow.outbox.claim_due(now, self.worker_id, LEASE, limit)
+            blocked = await uow.outbox.blocked_among({row.chat_id for row in rows})
+            for row in rows:
+                if row.chat_id in blocked:
+                    await uow.outbox.fail(row.id, now, BLOCKED_ERROR)
+            await uow.commit()
+        by_chat: dict[int, list[QueuedMessage]] = {}
+        for row in rows:  # claimed oldest due first, so each chat's list is in order
+            if row.chat_id not in blocked:
+                by_chat.setdefault(row.chat_id, []).append(row)
+        deadline = self._monotonic() + RUN_BUDGET
+        lease_end = now + LEASE - LEASE_MARGIN
+        # One task per chat: a chat waiting for its 1 message/s never holds up the others.
+        results = await asyncio.gather(
+            *(
+                self._deliver_chat(chat_id, chat_rows, deadline, lease_end)
+                for chat_id, chat_rows in by_chat.items()
+            ),
+            return_exceptions=True,
+        )
+        for chat_id, result in zip(by_chat, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("delivering to chat %s failed", chat_id, exc_info=result)
+        return len(rows)
+
+    async def _deliver_chat(
+        self, chat_id: int, rows: Sequence[QueuedMessage], deadline: float, lease_end: datetime
+    ) -> None:
+        for index, row in enumerate(rows):
+            if not await self._take_turn(chat_id, deadline, lease_end):
+                return
+            try:
+                locale, reply = reply_from_payload(row.payload)
+                message = render_reply(self.deps.translator, locale, reply)
+            except (ValueError, KeyError, TypeError, TemplateError) as exc:
+                # A payload no template can render is a bug; retrying would not fix it.
+                log.exception("outbox message %s cannot be rendered", row.id)
+                await self._fail(row, f"cannot render: {exc!r}")
+                continue
+            if not await self._send(chat_id, row, message, rows[index + 1 :]):
+                return
+
+    async def _take_turn(self, chat_id: int, deadline: float, lease_end: datetime) -> bool:
+        """Waits for the limiter to let one message to `chat_id` go; False hands the chat back."""
+        while True:
+            if self.deps.clock.now() >= lease_end or self._monotonic() >= deadline:
+                await self._postpone(chat_id, 0.0)
+                return False
+            wait = await self.limiter.reserve(chat_id)
+            if wait <= 0:
+                return True
+            if wait > MAX_INLINE_WAIT or self._monotonic() + wait >= deadline:
+                await self._postpone(chat_id, wait)
+                return False
+            await self._sleep(wait)
+
+    async def _send(
+        self,
+        chat_id: int,
+        row: QueuedMessage,
+        message: RenderedMessage,
+        later: Sequence[QueuedMessage],
+    ) -> bool:
+        """Sends one row and records the outcome; False when the chat's later rows must wait."""
+        try:
+            sent = await self.bot.send_message(
+                chat_id, message.text, reply_markup=message.keyboard, request_timeout=SEND_TIMEOUT
+            )
+        except TelegramRetryAfter as exc:
+            # Telegram says exactly how long to wait; asking earlier only extends the ban.
+            log.info("chat %s: flood control, waiting %s s", chat_id, exc.retry_after)
+            await self._postpone(chat_id, float(exc.retry_after))
+            return False
+        except TelegramForbiddenError as exc:
+            await self._block(chat_id, [row, *later], exc.message)
+            return False
+        except TelegramMigrateToChat as exc:
+            # A group upgraded to a supergroup has a new id; its messages follow it.
+            log.warning(
+                "chat %s is now %s; update STAFF_CHAT_ID if it is the staff group",
+                chat_id,
+                exc.migrate_to_chat_id,
+            )
+            now = self.deps.clock.now()
+            async with self.deps.uow() as uow:
+                await uow.outbox.postpone_chat(chat_id, now, now, self.worker_id)
+                await uow.outbox.move_chat(chat_id, exc.migrate_to_chat_id)
+                await uow.commit()
+            return False
+        except (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge) as exc:
+            # Chat not found, bad markup, text too long: the same request would fail again.
+            log.warning("outbox message %s to chat %s refused: %s", row.id, chat_id, exc.message)
+            await self._fail(row, exc.message)
+            return True
+        except (TelegramAPIError, ClientDecodeError, OSError) as exc:
+            # 5xx, network errors, an unreadable answer: Telegram may be back in a moment.
+            await self._retry(chat_id, row, str(exc))
+            return False
+        # The one window left: Telegram has delivered the message but the commit below has not
+        # happened yet. A crash exactly there sends this row again after its lease (the Bot API
+        # has no idempotency key to prevent it); the commit follows the answer at once, in its
+        # own transaction, to keep that window a few milliseconds wide.
+        async with self.deps.uow() as uow:
+            await uow.outbox.mark_sent(row.id, self.deps.clock.now(), sent.message_id)
+            await uow.commit()
+        return True
+
+    async def _postpone(self, chat_id: int, seconds: float) -> None:
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            await uow.outbox.postpone_chat(
+                chat_id, now + timedelta(seconds=seconds), now, self.worker_id
+            )
+            await uow.commit()
+
+    async def _retry(self, chat_id: int, row: QueuedMessage, error: str) -> None:
+        attempts = row.attempts + 1
+        now = self.deps.clock.now()
+        if attempts >= MAX_ATTEMPTS:
+            log.error(
+                "outbox message %s to chat %s failed %s times, giving up: %s",
+                row.id,
+                chat_id,
+                attempts,
+                error,
+            )
+            await self._fail(row, error)
+            return
+        log.warning(
+            "outbox message %s to chat %s failed (attempt %s): %s", row.id, chat_id, attempts, error
+        )
+        next_due = now + backoff(attempts)
+        async with self.deps.uow() as uow:
+            await uow.outbox.retry(row.id, error, next_due)
+            # The chat's later messages wait too, so they never overtake this one.
+            await uow.outbox.postpone_chat(chat_id, next_due, now, self.worker_id)
+            await uow.commit()
+
+    async def _fail(self, row: QueuedMessage, error: str) -> None:
+        async with self.deps.uow() as uow:
+            await uow.outbox.fail(row.id, self.deps.clock.now(), error)
+            await uow.commit()
+
+    async def _block(self, chat_id: int, rows: Sequence[QueuedMessage], reason: str) -> None:
+        log.info("chat %s refuses the bot (%s); its messages are dropped", chat_id, reason)
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            await uow.outbox.block_chat(chat_id, now, reason)
+            # Rows queued for the chat later fail at their claim, without calling Telegram.
+            for row in rows:
+                await uow.outbox.fail(row.id, now, reason)
+            await uow.commit()
