@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -20,6 +20,7 @@ from cases.calendar import WorkingCalendar, build_calendar
 from cases.clock import Clock
 from cases.policy import Policy, load_policy
 from dialogs.context import DialogEnv
+from dialogs.notices import CaseNotifier
 from locales import Translator
 from storage.db import make_engine, make_session_factory
 from storage.uow import SqlUnitOfWork
@@ -38,6 +39,7 @@ class Deps:
     engine: AsyncEngine
     uow: Callable[[], SqlUnitOfWork]
     sender: ReplySender
+    notifier: CaseNotifier  # queues what a case change causes, in the change's transaction
 
 
 def build_deps(settings: Settings, clock: Clock) -> Deps:
@@ -47,16 +49,25 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
     translator.compile_all()
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
+    env = DialogEnv(
+        clock=clock,
+        policy=policy,
+        calendar=calendar,
+        staff_chat_id=settings.staff_chat_id,
+        default_locale=settings.default_locale,
+    )
+    notifier = CaseNotifier.from_env(env)
     return Deps(
         settings=settings,
         clock=clock,
         policy=policy,
         calendar=calendar,
         translator=translator,
-        env=DialogEnv(clock=clock, policy=policy, calendar=calendar),
+        env=replace(env, notifier=notifier),
         engine=engine,
         uow=lambda: SqlUnitOfWork(session_factory),
         sender=ReplySender(translator),
+        notifier=notifier,
     )
 
 
@@ -75,7 +86,7 @@ def build_bot(settings: Settings) -> Bot:
 def build_dispatcher(deps: Deps) -> Dispatcher:
     dispatcher = Dispatcher(deps=deps)
     dispatcher.update.outer_middleware(ChatLockMiddleware())
-    dispatcher.include_routers(*build_routers())
+    dispatcher.include_routers(*build_routers(deps.settings.staff_chat_id))
     return dispatcher
 
 

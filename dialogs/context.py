@@ -11,6 +11,7 @@ from cases.calendar import WorkingCalendar
 from cases.clock import Clock
 from cases.policy import Policy
 from cases.ports import UnitOfWork
+from cases.workflow import Notifier
 from dialogs.pending import PendingInput
 from dialogs.types import Button, Reply
 
@@ -41,6 +42,8 @@ class DialogEnv:
     calendar: WorkingCalendar
     staff_chat_id: int | None = None  # the staff group that hears of cases; None: no group
     default_locale: str = "zh_CN"  # for chats whose language is unknown (the staff group)
+    # Queues the messages a case change causes (cases.workflow.perform); None queues nothing.
+    notifier: Notifier | None = None
 
 
 @dataclass

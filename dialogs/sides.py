@@ -10,6 +10,7 @@ from typing import Protocol
 
 from dialogs.context import Turn
 from dialogs.pending import PendingInput
+from dialogs.staff import StaffDialog
 from dialogs.types import CommandIn, Event
 
 
@@ -31,4 +32,4 @@ class SideDialog(Protocol):
         ...
 
 
-SIDE_DIALOGS: tuple[SideDialog, ...] = ()
+SIDE_DIALOGS: tuple[SideDialog, ...] = (StaffDialog(),)

@@ -1,0 +1,369 @@
+"""Staff work cases in Telegram: commands and `st:` buttons in the staff group or in private.
+
+In a private chat `StaffDialog` is a side dialog (dialogs/sides.py) that the buyer dialog asks
+first; in the staff group `handle_group` is the entry point. Both load the same per-user session,
+so a reason or an amount the bot asked for is taken from the next message of that user in the
+chat where it was asked. Each press and command re-reads the user's role and the case.
+
+| input                              | needs role       | answer                               |
+|------------------------------------|------------------|--------------------------------------|
+| /case N, st:card:N                 | any staff        | card + timeline (internal notes too) |
+| /queue                             | any staff        | open cases, nearest deadline first   |
+| st:ev:N                            | any staff        | each evidence file re-sent           |
+| /take N, st:take:N                 | lifecycle RULES  | assigned, in review                  |
+| /assign N ID                       | lifecycle RULES  | assigned to ID                       |
+| /request N what, st:req:N → text   | lifecycle RULES  | awaiting evidence                    |
+| /tomerchant N, st:mer:N            | lifecycle RULES  | awaiting merchant                    |
+| /approve N [amount], st:appf/appp  | lifecycle RULES  | refund pending (amount ≤ cap)        |
+| /reject N reason, st:rej:N → text  | lifecycle RULES  | rejected                             |
+| /rule N buyer AMT, st:rb:N → amount| lifecycle RULES  | refund pending                       |
+| /rule N merchant R, st:rm:N → text | lifecycle RULES  | closed                               |
+| /paid N, st:paid:N                 | lifecycle RULES  | refunded                             |
+| /note N text, st:note:N → text     | lifecycle RULES  | internal note (buyer never sees it)  |
+| /staff [add ID ROLE / remove ID]   | admin            | list / change staff                  |
+| /staffhelp                         | any staff        | the commands                         |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from cases.lifecycle import refund_cap
+from cases.money import MoneyFormatError, parse_amount
+from cases.ports import UnitOfWork
+from cases.workflow import Notifier, Outcome
+from dialogs import callbacks as cb
+from dialogs.context import DialogEnv, Turn, UserCtx
+from dialogs.notices import CaseNotifier
+from dialogs.pending import PendingInput
+from dialogs.session import Session, dump_session, parse_session
+from dialogs.staff_actions import (
+    MOVES,
+    TEXT_LIMIT,
+    Input,
+    Move,
+    is_refusal,
+    load_case,
+    parse_case_no,
+    precheck,
+    role_of,
+    run,
+    staff_or_refuse,
+)
+from dialogs.staff_admin import staff_command
+from dialogs.staff_card import show_card, show_evidence, show_queue, staff_button
+from dialogs.types import ButtonIn, CommandIn, Event, Reply, TextIn
+
+KIND = "staff"
+
+# Button prefix → the move it starts ("card" and "evidence" only show things).
+_BUTTONS = (
+    (cb.STAFF_CARD, "card"),
+    (cb.STAFF_EVIDENCE, "evidence"),
+    (cb.STAFF_TAKE, "take"),
+    (cb.STAFF_REQUEST, "request"),
+    (cb.STAFF_MERCHANT, "merchant"),
+    (cb.STAFF_APPROVE_FULL, "approve_full"),
+    (cb.STAFF_APPROVE_PARTIAL, "approve_partial"),
+    (cb.STAFF_REJECT, "reject"),
+    (cb.STAFF_RULE_BUYER, "rule_buyer"),
+    (cb.STAFF_RULE_MERCHANT, "rule_merchant"),
+    (cb.STAFF_PAID, "paid"),
+    (cb.STAFF_NOTE, "note"),
+)
+STAFF_PREFIX = "st:"
+
+
+class StaffDialog:
+    """The staff side dialog; `notifier` defaults to the environment's, else one built from it."""
+
+    kind = KIND
+
+    def __init__(self, notifier: Notifier | None = None) -> None:
+        self._notifier = notifier
+
+    def notifier(self, turn: Turn) -> Notifier:
+        return self._notifier or turn.env.notifier or CaseNotifier.from_env(turn.env)
+
+    async def command(self, turn: Turn, command: CommandIn) -> bool:
+        handler = _COMMANDS.get(command.name)
+        if handler is None:
+            return False
+        if await staff_or_refuse(turn) is not None:
+            await handler(self, turn, command.args.strip())
+        return True
+
+    async def button(self, turn: Turn, data: str) -> bool:
+        if not data.startswith(STAFF_PREFIX):
+            return False
+        if await staff_or_refuse(turn) is None:
+            return True
+        for prefix, name in _BUTTONS:
+            case_text = cb.suffix(data, prefix)
+            if case_text is None:
+                continue
+            case_no = parse_case_no(turn, case_text)
+            if case_no is not None:
+                await self._press(turn, name, case_no)
+            return True
+        turn.say("staff.refused.unknown_button")
+        return True
+
+    async def answer(self, turn: Turn, pending: PendingInput, event: Event) -> bool:
+        """Takes the reason, request, note or amount the bot asked this user for."""
+        if isinstance(event, CommandIn | ButtonIn):
+            return False  # a command or another press runs; the question stays open
+        move = MOVES.get(pending.action)
+        if move is None:
+            turn.pending = None
+            return False
+        if await role_of(turn.uow, turn.user.user_id) is None:
+            turn.pending = None
+            turn.say("staff.refused.not_staff")
+            return True
+        if not isinstance(event, TextIn) or not event.text.strip():
+            turn.say("staff.ask.send_text", case_no=pending.case_no, move=move.name)
+            return True
+        text = event.text.strip()
+        if move.needs is Input.AMOUNT:
+            amount = _amount(turn, text)
+            if amount is None:
+                return True
+            outcome = await run(turn, self.notifier(turn), pending.case_no, move, amount=amount)
+            if outcome is None and turn.replies[-1].key == "staff.refusal.amount_over_cap":
+                turn.say("staff.ask.retry_amount", case_no=pending.case_no)
+                return True  # the question stays open for a smaller amount
+        else:
+            if len(text) > TEXT_LIMIT:
+                turn.say("staff.text_too_long", limit=TEXT_LIMIT, length=len(text))
+                return True
+            outcome = await run(turn, self.notifier(turn), pending.case_no, move, note=text)
+        turn.pending = None
+        await self._done(turn, outcome)
+        return True
+
+    async def _press(self, turn: Turn, name: str, case_no: str) -> None:
+        case = await load_case(turn, case_no)
+        if case is None:
+            return
+        if name == "card":
+            await show_card(turn, case)
+        elif name == "evidence":
+            await show_evidence(turn, case)
+        elif MOVES[name].needs is Input.NONE:
+            await self._done(turn, await run(turn, self.notifier(turn), case_no, MOVES[name]))
+        else:
+            await _ask(turn, case_no, MOVES[name])
+
+    async def _done(self, turn: Turn, outcome: Outcome | None) -> None:
+        """After a move, the open card button, so the next step is one press away."""
+        if outcome is not None:
+            last = turn.replies.pop()
+            n = outcome.after.case_no
+            turn.replies.append(
+                Reply(last.key, last.params, ((staff_button("card", cb.STAFF_CARD, n),),))
+            )
+
+    # -- commands -----------------------------------------------------------------------------
+
+    async def _case(self, turn: Turn, args: str) -> None:
+        case_no = await _case_arg(turn, args, "case")
+        if case_no is not None:
+            case = await load_case(turn, case_no)
+            if case is not None:
+                await show_card(turn, case)
+
+    async def _queue(self, turn: Turn, args: str) -> None:
+        await show_queue(turn)
+
+    async def _help(self, turn: Turn, args: str) -> None:
+        turn.say("staff.help")
+
+    async def _staff(self, turn: Turn, args: str) -> None:
+        await staff_command(turn, args)
+
+    async def _simple(self, turn: Turn, args: str, name: str) -> None:
+        case_no = await _case_arg(turn, args.split(" ", 1)[0] if args else "", name)
+        if case_no is not None:
+            await self._done(turn, await run(turn, self.notifier(turn), case_no, MOVES[name]))
+
+    async def _take(self, turn: Turn, args: str) -> None:
+        await self._simple(turn, args, "take")
+
+    async def _tomerchant(self, turn: Turn, args: str) -> None:
+        await self._simple(turn, args, "merchant")
+
+    async def _paid(self, turn: Turn, args: str) -> None:
+        await self._simple(turn, args, "paid")
+
+    async def _with_text(self, turn: Turn, args: str, name: str) -> None:
+        """`/reject N reason`: with the text, the move runs; without it, the bot asks."""
+        head, _, text = args.partition(" ")
+        case_no = await _case_arg(turn, head, name)
+        if case_no is None:
+            return
+        await self._text_move(turn, case_no, MOVES[name], text.strip())
+
+    async def _text_move(self, turn: Turn, case_no: str, move: Move, text: str) -> None:
+        if not text:
+            await _ask(turn, case_no, move)
+        elif len(text) > TEXT_LIMIT:
+            turn.say("staff.text_too_long", limit=TEXT_LIMIT, length=len(text))
+        else:
+            await self._done(turn, await run(turn, self.notifier(turn), case_no, move, note=text))
+
+    async def _amount_move(self, turn: Turn, case_no: str, move: Move, text: str) -> None:
+        if not text:
+            await _ask(turn, case_no, move)
+            return
+        amount = _amount(turn, text)
+        if amount is not None:
+            outcome = await run(turn, self.notifier(turn), case_no, move, amount=amount)
+            await self._done(turn, outcome)
+
+    async def _note(self, turn: Turn, args: str) -> None:
+        await self._with_text(turn, args, "note")
+
+    async def _reject(self, turn: Turn, args: str) -> None:
+        await self._with_text(turn, args, "reject")
+
+    async def _request(self, turn: Turn, args: str) -> None:
+        await self._with_text(turn, args, "request")
+
+    async def _approve(self, turn: Turn, args: str) -> None:
+        """`/approve N` approves what the buyer asked for; `/approve N 20.50` that amount."""
+        head, _, amount_text = args.partition(" ")
+        case_no = await _case_arg(turn, head, "approve")
+        if case_no is None:
+            return
+        if amount_text.strip():
+            await self._amount_move(turn, case_no, MOVES["approve_partial"], amount_text.strip())
+        else:
+            await self._done(
+                turn, await run(turn, self.notifier(turn), case_no, MOVES["approve_full"])
+            )
+
+    async def _rule(self, turn: Turn, args: str) -> None:
+        """`/rule N buyer AMOUNT` or `/rule N merchant REASON`."""
+        head, _, rest = args.partition(" ")
+        side, _, text = rest.strip().partition(" ")
+        side = side.lower()
+        if side not in ("buyer", "merchant", "买家", "商家"):
+            turn.say("staff.usage.rule")
+            return
+        case_no = await _case_arg(turn, head, "rule")
+        if case_no is None:
+            return
+        if side in ("buyer", "买家"):
+            await self._amount_move(turn, case_no, MOVES["rule_buyer"], text.strip())
+        else:
+            await self._text_move(turn, case_no, MOVES["rule_merchant"], text.strip())
+
+    async def _assign(self, turn: Turn, args: str) -> None:
+        """`/assign N USER_ID`: gives the case to that staff member."""
+        words = args.split()
+        if len(words) != 2 or not words[1].isdigit():
+            turn.say("staff.usage.assign")
+            return
+        case_no = await _case_arg(turn, words[0], "assign")
+        if case_no is not None:
+            outcome = await run(
+                turn, self.notifier(turn), case_no, MOVES["assign"], assignee=int(words[1])
+            )
+            await self._done(turn, outcome)
+
+
+async def _case_arg(turn: Turn, text: str, command: str) -> str | None:
+    if not text.strip():
+        turn.say(f"staff.usage.{command}")
+        return None
+    return parse_case_no(turn, text)
+
+
+async def _ask(turn: Turn, case_no: str, move: Move) -> None:
+    """Asks for the text or amount the move needs; the user's next message here answers."""
+    case = await load_case(turn, case_no)
+    if case is None or not await precheck(turn, case, move):
+        return
+    turn.pending = PendingInput(
+        kind=KIND, action=move.name, case_no=case_no, chat_id=turn.user.chat, asked_at=turn.now
+    )
+    turn.say(
+        f"staff.ask.{move.name}",
+        case_no=case_no,
+        requested=case.refund_amount,
+        cap=refund_cap(case, turn.env.policy),
+        currency=case.currency,
+    )
+
+
+def _amount(turn: Turn, text: str) -> int | None:
+    """Parses an amount exactly (fen); says what is wrong and returns None otherwise."""
+    try:
+        amount = parse_amount(text)
+    except MoneyFormatError:
+        turn.say("staff.bad_amount", text=text[:40])
+        return None
+    if amount <= 0:
+        turn.say("staff.bad_amount", text=text[:40])
+        return None
+    return amount
+
+
+_Handler = Callable[[StaffDialog, Turn, str], Awaitable[None]]
+_COMMANDS: dict[str, _Handler] = {
+    "case": StaffDialog._case,
+    "queue": StaffDialog._queue,
+    "take": StaffDialog._take,
+    "assign": StaffDialog._assign,
+    "note": StaffDialog._note,
+    "reject": StaffDialog._reject,
+    "approve": StaffDialog._approve,
+    "request": StaffDialog._request,
+    "tomerchant": StaffDialog._tomerchant,
+    "rule": StaffDialog._rule,
+    "paid": StaffDialog._paid,
+    "staff": StaffDialog._staff,
+    "staffhelp": StaffDialog._help,
+}
+STAFF_COMMANDS = frozenset(_COMMANDS)
+
+
+async def handle_group(
+    event: Event, user: UserCtx, uow: UnitOfWork, env: DialogEnv, notifier: Notifier
+) -> list[Reply]:
+    """Answers one update in the staff group; chatter that is not for the bot gets no reply."""
+    turn = Turn.start(user, uow, env)
+    raw = await uow.drafts.load(user.user_id)
+    session = (parse_session(raw) if raw is not None else None) or Session()
+    turn.pending = session.pending
+    await _group_event(turn, StaffDialog(notifier), event)
+    if turn.pending != session.pending:
+        session.pending = turn.pending
+        await uow.drafts.save(user.user_id, dump_session(session), turn.now)
+    return turn.replies
+
+
+async def _group_event(turn: Turn, dialog: StaffDialog, event: Event) -> None:
+    pending = turn.pending
+    if pending is not None and pending.kind == KIND and pending.chat_id == turn.user.chat:
+        if isinstance(event, CommandIn) and event.name == "cancel":
+            turn.pending = None
+            turn.say("side.input_dropped", case_no=pending.case_no)
+            return
+        if await dialog.answer(turn, pending, event):
+            return
+    if isinstance(event, CommandIn):
+        if await dialog.command(turn, event):
+            return
+        if await role_of(turn.uow, turn.user.user_id) is not None:
+            key = "staff.nothing_to_cancel" if event.name == "cancel" else "staff.unknown_command"
+            turn.say(key, command=event.name)
+    elif isinstance(event, ButtonIn) and not await dialog.button(turn, event.data):
+        turn.say("staff.refused.unknown_button")
+    # Texts, files and stickers in the group are people talking to each other.
+
+
+def refusal_in(replies: list[Reply]) -> Reply | None:
+    """The reply that says a press changed nothing, if any (the bot shows it as an alert)."""
+    return next((reply for reply in replies if is_refusal(reply.key)), None)
