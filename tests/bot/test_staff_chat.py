@@ -11,6 +11,7 @@ import pytest
 
 from cases.model import CaseStatus, Order, OrderStatus
 from tests.bot.harness import BotHarness, Person, bot_harness
+from tests.bot.outbox_support import VirtualTime, deliver_all, make_sender
 from tests.fakebotapi import FakeBotAPI
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 11:00 in Shanghai
@@ -218,3 +219,23 @@ async def test_messages_in_other_groups_are_not_staff_commands(
     await other.send(f"/approve {case_no}")
     assert other.texts() == []
     assert await status_of(harness, case_no) is CaseStatus.SUBMITTED
+
+
+async def test_the_new_case_notice_in_the_group_carries_working_buttons_and_the_buyer_hears(
+    harness: BotHarness, case_no: str
+) -> None:
+    time = VirtualTime(harness.clock)
+    sender = make_sender(harness.deps, harness.bot, "w1", time)
+    await deliver_all(sender, harness.deps.engine, time)
+    agent = in_group(harness, AGENT)
+    notice = agent.messages()[-1]
+    assert case_no in notice.plain_text
+    await agent.click("接单")  # the notice's own button
+    assert "您已接手" in agent.last_text()
+    await agent.click("批准全额退款")
+    assert await status_of(harness, case_no) is CaseStatus.REFUND_PENDING
+    await deliver_all(sender, harness.deps.engine, time)
+    buyer_texts = [m.plain_text for m in harness.api.sent_messages(BUYER)]
+    assert any(case_no in text and "100.00" in text for text in buyer_texts[-2:])
+    await agent.click("确认已退款")  # the payout button of the staff chat's approval notice
+    assert await status_of(harness, case_no) is CaseStatus.REFUNDED
