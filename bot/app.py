@@ -56,7 +56,8 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
         staff_chat_id=settings.staff_chat_id,
         default_locale=settings.default_locale,
     )
-    notifier = CaseNotifier.from_env(env)
+    # Staff pay by hand unless a platform gateway pays: then no "refund paid" button is shown.
+    notifier = CaseNotifier.from_env(env, manual_payout=settings.platform_gateway == "manual")
     return Deps(
         settings=settings,
         clock=clock,

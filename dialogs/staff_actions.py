@@ -167,11 +167,14 @@ async def say_refusal(turn: Turn, case_no: str, move: Move, refused: TransitionR
         params["roles"] = [
             kind.value for kind in _ordered(rule_for(move.action).actors & _STAFF_KINDS)
         ]
-    if refusal is Refusal.AMOUNT_OVER_CAP:
-        case = await turn.uow.cases.get(case_no)
-        if case is not None:
-            params["cap"] = refund_cap(case, turn.env.policy)
-            params["currency"] = case.currency
+    case = await turn.uow.cases.get(case_no)
+    if refusal is Refusal.AMOUNT_OVER_CAP and case is not None:
+        params["cap"] = refund_cap(case, turn.env.policy)
+        params["currency"] = case.currency
+    if refusal is Refusal.WRONG_STATUS:
+        # "Take" pressed on a case someone already works: say who, so no one takes it twice.
+        params["assignee"] = case.assignee_id if case is not None else None
+        params["mine"] = case is not None and case.assignee_id == turn.user.user_id
     turn.say_params(f"staff.refusal.{refusal.value}", params)
 
 

@@ -122,8 +122,6 @@ async def test_a_stale_button_after_a_colleague_moved_the_case_changes_nothing(
 ) -> None:
     await StaffChat(store, env, AGENT).send(f"/reject {case_no} 材料不实")
     before = world(store)
-    answer = await StaffChat(store, env, AGENT + 1000).elsewhere(None).click(f"st:take:{case_no}")
-    assert answer.keys == ["staff.refused.not_staff"]  # not staff at all
     late = await StaffChat(store, env, AGENT).click(f"st:mer:{case_no}")
     assert late.keys == ["staff.refusal.wrong_status"]
     assert late.params("staff.refusal.wrong_status")["status"] == "rejected"
@@ -220,3 +218,15 @@ async def test_a_sticker_instead_of_the_reason_is_asked_again(
     answer = await agent.deliver(OtherIn("sticker"))
     assert answer.keys == ["staff.ask.send_text"]
     assert (await agent.send("证据不足")).keys == ["staff.done.reject"]
+
+
+async def test_taking_a_case_a_colleague_already_took_says_who_has_it(
+    store: FakeStore, env: DialogEnv, case_no: str
+) -> None:
+    await StaffChat(store, env, AGENT).click(f"st:take:{case_no}")
+    store.staff[AGENT + 1] = "agent"
+    late = await StaffChat(store, env, AGENT + 1).click(f"st:take:{case_no}")
+    assert late.keys == ["staff.refusal.wrong_status"]
+    assert f"已由 {AGENT} 处理" in late.text().replace("<code>", "").replace("</code>", "")
+    mine = await StaffChat(store, env, AGENT).click(f"st:take:{case_no}")
+    assert "您本人" in mine.text()
