@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from dialogs.case_actions import BuyerCaseDialog
 from dialogs.context import Turn
+from dialogs.merchant import MerchantDialog
 from dialogs.pending import PendingInput
 from dialogs.staff import StaffDialog
 from dialogs.types import CommandIn, Event
@@ -32,4 +34,4 @@ class SideDialog(Protocol):
         ...
 
 
-SIDE_DIALOGS: tuple[SideDialog, ...] = (StaffDialog(),)
+SIDE_DIALOGS: tuple[SideDialog, ...] = (StaffDialog(), MerchantDialog(), BuyerCaseDialog())
