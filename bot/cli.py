@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import html
 import logging
+import re
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
     staff_add = staff_commands.add_parser("add", help="grant a Telegram user a staff role")
     staff_add.add_argument("telegram_id", type=int)
     staff_add.add_argument("--role", choices=STAFF_ROLES, required=True)
+
+    merchants = commands.add_parser("merchants", help="merchants who answer complaints")
+    merchants_commands = merchants.add_subparsers(dest="merchants_command", required=True)
+    merchants_add = merchants_commands.add_parser(
+        "add", help="add (or rename) a merchant and print a one-time link that binds its account"
+    )
+    merchants_add.add_argument("merchant_code", help="the merchant code used in the orders")
+    merchants_add.add_argument("--name", required=True, help="the shop name people know")
+    merchants_add.add_argument(
+        "--bot-username",
+        help="the bot's @username for the link; asked from Telegram when BOT_TOKEN is set",
+    )
     return parser
 
 
@@ -87,6 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_verify_audit(settings, console))
     if args.command == "staff":
         return asyncio.run(_add_staff(settings, console, args.telegram_id, args.role))
+    if args.command == "merchants":
+        return asyncio.run(
+            _add_merchant(settings, console, args.merchant_code, args.name, args.bot_username)
+        )
     return 2
 
 
@@ -166,6 +184,81 @@ async def _add_staff(settings: Settings, console: Console, telegram_id: int, rol
         await uow.commit()
     console.say("cli.staff_added", telegram_id=telegram_id, role=role)
     return 0
+
+
+# The columns that hold them (storage/models.py MerchantRow).
+MERCHANT_CODE = re.compile(r"[A-Za-z0-9_.-]{1,32}")
+MERCHANT_NAME_MAX = 128
+# Telegram usernames: 5-32 letters, digits and underscores.
+BOT_USERNAME = re.compile(r"[A-Za-z0-9_]{5,32}")
+# 24 random bytes: 32 URL-safe characters, well inside a deep link's 64 (with "m_").
+BIND_TOKEN_BYTES = 24
+
+
+async def _add_merchant(
+    settings: Settings, console: Console, code: str, name: str, given_username: str | None
+) -> int:
+    """Saves the merchant and a fresh one-time binding token, and prints the link to send."""
+    from dialogs.merchant import BIND_PREFIX, token_hash
+
+    code, name = code.strip(), name.strip()
+    if not MERCHANT_CODE.fullmatch(code):
+        console.error("cli.merchant_bad_code", code=code)
+        return 2
+    if not name or len(name) > MERCHANT_NAME_MAX:
+        console.error("cli.merchant_bad_name", max=MERCHANT_NAME_MAX)
+        return 2
+    # Asked before anything is written, so a missing username leaves the database as it was.
+    username = await _bot_username(settings, console, given_username)
+    if username is None:
+        return 2
+    token = secrets.token_urlsafe(BIND_TOKEN_BYTES)
+    now = SystemClock().now()
+    async with _database(settings) as uow_factory, uow_factory() as uow:
+        merchant = await uow.merchants.upsert(code, name, now)
+        # Only the hash is stored: the link in the operator's terminal is the one copy.
+        await uow.merchants.set_bind_token(code, token_hash(token), now)
+        await uow.commit()
+    console.say(
+        "cli.merchant_added",
+        code=merchant.code,
+        name=merchant.name,
+        link=f"https://t.me/{username}?start={BIND_PREFIX}{token}",
+        bound=merchant.telegram_user_id is not None,
+    )
+    return 0
+
+
+async def _bot_username(settings: Settings, console: Console, given: str | None) -> str | None:
+    """The bot's username: Telegram's answer to getMe with BOT_TOKEN, else --bot-username."""
+    wanted = None if given is None else given.strip().removeprefix("@")
+    if wanted is not None and not BOT_USERNAME.fullmatch(wanted):
+        console.error("cli.merchant_bad_username", username=given)
+        return None
+    if settings.bot_token is None:
+        if wanted is None:
+            console.error("cli.merchant_no_username")
+        return wanted
+    from aiogram.exceptions import TelegramAPIError
+
+    from bot.app import build_bot
+
+    bot = build_bot(settings)
+    try:
+        me = await bot.get_me()
+    except TelegramAPIError as exc:
+        console.error("cli.merchant_getme_failed", reason=str(exc))
+        return None
+    finally:
+        await bot.session.close()
+    actual = me.username or ""
+    if not actual:
+        console.error("cli.merchant_no_username")
+        return None
+    if wanted is not None and wanted.lower() != actual.lower():
+        console.error("cli.merchant_username_mismatch", given=wanted, actual=actual)
+        return None
+    return actual
 
 
 class _database:

@@ -58,6 +58,17 @@ def test_operator_and_bot_texts_render(locale: str) -> None:
         "cli.audit_ok": {"cases": 2, "events": 9},
         "cli.audit_broken": {"case_no": "TS20261126-7K3Q9", "seq": 4},
         "cli.audit_no_history": {"case_no": "TS20261126-7K3Q9"},
+        "cli.merchant_added": {
+            "code": "M1001",
+            "name": "星辰卡铺",
+            "link": "https://t.me/complaint_bot?start=m_abc",
+            "bound": True,
+        },
+        "cli.merchant_bad_code": {"code": "M 1"},
+        "cli.merchant_bad_name": {"max": 128},
+        "cli.merchant_getme_failed": {"reason": "Unauthorized"},
+        "cli.merchant_username_mismatch": {"given": "a_bot", "actual": "b_bot"},
+        "cli.merchant_bad_username": {"username": "@x"},
     }
     keys = [key for key in load_texts(locale) if key.startswith(("cli.", "bot.", "staff_role."))]
     for key in keys:

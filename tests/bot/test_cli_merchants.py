@@ -1,0 +1,155 @@
+"""`complaint-bot merchants add`, run as the operator runs it: a process, printing the link."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot import cli
+from cases.clock import SystemClock
+from cases.model import Merchant
+from storage.db import make_engine, make_session_factory
+from storage.uow import SqlUnitOfWork
+from tests.bot.test_cli import run_cli
+from tests.fakebotapi import FakeBotAPI
+
+LINK = re.compile(r"https://t\.me/(?P<bot>\w+)\?start=m_(?P<token>[A-Za-z0-9_-]+)")
+
+
+def database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{(tmp_path / 'data' / 'complaint_bot.db').resolve()}"
+
+
+async def stored_merchant(tmp_path: Path, code: str) -> Merchant | None:
+    engine = make_engine(database_url(tmp_path))
+    try:
+        async with SqlUnitOfWork(make_session_factory(engine)) as uow:
+            return await uow.merchants.get(code)
+    finally:
+        await engine.dispose()
+
+
+async def binds(tmp_path: Path, token: str, user_id: int) -> Merchant | None:
+    """Spends the token as the bot would for `user_id` (rolled back: the test only looks)."""
+    engine = make_engine(database_url(tmp_path))
+    try:
+        async with SqlUnitOfWork(make_session_factory(engine)) as uow:
+            digest = hashlib.sha256(token.encode()).hexdigest()
+            return await uow.merchants.bind(digest, user_id, SystemClock().now())
+    finally:
+        await engine.dispose()
+
+
+def link_in(result: subprocess.CompletedProcess[str]) -> re.Match[str]:
+    found = LINK.search(result.stdout)
+    assert found, result.stdout + result.stderr
+    return found
+
+
+def test_adding_a_merchant_prints_a_one_time_link_for_the_given_bot(tmp_path: Path) -> None:
+    result = run_cli(
+        tmp_path, "merchants", "add", "M1001", "--name", "星辰卡铺", "--bot-username", "@km_bot"
+    )
+    assert result.returncode == 0, result.stderr
+    link = link_in(result)
+    assert link["bot"] == "km_bot"
+    assert "M1001" in result.stdout
+    assert asyncio.run(stored_merchant(tmp_path, "M1001")) == Merchant("M1001", "星辰卡铺", None)
+    db = (tmp_path / "data" / "complaint_bot.db").read_bytes()
+    assert link["token"].encode() not in db  # only its hash is kept
+    assert asyncio.run(binds(tmp_path, link["token"], 4242)) == Merchant("M1001", "星辰卡铺", 4242)
+
+
+def test_a_new_link_voids_the_previous_one_and_keeps_the_name_current(tmp_path: Path) -> None:
+    add = ("merchants", "add", "M1", "--bot-username", "km_bot", "--name")
+    first = run_cli(tmp_path, *add, "旧名")
+    second = run_cli(tmp_path, *add, "新名")
+    assert first.returncode == second.returncode == 0
+    assert asyncio.run(binds(tmp_path, link_in(first)["token"], 4242)) is None
+    bound = asyncio.run(binds(tmp_path, link_in(second)["token"], 4242))
+    assert bound == Merchant("M1", "新名", 4242)
+
+
+def test_without_a_token_or_a_username_it_says_what_to_give_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    result = run_cli(tmp_path, "merchants", "add", "M1001", "--name", "星辰卡铺")
+    assert result.returncode == 2
+    assert "--bot-username" in result.stderr
+    assert "BOT_TOKEN" in result.stderr
+    assert not (tmp_path / "data" / "complaint_bot.db").exists()
+
+
+def test_a_bad_merchant_code_or_username_is_refused(tmp_path: Path) -> None:
+    bad_code = run_cli(
+        tmp_path, "merchants", "add", "M 1", "--name", "x", "--bot-username", "km_bot"
+    )
+    assert bad_code.returncode == 2
+    assert "M 1" in bad_code.stderr
+    bad_user = run_cli(tmp_path, "merchants", "add", "M1", "--name", "x", "--bot-username", "a b")
+    assert bad_user.returncode == 2
+    assert "a b" in bad_user.stderr
+
+
+def test_the_texts_follow_the_default_locale(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "merchants", "add", "M1", "--name", "x", locale="zh_CN")
+    assert result.returncode == 2
+    assert "机器人的用户名" in result.stderr
+
+
+async def test_with_bot_token_the_username_comes_from_telegram(
+    tmp_path: Path, fake_api: FakeBotAPI
+) -> None:
+    env = {"BOT_TOKEN": fake_api.token, "TELEGRAM_API_URL": fake_api.base_url}
+    result = await asyncio.to_thread(
+        run_cli, tmp_path, "merchants", "add", "M1001", "--name", "星辰卡铺", extra_env=env
+    )
+    assert result.returncode == 0, result.stderr
+    assert link_in(result)["bot"] == "complaint_test_bot"
+    assert [call.method for call in fake_api.log.calls()] == ["getMe"]
+
+
+# The getMe answers below go through the same `main` in this process (a thread, as it runs its
+# own event loop): the process start above already shows the wiring, and aiogram's import
+# takes seconds per process.
+
+
+async def in_process(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], *args: str
+) -> int:
+    for name, value in {"DATABASE_URL": "", "DATA_DIR": str(tmp_path / "data"), **env}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DEFAULT_LOCALE", "en")
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's is read
+    return await asyncio.to_thread(cli.main, list(args))
+
+
+async def test_a_username_that_is_not_the_tokens_bot_is_refused(
+    tmp_path: Path,
+    fake_api: FakeBotAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = {"BOT_TOKEN": fake_api.token, "TELEGRAM_API_URL": fake_api.base_url}
+    add = ("merchants", "add", "M1", "--name", "x", "--bot-username", "other_bot")
+    assert await in_process(monkeypatch, tmp_path, env, *add) == 2
+    assert "@complaint_test_bot" in capsys.readouterr().err
+    assert not (tmp_path / "data" / "complaint_bot.db").exists()
+
+
+async def test_a_token_telegram_refuses_is_reported(
+    tmp_path: Path,
+    fake_api: FakeBotAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = {"BOT_TOKEN": "999:WRONG", "TELEGRAM_API_URL": fake_api.base_url}
+    add = ("merchants", "add", "M1", "--name", "x")
+    assert await in_process(monkeypatch, tmp_path, env, *add) == 2
+    assert "TELEGRAM_API_URL" in capsys.readouterr().err
+    fake_api.clear()  # the refused call is what this test is about
