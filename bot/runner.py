@@ -11,6 +11,7 @@ import socket
 from bot.app import bootstrap_admins, build_bot, build_deps, build_dispatcher
 from bot.commands import publish_commands
 from bot.config import Settings
+from bot.deadlines import DeadlineWorker
 from bot.evidence import EvidenceDownloader
 from bot.outbox import OutboxSender
 from cases.clock import Clock, SystemClock
@@ -39,6 +40,8 @@ async def run_polling(settings: Settings, clock: Clock | None = None) -> None:
         background.append(asyncio.create_task(downloader.run_forever(), name="evidence"))
         outbox = OutboxSender(deps, bot, worker_id)
         background.append(asyncio.create_task(outbox.run_forever(), name="outbox"))
+        deadlines = DeadlineWorker(deps, worker_id)
+        background.append(asyncio.create_task(deadlines.run_forever(), name="deadlines"))
         await dispatcher.start_polling(
             bot,
             polling_timeout=settings.polling_timeout,
