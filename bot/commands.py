@@ -7,7 +7,16 @@ from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
 
 from locales import Translator
 
-BUYER_COMMANDS = ("start", "complain", "status", "mycases", "cancel", "help", "language")
+BUYER_COMMANDS = (
+    "start",
+    "complain",
+    "status",
+    "mycases",
+    "evidence",
+    "cancel",
+    "help",
+    "language",
+)
 
 # Telegram picks the list by the user's app language (a two-letter code); the list without a
 # language code is the fallback for everyone else.

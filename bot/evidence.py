@@ -20,13 +20,14 @@ from typing import TYPE_CHECKING
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
+from cases.evidence import DOWNLOAD_EVIDENCE_JOB
+
 if TYPE_CHECKING:
     from bot.app import Deps
     from storage.jobs import Job
 
 log = logging.getLogger(__name__)
 
-JOB_KIND = "download_evidence"
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 
@@ -72,7 +73,9 @@ class EvidenceDownloader:
     async def run_once(self, limit: int = 5) -> int:
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
-            jobs = await uow.jobs.claim_due(now, self.worker_id, LEASE, limit, kinds=[JOB_KIND])
+            jobs = await uow.jobs.claim_due(
+                now, self.worker_id, LEASE, limit, kinds=[DOWNLOAD_EVIDENCE_JOB]
+            )
             await uow.commit()
         for job in jobs:
             await self._download(job)

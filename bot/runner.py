@@ -14,6 +14,8 @@ from bot.config import Settings
 from bot.deadlines import DeadlineWorker
 from bot.evidence import EvidenceDownloader
 from bot.outbox import OutboxSender
+from bot.payouts import PayoutWorker
+from bot.platform_gateway import build_gateway
 from cases.clock import Clock, SystemClock
 from storage.migrate import upgrade
 
@@ -42,6 +44,8 @@ async def run_polling(settings: Settings, clock: Clock | None = None) -> None:
         background.append(asyncio.create_task(outbox.run_forever(), name="outbox"))
         deadlines = DeadlineWorker(deps, worker_id)
         background.append(asyncio.create_task(deadlines.run_forever(), name="deadlines"))
+        payouts = PayoutWorker(deps, build_gateway(settings), worker_id)
+        background.append(asyncio.create_task(payouts.run_forever(), name="payouts"))
         await dispatcher.start_polling(
             bot,
             polling_timeout=settings.polling_timeout,

@@ -1,7 +1,8 @@
 """Recording evidence files on a case: a row per file and a job that downloads it.
 
-Used when a buyer supplies more evidence (补充材料) after filing. Nothing here commits: the
-files land in the caller's transaction, with the transition that brought them.
+Used when a buyer files a complaint and when they supply more evidence (补充材料) later.
+Nothing here commits: the files land in the caller's transaction, with the change that brought
+them.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from cases.filing import DOWNLOAD_EVIDENCE_JOB
 from cases.model import EvidenceFile
 from cases.ports import UnitOfWork
+
+# The bot's evidence downloader (bot/evidence.py) claims jobs of this kind.
+DOWNLOAD_EVIDENCE_JOB = "download_evidence"
 
 
 async def record_evidence(

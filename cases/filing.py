@@ -30,6 +30,7 @@ from cases.eligibility import (
     check_reason,
     check_refund_amount,
 )
+from cases.evidence import record_evidence
 from cases.model import (
     ActorKind,
     Case,
@@ -48,7 +49,6 @@ from cases.policy import Policy
 from cases.ports import DuplicateCaseNumberError, OpenCaseExistsError, UnitOfWork
 from cases.workflow import Notifier, Outcome
 
-DOWNLOAD_EVIDENCE_JOB = "download_evidence"
 SUBMIT_ACTION = "submit"
 # 2**25 numbers a payment day: a second collision in a row means something else is wrong.
 MAX_NUMBER_ATTEMPTS = 8
@@ -208,14 +208,7 @@ async def submit_complaint(
     )
     first = chain(None, first)
     await uow.events.append(first)
-    for file in submission.evidence:
-        evidence_id = await uow.evidence.add(case_no, file, now)
-        await uow.jobs.add(
-            DOWNLOAD_EVIDENCE_JOB,
-            now,
-            {"evidence_id": evidence_id},
-            key=f"evidence:{evidence_id}",
-        )
+    await record_evidence(uow, case_no, submission.evidence, now)
     # The review deadline's reminders and its expiry, keyed so the first transition cancels them.
     for job in jobs_for(case, first.seq, now, policy):
         await uow.jobs.add(job.kind, job.due_at, job.payload, key=job.key)

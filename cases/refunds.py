@@ -14,6 +14,10 @@ from typing import Protocol
 
 from cases.model import Case, RefundMethod
 
+# Approving a refund schedules one payout job (keyed by the approving event), run by the bot's
+# payout loop through the configured gateway.
+PAYOUT_JOB = "refund_payout"
+
 
 class RefundStatus(StrEnum):
     """Where a refund stands after one call to the gateway."""

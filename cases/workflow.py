@@ -28,6 +28,7 @@ from cases.lifecycle import Action, Actor, Refusal, TransitionRefused, decide, r
 from cases.model import ActorKind, Case, CaseEvent, CaseStatus, DeadlineKind, is_open
 from cases.policy import Policy
 from cases.ports import UnitOfWork
+from cases.refunds import PAYOUT_JOB
 
 # Staff kinds are tried first, so an admin who is also the buyer of a test order acts as staff
 # where staff may act; no row of the table lets both staff and a buyer or merchant act.
@@ -159,6 +160,11 @@ async def perform(
         await uow.jobs.cancel(job_prefix(case_no), now)
         for job in jobs_for(after, event.seq, now, policy):
             await uow.jobs.add(job.kind, job.due_at, job.payload, key=job.key)
+    if after.status is CaseStatus.REFUND_PENDING and case.status is not CaseStatus.REFUND_PENDING:
+        # The approval and the order to pay commit together: a crash cannot lose the payout.
+        await uow.jobs.add(
+            PAYOUT_JOB, now, {"case_no": case_no}, key=f"payout:{case_no}:{event.seq}"
+        )
     outcome = Outcome(case, after, event)
     await notifier(uow, outcome)
     return outcome

@@ -29,7 +29,12 @@ from dialogs.menu import EN, SUPPORTED_LOCALES, ZH_CN
 from dialogs.notices_buyer import buyer_buttons, buyer_notice
 from dialogs.notices_common import Facts, btn, offer_pending
 from dialogs.notices_merchant import merchant_buttons, merchant_notice
-from dialogs.notices_staff import deadline_buttons, new_case_notice, staff_notice
+from dialogs.notices_staff import (
+    deadline_buttons,
+    new_case_notice,
+    payout_buttons,
+    staff_notice,
+)
 from dialogs.types import Reply
 
 # Statuses in which the merchant has been asked to answer the complaint.
@@ -181,6 +186,20 @@ class CaseNotifier:
         if party is Party.MERCHANT:
             return await self._merchant(uow, case)
         return self._staff()
+
+    async def payout_refused(self, uow: UnitOfWork, case: Case, reason: str) -> None:
+        """Tells the staff chat the platform refused to pay an approved refund, with its reason."""
+        staff = self._staff()
+        if staff is None:
+            return
+        reply = Reply(
+            "notice.staff.payout_refused",
+            {"case_no": case.case_no, "reason": reason},
+            payout_buttons(case.case_no),
+        )
+        now = self.clock.now()
+        key = f"payout:{case.case_no}:{case.updated_at.isoformat()}"
+        await uow.outbox.add(staff.chat_id, reply.to_payload(staff.locale), now, key)
 
     def _staff(self) -> Recipient | None:
         if self.staff_chat_id is None:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from cases.filing import DOWNLOAD_EVIDENCE_JOB
+from cases.evidence import DOWNLOAD_EVIDENCE_JOB
 from cases.model import CaseStatus
 from cases.policy import MIB, Policy
 from tests.dialogs.case_support import BUYER, STRANGER, CaseWorld

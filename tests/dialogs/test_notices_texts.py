@@ -93,6 +93,12 @@ async def tour() -> list[Sent]:
     for action, who, kwargs in TO_MERCHANT:
         await unbound.step(action, who, **kwargs)
     sent += unbound.all_sent()
+    refused = NoticeWorld()
+    await refused.file()
+    async with FakeUnitOfWork(refused.store) as uow:
+        await refused.notices.payout_refused(uow, refused.case, "buyer account closed")
+        await uow.commit()
+    sent += refused.all_sent()
     return sent
 
 
