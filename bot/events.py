@@ -37,6 +37,15 @@ def message_to_event(message: Message) -> Event:
     return OtherIn(kind=str(message.content_type))
 
 
+def addressed_to_another_bot(text: str | None, username: str | None) -> bool:
+    """True for `/cmd@otherbot`: in a group, a command for another bot is not ours to answer."""
+    if not text or not text.startswith("/") or username is None:
+        return False
+    head = text.split(maxsplit=1)[0]
+    _, at, mention = head.partition("@")
+    return bool(at) and mention.lower() != username.lower()
+
+
 def callback_to_event(query: CallbackQuery) -> Event:
     return ButtonIn(data=query.data or "")
 

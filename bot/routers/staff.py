@@ -17,7 +17,7 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, Update, User
 
-from bot.events import callback_to_event, message_to_event
+from bot.events import addressed_to_another_bot, callback_to_event, message_to_event
 from dialogs import staff
 from dialogs.context import UserCtx
 from dialogs.types import Event, Reply
@@ -47,6 +47,8 @@ def build_staff_router(staff_chat_id: int | None) -> Router:
 async def on_message(message: Message, bot: Bot, deps: Deps, event_update: Update) -> None:
     """Feeds a staff group message to the staff dialog (most group chatter gets no answer)."""
     if message.from_user is None:
+        return
+    if addressed_to_another_bot(message.text, (await bot.me()).username):
         return
     await converse(
         deps, bot, message.chat.id, message.from_user, event_update.update_id,
