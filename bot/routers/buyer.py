@@ -87,6 +87,9 @@ async def converse(
             log.info("update %s already processed", update_id)
             return
         await uow.users.touch(user.id, user.language_code, user.username, now)
+        # A user who writes again has unblocked the bot: their notifications may flow again.
+        if await uow.outbox.unblock_chat(chat_id):
+            log.info("chat %s unblocked the bot", chat_id)
         replies = await buyer.handle(event, ctx, uow, deps.env)
         locale = await buyer.locale_for(uow, ctx)
         await uow.commit()

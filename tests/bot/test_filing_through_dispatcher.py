@@ -240,3 +240,17 @@ async def test_a_new_case_queues_its_notice_for_the_staff_chat_in_the_same_trans
     staff_rows = [row for row in rows if row.chat_id == -100777]
     assert len(staff_rows) == 1
     assert case_no in str(staff_rows[0].payload)
+
+
+async def test_a_buyer_who_writes_again_after_blocking_the_bot_gets_notices_again(
+    harness: BotHarness,
+) -> None:
+    from tests.bot.outbox_support import blocked_chats
+
+    buyer = harness.user()
+    async with harness.deps.uow() as uow:
+        await uow.outbox.block_chat(buyer.id, NOW, "Forbidden: bot was blocked by the user")
+        await uow.commit()
+    assert buyer.id in await blocked_chats(harness.deps.engine)
+    await buyer.send("/start")
+    assert buyer.id not in await blocked_chats(harness.deps.engine)
