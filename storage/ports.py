@@ -109,3 +109,60 @@ class ProcessedUpdateRepository(Protocol):
     async def mark_processed(self, update_id: int, at: datetime) -> bool:
         """Records the update id; False when it had been recorded before."""
         ...
+
+
+@dataclass(frozen=True)
+class IncomingUpdate:
+    """An update as received: its id, the chat it is ordered within, the raw JSON."""
+
+    update_id: int
+    chat_id: int | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class InboxUpdate:
+    """A stored update a worker claimed; attempts counts claims, this one included."""
+
+    update_id: int
+    chat_id: int | None
+    payload: dict[str, Any]
+    attempts: int
+
+
+class InboxQueue(Protocol):
+    """Updates stored before they are acknowledged, then handled per chat in order."""
+
+    async def add_many(self, updates: Sequence[IncomingUpdate], at: datetime) -> int:
+        """Stores the updates, ignoring ones stored before; returns how many were new."""
+        ...
+
+    async def claim(
+        self, now: datetime, worker_id: str, lease: timedelta, limit: int
+    ) -> list[InboxUpdate]:
+        """Leases, for up to `limit` chats, each chat's oldest pending update, until now + lease.
+
+        A chat whose oldest pending update is leased (or waits for a retry) yields nothing, so
+        one chat's updates run one at a time, in update id order. Commit right after claiming.
+        """
+        ...
+
+    async def done(self, update_id: int, at: datetime) -> None:
+        """Marks the update handled."""
+        ...
+
+    async def retry(self, update_id: int, error: str, not_before: datetime) -> None:
+        """Releases a failed update, claimable again from `not_before`."""
+        ...
+
+    async def fail(self, update_id: int, at: datetime, error: str) -> None:
+        """Gives the update up for good, keeping the error."""
+        ...
+
+    async def release(self, worker_id: str) -> int:
+        """Hands back the pending updates `worker_id` holds; returns how many."""
+        ...
+
+    async def backlog(self) -> int:
+        """How many stored updates are not handled yet."""
+        ...

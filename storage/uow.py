@@ -19,12 +19,13 @@ from cases.ports import (
     UnitOfWork,
     UserRepository,
 )
-from storage.ports import JobQueue, OutboxQueue, ProcessedUpdateRepository
+from storage.ports import InboxQueue, JobQueue, OutboxQueue, ProcessedUpdateRepository
 from storage.repositories.case_queries import SqlCaseQueries
 from storage.repositories.cases import SqlCaseRepository
 from storage.repositories.drafts import SqlDraftRepository
 from storage.repositories.events import SqlEventRepository
 from storage.repositories.evidence import SqlEvidenceRepository
+from storage.repositories.inbox import SqlInboxRepository
 from storage.repositories.jobs import SqlJobRepository
 from storage.repositories.merchants import SqlMerchantRepository
 from storage.repositories.orders import SqlOrderRepository
@@ -60,6 +61,7 @@ class SqlUnitOfWork:
     case_queries: CaseQueries
     jobs: JobQueue
     updates: ProcessedUpdateRepository
+    inbox: InboxQueue
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -83,6 +85,7 @@ class SqlUnitOfWork:
         self.case_queries = SqlCaseQueries(session)
         self.jobs = SqlJobRepository(session)
         self.updates = SqlProcessedUpdateRepository(session)
+        self.inbox = SqlInboxRepository(session)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

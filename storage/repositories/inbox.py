@@ -1,0 +1,142 @@
+"""The durable inbox: updates stored before they are acknowledged, then worked off per chat."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import InboxRow
+from storage.ports import InboxUpdate, IncomingUpdate
+from storage.repositories._sql import dialect_insert
+
+MAX_ERROR_LENGTH = 2000
+
+
+class SqlInboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_many(self, updates: Sequence[IncomingUpdate], at: datetime) -> int:
+        """Stores the updates; ones already stored (a redelivery) are ignored. Returns new ones."""
+        added = 0
+        table = InboxRow.__table__
+        for item in updates:
+            stmt = (
+                dialect_insert(self._session, InboxRow)
+                .values(
+                    update_id=item.update_id,
+                    chat_id=item.chat_id,
+                    payload=dict(item.payload),
+                    received_at=at,
+                    attempts=0,
+                )
+                .on_conflict_do_nothing(index_elements=[table.c.update_id])
+                .returning(table.c.update_id)
+            )
+            if (await self._session.execute(stmt)).first() is not None:
+                added += 1
+        return added
+
+    async def claim(
+        self, now: datetime, worker_id: str, lease: timedelta, limit: int
+    ) -> list[InboxUpdate]:
+        """Leases the oldest pending update of up to `limit` chats no one else is working on."""
+        # Aliases throughout: the UPDATE below targets `inbox`, and an unaliased subquery on it
+        # would be correlated to the row being updated instead of scanning the table.
+        head = aliased(InboxRow)
+        older = aliased(InboxRow)
+        # Only a chat's oldest pending update may run: its order is the order of update ids.
+        # While that update is leased the chat has no claimable head, so one worker at a time.
+        earlier_pending = (
+            select(older.update_id)
+            .where(
+                older.chat_id == head.chat_id,
+                older.done_at.is_(None),
+                older.update_id < head.update_id,
+            )
+            .exists()
+        )
+        candidates = (
+            select(head.update_id)
+            .where(
+                head.done_at.is_(None),
+                or_(head.locked_until.is_(None), head.locked_until <= now),
+                ~earlier_pending,
+            )
+            .order_by(head.update_id)
+            .limit(limit)
+            # PostgreSQL: concurrent claimers skip rows another transaction is claiming.
+            .with_for_update(skip_locked=True, of=head)
+        )
+        # Two statements: inside an UPDATE, PostgreSQL may run a LIMIT subquery more than once.
+        chosen = list((await self._session.execute(candidates)).scalars())
+        if not chosen:
+            return []
+        free = or_(InboxRow.locked_until.is_(None), InboxRow.locked_until <= now)
+        stmt = (
+            update(InboxRow)
+            # `free` again: under READ COMMITTED a row claimed meanwhile is re-checked, not taken.
+            .where(InboxRow.update_id.in_(chosen), InboxRow.done_at.is_(None), free)
+            .values(
+                locked_by=worker_id,
+                locked_until=now + lease,
+                attempts=InboxRow.attempts + 1,
+            )
+            .returning(InboxRow.update_id, InboxRow.chat_id, InboxRow.payload, InboxRow.attempts)
+            .execution_options(synchronize_session=False)
+        )
+        rows = (await self._session.execute(stmt)).all()
+        claimed = [
+            InboxUpdate(
+                update_id=row.update_id,
+                chat_id=row.chat_id,
+                payload=dict(row.payload),
+                attempts=row.attempts,
+            )
+            for row in rows
+        ]
+        return sorted(claimed, key=lambda item: item.update_id)
+
+    async def done(self, update_id: int, at: datetime) -> None:
+        """Marks the update handled; the chat's next update becomes claimable."""
+        await self._session.execute(
+            update(InboxRow)
+            .where(InboxRow.update_id == update_id)
+            .values(done_at=at, locked_by=None, locked_until=None)
+        )
+
+    async def retry(self, update_id: int, error: str, not_before: datetime) -> None:
+        """Releases a failed update to be claimed again from `not_before`; its chat waits too."""
+        await self._session.execute(
+            update(InboxRow)
+            .where(InboxRow.update_id == update_id)
+            .values(locked_by=None, locked_until=not_before, last_error=error[:MAX_ERROR_LENGTH])
+        )
+
+    async def fail(self, update_id: int, at: datetime, error: str) -> None:
+        """Gives the update up (done, with the error kept) so its chat is not stuck behind it."""
+        await self._session.execute(
+            update(InboxRow)
+            .where(InboxRow.update_id == update_id)
+            .values(
+                done_at=at, locked_by=None, locked_until=None, last_error=error[:MAX_ERROR_LENGTH]
+            )
+        )
+
+    async def release(self, worker_id: str) -> int:
+        """Hands back the pending updates `worker_id` holds (a clean shutdown); returns how many."""
+        result = await self._session.execute(
+            update(InboxRow)
+            .where(InboxRow.locked_by == worker_id, InboxRow.done_at.is_(None))
+            .values(locked_by=None, locked_until=None)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def backlog(self) -> int:
+        """How many stored updates are not handled yet."""
+        stmt = select(func.count()).select_from(InboxRow).where(InboxRow.done_at.is_(None))
+        return int((await self._session.execute(stmt)).scalar_one())
