@@ -25,7 +25,7 @@ STAFF_ROLES = ("agent", "arbitrator", "admin")
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="complaint-bot")
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling)")
+    commands.add_parser("run", help="run the bot (long polling, or the webhook with WEBHOOK_URL)")
     commands.add_parser("migrate", help="upgrade the database schema to the newest revision")
 
     orders = commands.add_parser("orders", help="orders from the platform")
@@ -112,9 +112,9 @@ def _run(settings: Settings, console: Console) -> int:
     if settings.bot_token is None:
         console.error("cli.no_token")
         return 2
-    from bot.runner import run_polling
+    from bot.runner import run_bot
 
-    asyncio.run(run_polling(settings))
+    asyncio.run(run_bot(settings))
     return 0
 
 

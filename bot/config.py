@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -12,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 SUPPORTED_LOCALES = ("zh_CN", "en")
 # An HMAC key shorter than this is guessable offline from one signed request.
 MIN_PLATFORM_SECRET_LENGTH = 16
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -30,6 +33,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path("data")
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"  # noqa: S104 (behind the TLS proxy, in a container)
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "INFO"
     polling_timeout: int = Field(default=30, ge=0, le=50)
     platform_gateway: Literal["manual", "http"] = "manual"
@@ -93,6 +98,25 @@ class Settings(BaseSettings):
                 f"PLATFORM_SECRET must be at least {MIN_PLATFORM_SECRET_LENGTH} characters"
             )
         return self
+
+    @model_validator(mode="after")
+    def _webhook_is_secured(self) -> Self:
+        """Webhook mode needs an https URL and a secret that Telegram sends back with each post."""
+        if self.webhook_url is None:
+            return self
+        if not self.webhook_url.startswith("https://"):
+            raise ValueError("WEBHOOK_URL must be an https:// URL (Telegram posts only over TLS)")
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not _WEBHOOK_SECRET.fullmatch(secret):
+            raise ValueError(
+                "WEBHOOK_URL needs WEBHOOK_SECRET: 1-256 characters of A-Z, a-z, 0-9, _ and -"
+            )
+        return self
+
+    @property
+    def webhook_path(self) -> str:
+        """The path Telegram posts to, which the bot's own server listens on as well."""
+        return urlsplit(self.webhook_url or "").path or "/"
 
     @property
     def tz(self) -> ZoneInfo:

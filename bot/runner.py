@@ -1,4 +1,9 @@
-"""Runs the bot with long polling, plus its background loops, until stopped."""
+"""Runs the bot (long polling, or the webhook with WEBHOOK_URL) and its loops until stopped.
+
+SIGTERM or SIGINT stops it gracefully: intake stops first (nothing new is acknowledged), the
+inbox worker finishes the updates in hand (SHUTDOWN_GRACE at most; an unfinished one is simply
+claimed again later), then the background loops stop and the sessions close.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,18 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import socket
+
+from aiohttp import web
 
 from bot.app import bootstrap_admins, build_bot, build_deps, build_dispatcher
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.deadlines import DeadlineWorker
 from bot.evidence import EvidenceDownloader
+from bot.inbox import InboxWorker
+from bot.intake import PollingIntake, build_webhook_app, start_webhook_server
 from bot.outbox import OutboxSender
 from bot.payouts import PayoutWorker
 from bot.platform_gateway import build_gateway
@@ -21,8 +31,11 @@ from storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
 
+SHUTDOWN_GRACE = 10.0
+_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-async def run_polling(settings: Settings, clock: Clock | None = None) -> None:
+
+async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         # The single-machine shape needs no operator step: the file is migrated on start.
@@ -31,13 +44,19 @@ async def run_polling(settings: Settings, clock: Clock | None = None) -> None:
     bot = build_bot(settings)
     dispatcher = build_dispatcher(deps)
     worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in _SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
     background: list[asyncio.Task[None]] = []
+    inbox = InboxWorker(deps, bot, dispatcher, worker_id)
+    inbox_task: asyncio.Task[None] | None = None
+    polling: asyncio.Task[None] | None = None
+    server: web.AppRunner | None = None
     try:
         await bootstrap_admins(deps)
-        await bot.delete_webhook(drop_pending_updates=False)
         await publish_commands(bot, deps.translator, settings.default_locale)
         me = await bot.get_me()
-        log.info("bot @%s is running (long polling)", me.username)
         downloader = EvidenceDownloader(deps, bot, worker_id)
         background.append(asyncio.create_task(downloader.run_forever(), name="evidence"))
         outbox = OutboxSender(deps, bot, worker_id)
@@ -46,18 +65,56 @@ async def run_polling(settings: Settings, clock: Clock | None = None) -> None:
         background.append(asyncio.create_task(deadlines.run_forever(), name="deadlines"))
         payouts = PayoutWorker(deps, build_gateway(settings), worker_id)
         background.append(asyncio.create_task(payouts.run_forever(), name="payouts"))
-        await dispatcher.start_polling(
-            bot,
-            polling_timeout=settings.polling_timeout,
-            allowed_updates=dispatcher.resolve_used_update_types(),
-            handle_signals=True,
-            close_bot_session=False,
-        )
+        # Updates stored by an earlier run (or another process) are worked off first.
+        inbox_task = asyncio.create_task(inbox.run_forever(), name="inbox")
+        allowed = dispatcher.resolve_used_update_types()
+        if settings.webhook_url is not None and settings.webhook_secret is not None:
+            secret = settings.webhook_secret.get_secret_value()
+            app = build_webhook_app(deps, inbox, settings.webhook_path, secret)
+            server = await start_webhook_server(app, settings.webhook_host, settings.webhook_port)
+            await bot.set_webhook(
+                settings.webhook_url, secret_token=secret, allowed_updates=allowed
+            )
+            log.info(
+                "bot @%s is running (webhook on %s:%s%s)",
+                me.username,
+                settings.webhook_host,
+                settings.webhook_port,
+                settings.webhook_path,
+            )
+        else:
+            await bot.delete_webhook(drop_pending_updates=False)
+            intake = PollingIntake(deps, bot, inbox, allowed, settings.polling_timeout)
+            polling = asyncio.create_task(intake.run_forever(), name="polling")
+            log.info("bot @%s is running (long polling)", me.username)
+        await stop.wait()
+        log.info("stopping: no new updates; finishing the ones in hand")
     finally:
+        for sig in _SIGNALS:
+            loop.remove_signal_handler(sig)
+        # Intake first: what is not stored now stays with Telegram and comes again.
+        if polling is not None:
+            await _cancel(polling)
+        if server is not None:
+            await server.cleanup()
+        if inbox_task is not None:
+            inbox.stop()
+            try:
+                await asyncio.wait_for(asyncio.shield(inbox_task), SHUTDOWN_GRACE)
+            except TimeoutError:
+                log.warning("updates still running after %s s; they will run again", SHUTDOWN_GRACE)
+                await _cancel(inbox_task)
         for task in background:
-            task.cancel()
-        for task in background:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await _cancel(task)
         await bot.session.close()
         await deps.engine.dispose()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+# The name from before webhook mode existed; tests and scripts still call it.
+run_polling = run_bot

@@ -1,0 +1,179 @@
+"""The durable inbox: updates are stored before Telegram is told we have them, then handled.
+
+Intake (bot/intake.py: long polling or the webhook) stores each batch in one transaction and only
+then acknowledges it (the next getUpdates offset, or the webhook's 200). The InboxWorker claims
+stored updates with a lease, each chat's oldest first, and feeds them to the dispatcher: one chat
+strictly in order, different chats side by side. A process killed mid-update leaves the row
+leased; once the lease runs out this or another process claims it again, and the handlers'
+`updates.mark_processed` keeps the update's effects to one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
+from aiogram.types import Update
+
+from storage.ports import InboxUpdate, IncomingUpdate
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+# Long enough for any one update's handling (a few database round trips and sends).
+LEASE = timedelta(minutes=2)
+CONCURRENCY = 4
+# A handler that keeps failing is given up after this many claims, so its chat is not stuck.
+MAX_ATTEMPTS = 5
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1 s, 2 s, 4 s … capped at a minute."""
+    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 60))
+
+
+def incoming(payload: Mapping[str, Any]) -> IncomingUpdate:
+    """The update as the inbox stores it, keyed by the chat (or user) that orders it."""
+    update = Update.model_validate(dict(payload))
+    context = UserContextMiddleware.resolve_event_context(update)
+    chat_id = context.chat.id if context.chat else (context.user.id if context.user else None)
+    return IncomingUpdate(update.update_id, chat_id, dict(payload))
+
+
+async def store_updates(deps: Deps, payloads: Iterable[Mapping[str, Any]]) -> int:
+    """Commits the updates to the inbox in one transaction; returns how many were new."""
+    items = [incoming(payload) for payload in payloads]
+    if not items:
+        return 0
+    async with deps.uow() as uow:
+        added = await uow.inbox.add_many(items, deps.clock.now())
+        await uow.commit()
+    return added
+
+
+class InboxWorker:
+    """Feeds stored updates to the dispatcher: CONCURRENCY chats at a time, each in order."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        bot: Bot,
+        dispatcher: Dispatcher,
+        worker_id: str,
+        *,
+        concurrency: int = CONCURRENCY,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self.deps = deps
+        self.bot = bot
+        self.dispatcher = dispatcher
+        self.worker_id = worker_id
+        self.concurrency = concurrency
+        self.lease = lease
+        self._wake = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Tells the idle lanes that new updates are stored (intake calls it after a commit)."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        """Claims one update per free chat (up to `concurrency`), handles them; returns how many."""
+        now = self.deps.clock.now()
+        async with self.deps.uow() as uow:
+            claimed = await uow.inbox.claim(now, self.worker_id, self.lease, self.concurrency)
+            await uow.commit()
+        await asyncio.gather(*(self.handle(item) for item in claimed))
+        return len(claimed)
+
+    async def run_until_idle(self, max_rounds: int = 1000) -> int:
+        """Handles stored updates until none is claimable; returns how many (tests, shutdown)."""
+        total = 0
+        for _ in range(max_rounds):
+            handled = await self.run_once()
+            if handled == 0:
+                break
+            total += handled
+        return total
+
+    async def run_forever(self, idle: float = 1.0) -> None:
+        """Works the inbox until `stop()`; the update in hand is always finished first."""
+        lanes = [asyncio.create_task(self._lane(idle)) for _ in range(self.concurrency)]
+        try:
+            await asyncio.gather(*lanes)
+        finally:
+            for lane in lanes:
+                lane.cancel()
+            await self.release()
+
+    def stop(self) -> None:
+        """Lets each lane finish the update it holds, then return."""
+        self._stopping = True
+        self._wake.set()
+
+    async def release(self) -> None:
+        """Hands back updates claimed but not started, so another process need not wait."""
+        with contextlib.suppress(Exception):
+            async with self.deps.uow() as uow:
+                await uow.inbox.release(self.worker_id)
+                await uow.commit()
+
+    async def _lane(self, idle: float) -> None:
+        while not self._stopping:
+            try:
+                now = self.deps.clock.now()
+                async with self.deps.uow() as uow:
+                    claimed = await uow.inbox.claim(now, self.worker_id, self.lease, 1)
+                    await uow.commit()
+            except Exception:
+                log.exception("claiming from the inbox failed")
+                claimed = []
+            for item in claimed:
+                try:
+                    await self.handle(item)
+                except Exception:
+                    # Recording the outcome failed (the database is away): the lease runs out
+                    # and the update is claimed again, its effects still once.
+                    log.exception("update %s: recording its outcome failed", item.update_id)
+            if not claimed and not self._stopping:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), idle)
+
+    async def handle(self, item: InboxUpdate) -> None:
+        """Feeds one update to the dispatcher and records the outcome."""
+        now = self.deps.clock.now()
+        if item.attempts > MAX_ATTEMPTS:
+            # Claimed this often without an outcome: the process dies on it. Stop trying.
+            await self._record_failure(item, "claimed too often without finishing")
+            return
+        try:
+            await self.dispatcher.feed_raw_update(self.bot, item.payload)
+        except Exception as exc:
+            log.exception("update %s failed (attempt %s)", item.update_id, item.attempts)
+            if item.attempts >= MAX_ATTEMPTS:
+                await self._record_failure(item, repr(exc))
+            else:
+                async with self.deps.uow() as uow:
+                    await uow.inbox.retry(
+                        item.update_id, repr(exc), now + retry_delay(item.attempts)
+                    )
+                    await uow.commit()
+            return
+        async with self.deps.uow() as uow:
+            await uow.inbox.done(item.update_id, self.deps.clock.now())
+            await uow.commit()
+
+    async def _record_failure(self, item: InboxUpdate, error: str) -> None:
+        log.error("update %s given up after %s attempts: %s", item.update_id, item.attempts, error)
+        async with self.deps.uow() as uow:
+            await uow.inbox.fail(item.update_id, self.deps.clock.now(), error)
+            await uow.commit()

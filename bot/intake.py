@@ -1,0 +1,130 @@
+"""Where updates come in: long polling or the webhook, each storing before acknowledging.
+
+Polling asks getUpdates for news, commits them to the inbox, and only then moves the offset on
+(the next getUpdates is what tells Telegram they arrived). The webhook answers Telegram's POST
+with 200 only after the commit; anything else makes Telegram deliver the update again. Either
+way a crash loses nothing, and a redelivered update is stored once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from aiogram import Bot
+from aiohttp import web
+from pydantic import ValidationError
+
+from bot.inbox import InboxWorker, store_updates
+
+if TYPE_CHECKING:
+    from bot.app import Deps
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name, not a secret)
+HEALTH_PATH = "/healthz"
+# After a failed getUpdates or commit: wait, doubling up to this many seconds.
+MAX_POLL_BACKOFF = 30.0
+
+
+class PollingIntake:
+    """Long polls getUpdates; an update is acknowledged only once the inbox holds it."""
+
+    def __init__(
+        self,
+        deps: Deps,
+        bot: Bot,
+        worker: InboxWorker,
+        allowed_updates: Sequence[str],
+        timeout: int,
+    ) -> None:
+        self.deps = deps
+        self.bot = bot
+        self.worker = worker
+        self.allowed_updates = list(allowed_updates)
+        self.timeout = timeout
+        self.offset: int | None = None
+
+    async def run_forever(self) -> None:
+        """Polls until cancelled; cancelling mid-poll loses nothing (the offset did not move)."""
+        delay = 1.0
+        while True:
+            try:
+                await self.poll_once()
+            except Exception as exc:
+                log.warning(
+                    "getUpdates or storing updates failed: %r; retrying in %s s", exc, delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_POLL_BACKOFF)
+            else:
+                delay = 1.0
+
+    async def poll_once(self) -> int:
+        """One getUpdates; stores what came and moves the offset past it. Returns how many."""
+        updates = await self.bot.get_updates(
+            offset=self.offset,
+            timeout=self.timeout,
+            allowed_updates=self.allowed_updates,
+            request_timeout=self.timeout + 10,
+        )
+        if not updates:
+            return 0
+        payloads = [
+            update.model_dump(mode="json", exclude_none=True, by_alias=True) for update in updates
+        ]
+        await store_updates(self.deps, payloads)
+        # Committed: the next getUpdates may now confirm these to Telegram.
+        self.offset = updates[-1].update_id + 1
+        self.worker.wake()
+        return len(updates)
+
+
+def build_webhook_app(deps: Deps, worker: InboxWorker, path: str, secret: str) -> web.Application:
+    """The webhook endpoint at `path` (secret-checked) and GET /healthz."""
+
+    async def receive(request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), secret.encode()):
+            log.warning("webhook request without the right secret token from %s", request.remote)
+            return web.json_response({"ok": False, "error": "forbidden"}, status=403)
+        try:
+            payload: Any = await request.json()
+            if not isinstance(payload, dict):
+                raise ValueError("an update is a JSON object")
+            await store_updates(deps, [payload])
+        except (ValueError, ValidationError) as exc:
+            log.warning("webhook got a malformed update: %r", exc)
+            return web.json_response({"ok": False, "error": "malformed update"}, status=400)
+        except Exception:
+            # Not stored: a non-2xx answer makes Telegram deliver it again later.
+            log.exception("storing a webhook update failed")
+            return web.json_response({"ok": False, "error": "not stored"}, status=500)
+        worker.wake()
+        return web.json_response({"ok": True})
+
+    async def health(request: web.Request) -> web.Response:
+        try:
+            async with deps.uow() as uow:
+                backlog = await uow.inbox.backlog()
+        except Exception as exc:
+            log.warning("health check: database unreachable: %r", exc)
+            return web.json_response({"status": "error", "database": "unreachable"}, status=503)
+        return web.json_response({"status": "ok", "database": "ok", "inbox_backlog": backlog})
+
+    app = web.Application()
+    app.router.add_post(path, receive)
+    app.router.add_get(HEALTH_PATH, health)
+    return app
+
+
+async def start_webhook_server(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Listens on host:port; `await runner.cleanup()` stops taking requests."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

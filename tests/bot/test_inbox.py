@@ -1,0 +1,161 @@
+"""The durable inbox through the real dispatcher: stored first, handled per chat, once."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.inbox import LEASE, InboxWorker, store_updates
+from bot.intake import PollingIntake
+from cases.model import Order, OrderStatus
+from tests.bot.harness import BotHarness, bot_harness
+from tests.fakebotapi import FakeBotAPI, FakeUser
+
+NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
+ORDER_NO = "KM202611250001"
+
+
+def order(order_no: str, account: str) -> Order:
+    return Order(
+        order_no=order_no,
+        buyer_account=account,
+        merchant_code="M1001",
+        product="Steam 充值卡 100元",
+        category="game_card",
+        amount=10000,
+        currency="CNY",
+        paid_at=NOW - timedelta(days=1),
+        delivered_at=NOW - timedelta(days=1) + timedelta(minutes=2),
+        status=OrderStatus.DELIVERED,
+    )
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, fake_api: FakeBotAPI) -> AsyncIterator[BotHarness]:
+    async with bot_harness(tmp_path, fake_api, NOW) as running:
+        await running.add_orders(order(ORDER_NO, "lihua_88"), order("KM202611250002", "wang_9"))
+        yield running
+
+
+def worker(harness: BotHarness, worker_id: str = "w1") -> InboxWorker:
+    return InboxWorker(harness.deps, harness.bot, harness.dispatcher, worker_id)
+
+
+def texts(harness: BotHarness, user: FakeUser) -> list[str]:
+    sent = harness.api.sent_messages(user.chat_id)
+    return [message.plain_text for message in sent if message.method == "sendMessage"]
+
+
+async def backlog(harness: BotHarness) -> int:
+    async with harness.deps.uow() as uow:
+        return await uow.inbox.backlog()
+
+
+def filing_start(user: FakeUser, order_no: str, account: str) -> list[dict[str, Any]]:
+    return [
+        user.build_command("complain", order_no),
+        user.build_text(account),
+        user.build_text("the card never arrived"),  # the reason step wants a button
+    ]
+
+
+async def test_each_chat_is_handled_in_order_while_chats_interleave(
+    harness: BotHarness,
+) -> None:
+    first = harness.api.user(id=2001, language_code="en")
+    second = harness.api.user(id=2002, language_code="en")
+    a = filing_start(first, ORDER_NO, "lihua_88")
+    b = filing_start(second, "KM202611250002", "wang_9")
+    await store_updates(harness.deps, [a[0], b[0], a[1], b[1], a[2], b[2]])
+    assert await worker(harness).run_until_idle() == 6
+    for user in (first, second):
+        replies = texts(harness, user)
+        assert len(replies) >= 3, replies
+        assert "account" in replies[0]
+        assert "what went wrong" in replies[1]
+    assert await backlog(harness) == 0
+
+
+async def test_an_update_stored_twice_has_one_effect(harness: BotHarness) -> None:
+    buyer = harness.api.user(id=2001, language_code="en")
+    update = buyer.build_command("complain", ORDER_NO)
+    assert await store_updates(harness.deps, [update]) == 1
+    assert await store_updates(harness.deps, [dict(update)]) == 0
+    assert await worker(harness).run_until_idle() == 1
+    assert len(texts(harness, buyer)) == 1
+
+
+async def test_an_update_whose_worker_died_is_handled_once_by_another_after_the_lease(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.api.user(id=2001, language_code="en")
+    await store_updates(harness.deps, filing_start(buyer, ORDER_NO, "lihua_88")[:2])
+    async with harness.deps.uow() as uow:
+        # A worker claims the first update and is killed before handling it.
+        [claimed] = await uow.inbox.claim(harness.clock.now(), "dead", LEASE, 10)
+        await uow.commit()
+    survivor = worker(harness, "w2")
+    assert await survivor.run_until_idle() == 0  # the chat waits for the lease
+    harness.clock.advance(LEASE)
+    assert await survivor.run_until_idle() == 2
+    replies = texts(harness, buyer)
+    assert len(replies) == 2
+    assert "account" in replies[0]
+    assert claimed.attempts == 1
+
+
+async def test_a_worker_killed_after_handling_but_before_marking_done_repeats_nothing(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.api.user(id=2001, language_code="en")
+    update = buyer.build_command("complain", ORDER_NO)
+    await store_updates(harness.deps, [update])
+    async with harness.deps.uow() as uow:
+        [claimed] = await uow.inbox.claim(harness.clock.now(), "dead", LEASE, 10)
+        await uow.commit()
+    # The dead worker had handled it (effects committed) but not marked the inbox row done.
+    await harness.dispatcher.feed_raw_update(harness.bot, claimed.payload)
+    harness.clock.advance(LEASE)
+    assert await worker(harness, "w2").run_until_idle() == 1
+    assert len(texts(harness, buyer)) == 1
+    assert await backlog(harness) == 0
+
+
+async def test_polling_stores_updates_before_moving_the_offset_on(harness: BotHarness) -> None:
+    buyer = harness.api.user(id=2001, language_code="en")
+    for update in filing_start(buyer, ORDER_NO, "lihua_88")[:2]:
+        await harness.api.queue_update(update)
+    intake = PollingIntake(
+        harness.deps, harness.bot, worker(harness), ["message", "callback_query"], timeout=0
+    )
+    assert await intake.poll_once() == 2
+    assert await backlog(harness) == 2
+    last = harness.api.calls("getUpdates")[-1]
+    assert last.params.get("offset") is None  # nothing acknowledged before the commit
+    assert await intake.poll_once() == 0
+    assert harness.api.calls("getUpdates")[-1].params["offset"] == intake.offset
+    assert await worker(harness).run_until_idle() == 2
+    assert len(texts(harness, buyer)) == 2
+
+
+async def test_polling_redelivers_what_it_could_not_store(harness: BotHarness) -> None:
+    buyer = harness.api.user(id=2001, language_code="en")
+    await harness.api.queue_update(buyer.build_command("complain", ORDER_NO))
+    intake = PollingIntake(harness.deps, harness.bot, worker(harness), ["message"], timeout=0)
+    await harness.deps.engine.dispose()
+    real_uow = harness.deps.uow
+
+    def broken() -> Any:
+        raise OSError("database is away")
+
+    harness.deps.uow = broken
+    with pytest.raises(OSError, match="away"):
+        await intake.poll_once()
+    harness.deps.uow = real_uow
+    assert intake.offset is None
+    assert await intake.poll_once() == 1  # Telegram delivered it again
+    assert await backlog(harness) == 1
