@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from aiogram import Bot, Dispatcher
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
+from pydantic import ValidationError
 
 from storage.ports import InboxUpdate, IncomingUpdate
 
@@ -42,7 +43,15 @@ def retry_delay(attempts: int) -> timedelta:
 
 def incoming(payload: Mapping[str, Any]) -> IncomingUpdate:
     """The update as the inbox stores it, keyed by the chat (or user) that orders it."""
-    update = Update.model_validate(dict(payload))
+    try:
+        update = Update.model_validate(dict(payload))
+    except ValidationError:
+        update_id = payload.get("update_id")
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            raise
+        # Stored all the same, on no chat: its handling fails and keeps the error for an
+        # operator, where refusing it would only make Telegram deliver it again and again.
+        return IncomingUpdate(update_id, None, dict(payload))
     context = UserContextMiddleware.resolve_event_context(update)
     chat_id = context.chat.id if context.chat else (context.user.id if context.user else None)
     return IncomingUpdate(update.update_id, chat_id, dict(payload))

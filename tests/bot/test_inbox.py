@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.inbox import LEASE, InboxWorker, store_updates
+from bot.inbox import LEASE, MAX_ATTEMPTS, InboxWorker, store_updates
 from bot.intake import PollingIntake
 from cases.model import Order, OrderStatus
 from tests.bot.harness import BotHarness, bot_harness
@@ -159,3 +160,32 @@ async def test_polling_redelivers_what_it_could_not_store(harness: BotHarness) -
     assert intake.offset is None
     assert await intake.poll_once() == 1  # Telegram delivered it again
     assert await backlog(harness) == 1
+
+
+async def test_stopping_finishes_the_update_in_hand_and_hands_back_nothing_started(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.api.user(id=2001, language_code="en")
+    harness.api.delay("sendMessage", 0.3)
+    running = worker(harness)
+    task = asyncio.create_task(running.run_forever(idle=0.05))
+    await store_updates(harness.deps, [buyer.build_command("complain", ORDER_NO)])
+    running.wake()
+    await asyncio.sleep(0.1)  # claimed and handling: its reply is held for 0.3 s
+    running.stop()
+    await asyncio.wait_for(task, timeout=5)
+    harness.api.delay("sendMessage", 0)
+    assert len(texts(harness, buyer)) == 1
+    assert await backlog(harness) == 0
+
+
+async def test_an_update_aiogram_cannot_read_is_kept_and_given_up_with_its_error(
+    harness: BotHarness,
+) -> None:
+    odd = {"update_id": 77, "message": {"text": "no chat, no date"}}
+    assert await store_updates(harness.deps, [odd]) == 1
+    running = worker(harness)
+    for _ in range(MAX_ATTEMPTS):
+        await running.run_until_idle()
+        harness.clock.advance(timedelta(minutes=1))
+    assert await backlog(harness) == 0
