@@ -13,6 +13,7 @@ from cases.model import Case, is_open
 from cases.numbering import normalize_case_number
 from dialogs import callbacks as cb
 from dialogs.context import ButtonRows, Turn
+from dialogs.notices_buyer import buyer_buttons
 
 MY_CASES_LIMIT = 10
 # A case number with spaces or a full-width dash is still short; longer text is not one.
@@ -39,8 +40,11 @@ def next_deadline(turn: Turn, case: Case) -> date | None:
 
 
 def show_case(turn: Turn, case: Case) -> None:
+    """Shows the case; its own buyer also gets the moves open to them now (withdraw, escalate …)."""
+    moves = buyer_buttons(case) if case.buyer_id == turn.user.user_id else ()
     turn.say(
         "status.case",
+        moves,
         case_no=case.case_no,
         status=case.status.value,
         order_no=case.order_no,
