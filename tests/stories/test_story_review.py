@@ -1,4 +1,4 @@
-"""Stories of the review: evidence asked for (on time, late), rejection and escalation, withdrawal."""
+"""Stories of the review: evidence asked (on time, late), rejection and escalation, withdrawal."""
 
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 11:00 in Shanghai
 CHAT_LOG = b"%PDF-1.4 chat with the merchant"
 
 
-async def test_evidence_asked_for_and_supplied_on_time(tmp_path: Path, fake_api: FakeBotAPI) -> None:
+async def test_evidence_asked_for_and_supplied_on_time(
+    tmp_path: Path, fake_api: FakeBotAPI
+) -> None:
     async with story(tmp_path, fake_api, NOW) as s:
         case_no = await s.file_complaint()
         await s.agent.send(f"/request {case_no} 请补充与商家的聊天记录截图")
