@@ -1,4 +1,4 @@
-"""Fires case reminders and deadlines: claims due jobs and runs each in its own transaction.
+"""Fires case reminders, deadlines and draft reminders: claims due jobs, runs each in a transaction.
 
 Reminders and deadline expiries are rows in the job table (written with the transition that
 set the deadline), so they survive restarts and any number of processes can share the work:
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 from cases.deadlines import DEADLINE_JOB, REMINDER_JOB
 from cases.lifecycle import TransitionRefused
 from cases.workflow import CaseNotFound, fire_deadline_job
+from dialogs import draft_reminders
+from dialogs.draft_reminders import DRAFT_REMINDER_JOB
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -24,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KINDS = (REMINDER_JOB, DEADLINE_JOB)
+KINDS = (REMINDER_JOB, DEADLINE_JOB, DRAFT_REMINDER_JOB)
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 10
 
@@ -59,6 +61,12 @@ class DeadlineWorker:
         deps = self.deps
         try:
             async with deps.uow() as uow:
+                if job.kind == DRAFT_REMINDER_JOB:
+                    reminded = await draft_reminders.fire(uow, deps.env, job.payload)
+                    await uow.jobs.complete(job.id, deps.clock.now())
+                    await uow.commit()
+                    log.info("draft reminder %s: %s", job.id, "sent" if reminded else "obsolete")
+                    return
                 fired = await fire_deadline_job(
                     uow,
                     deps.clock,

@@ -30,6 +30,7 @@ from cases.filing import (
 from cases.model import Reason, RefundKind, RefundMethod
 from cases.money import MoneyFormatError, parse_amount
 from dialogs import callbacks as cb
+from dialogs import draft_reminders
 from dialogs.context import Turn
 from dialogs.draft import EditField, FilingDraft, Flow, Next, Step
 from dialogs.filing_checks import (
@@ -123,6 +124,7 @@ async def take_account(turn: Turn, draft: FilingDraft, text: str) -> Next:
     )
     if result.verdict is OwnershipVerdict.OK:
         draft.verified = True
+        await draft_reminders.schedule(turn, draft)
         return await proceed(turn, draft, Step.REASON)
     if result.verdict is OwnershipVerdict.WRONG:
         turn.say("filing.account_wrong", attempts_left=result.attempts_left)
