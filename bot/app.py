@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
-from bot.middlewares import ChatLockMiddleware
+from bot.middlewares import ChatLockMiddleware, ChatLocks, PerChatLocks
+from bot.ratelimit import LocalSendLimiter, SendLimiter
+from bot.redis_limits import RedisChatLocks, RedisSendLimiter
 from bot.routers import build_routers
 from bot.sender import ReplySender
 from cases.calendar import WorkingCalendar, build_calendar
@@ -40,6 +43,10 @@ class Deps:
     uow: Callable[[], SqlUnitOfWork]
     sender: ReplySender
     notifier: CaseNotifier  # queues what a case change causes, in the change's transaction
+    # Shared through Redis when REDIS_URL is set (several processes), in-process otherwise.
+    limiter: SendLimiter = field(default_factory=LocalSendLimiter)
+    chat_locks: PerChatLocks = field(default_factory=ChatLocks)
+    redis: Redis | None = None
 
 
 def build_deps(settings: Settings, clock: Clock) -> Deps:
@@ -58,6 +65,9 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
     )
     # Staff pay by hand unless a platform gateway pays: then no "refund paid" button is shown.
     notifier = CaseNotifier.from_env(env, manual_payout=settings.platform_gateway == "manual")
+    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    limiter: SendLimiter = RedisSendLimiter(redis) if redis else LocalSendLimiter()
+    chat_locks: PerChatLocks = RedisChatLocks(redis) if redis else ChatLocks()
     return Deps(
         settings=settings,
         clock=clock,
@@ -69,6 +79,9 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
         uow=lambda: SqlUnitOfWork(session_factory),
         sender=ReplySender(translator),
         notifier=notifier,
+        limiter=limiter,
+        chat_locks=chat_locks,
+        redis=redis,
     )
 
 
@@ -86,7 +99,7 @@ def build_bot(settings: Settings) -> Bot:
 
 def build_dispatcher(deps: Deps) -> Dispatcher:
     dispatcher = Dispatcher(deps=deps)
-    dispatcher.update.outer_middleware(ChatLockMiddleware())
+    dispatcher.update.outer_middleware(ChatLockMiddleware(deps.chat_locks))
     dispatcher.include_routers(*build_routers(deps.settings.staff_chat_id))
     return dispatcher
 

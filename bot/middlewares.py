@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import TelegramObject, Update
+
+
+class PerChatLocks(Protocol):
+    """Runs work for one chat at a time: `ChatLocks` here, `RedisChatLocks` across processes."""
+
+    async def run(self, chat_id: int, work: Callable[[], Awaitable[Any]]) -> Any: ...
 
 
 class ChatLocks:
@@ -37,7 +43,7 @@ class ChatLocks:
 
 
 class ChatLockMiddleware(BaseMiddleware):
-    def __init__(self, locks: ChatLocks | None = None) -> None:
+    def __init__(self, locks: PerChatLocks | None = None) -> None:
         self.locks = locks or ChatLocks()
 
     async def __call__(

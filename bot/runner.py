@@ -59,7 +59,7 @@ async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
         me = await bot.get_me()
         downloader = EvidenceDownloader(deps, bot, worker_id)
         background.append(asyncio.create_task(downloader.run_forever(), name="evidence"))
-        outbox = OutboxSender(deps, bot, worker_id)
+        outbox = OutboxSender(deps, bot, worker_id, limiter=deps.limiter)
         background.append(asyncio.create_task(outbox.run_forever(), name="outbox"))
         deadlines = DeadlineWorker(deps, worker_id)
         background.append(asyncio.create_task(deadlines.run_forever(), name="deadlines"))
@@ -108,6 +108,8 @@ async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
             await _cancel(task)
         await bot.session.close()
         await deps.engine.dispose()
+        if deps.redis is not None:
+            await deps.redis.aclose()
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
