@@ -20,16 +20,19 @@ from typing import TYPE_CHECKING
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
+from bot.evidence_check import Refusal, check_content
 from cases.evidence import DOWNLOAD_EVIDENCE_JOB
 
 if TYPE_CHECKING:
     from bot.app import Deps
+    from cases.ports import StoredEvidence
     from storage.jobs import Job
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
+REFUSED_KEY = "evidence.refused_content"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -106,12 +109,36 @@ class EvidenceDownloader:
         if len(data) > max_bytes:
             await self._finish(job)
             return
+        refusal = check_content(evidence.file.kind, evidence.file.mime_type, data)
+        if refusal is not None:
+            await self._refuse(job, evidence, refusal)
+            return
         digest, path = await asyncio.to_thread(_store, self.deps.settings.evidence_dir, data)
         async with self.deps.uow() as uow:
             await uow.evidence.mark_stored(evidence_id, digest, str(path))
             await uow.jobs.complete(job.id, self.deps.clock.now())
             await uow.commit()
         log.info("evidence %s stored as %s", evidence_id, digest)
+
+    async def _refuse(self, job: Job, evidence: StoredEvidence, refusal: Refusal) -> None:
+        """Keeps the file out of EVIDENCE_DIR, records why on the job and tells the staff chat."""
+        log.warning("evidence %s not stored: %s", evidence.id, refusal)
+        now = self.deps.clock.now()
+        error = f"content refused: declared {refusal.declared}, content is {refusal.found}"
+        async with self.deps.uow() as uow:
+            await uow.jobs.retry(job.id, now, error, now)  # keeps the reason as last_error
+            await uow.jobs.complete(job.id, now)
+            staff_chat = self.deps.settings.staff_chat_id
+            if staff_chat is not None:
+                params = {
+                    "case_no": evidence.case_no,
+                    "evidence_id": evidence.id,
+                    "declared": refusal.declared,
+                    "found": refusal.found,
+                }
+                payload = {"locale": "zh_CN", "key": REFUSED_KEY, "params": params, "buttons": []}
+                await uow.outbox.add(staff_chat, payload, now, f"evidence-refused:{evidence.id}")
+            await uow.commit()
 
     async def _finish(self, job: Job) -> None:
         async with self.deps.uow() as uow:
