@@ -23,8 +23,18 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy bot dialogs cases storage locales
 
+# Everything on SQLite, then the tests that keep rows (tests/storage runs both backends itself)
+# again on PostgreSQL at TEST_POSTGRES_URL; without a reachable server that run is skipped, saying so.
+PG_TESTS := tests/bot tests/e2e tests/stories
+
 test: lint
 	$(BIN)/pytest
+	@if $(BIN)/python -m tests.dbs; then \
+		echo "== again on PostgreSQL (TEST_DATABASE=postgres): $(PG_TESTS)"; \
+		TEST_DATABASE=postgres $(BIN)/pytest $(PG_TESTS); \
+	else \
+		echo "== SKIPPED the PostgreSQL run of $(PG_TESTS): no server (line above); SQLite run passed"; \
+	fi
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

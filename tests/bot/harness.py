@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.evidence import EvidenceDownloader
 from cases.clock import ManualClock
 from cases.model import Order
-from storage.migrate import upgrade
+from tests.dbs import fresh_database_url
 from tests.fakebotapi import FakeBotAPI, FakeUser, SentMessage
 
 
@@ -101,8 +101,17 @@ class Person:
 async def bot_harness(
     tmp_path: Path, api: FakeBotAPI, now: datetime, **settings: Any
 ) -> AsyncIterator[BotHarness]:
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
-    await upgrade(database_url)
+    async with (
+        fresh_database_url(tmp_path) as database_url,
+        _harness_on(database_url, tmp_path, api, now, **settings) as harness,
+    ):
+        yield harness
+
+
+@asynccontextmanager
+async def _harness_on(
+    database_url: str, tmp_path: Path, api: FakeBotAPI, now: datetime, **settings: Any
+) -> AsyncIterator[BotHarness]:
     config = Settings(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=api.token,

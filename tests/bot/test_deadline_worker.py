@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select
 
 from bot.deadlines import DeadlineWorker
 from cases.lifecycle import Action
 from cases.model import CaseStatus, Merchant
 from cases.workflow import perform
+from storage.models import OutboxRow
 from tests.bot.harness import BotHarness, bot_harness
 from tests.bot.test_filing_through_dispatcher import NOW, file_complaint, order
 from tests.fakebotapi import FakeBotAPI
@@ -41,7 +41,9 @@ async def harness(tmp_path: Path, fake_api: FakeBotAPI):  # type: ignore[no-unty
 
 async def outbox(harness: BotHarness) -> list[Any]:
     async with harness.deps.engine.connect() as connection:
-        result = await connection.execute(text("SELECT chat_id, payload, key FROM outbox"))
+        # Through the model, so payload is a dict on every backend (raw SQL gives text on SQLite).
+        columns = (OutboxRow.chat_id, OutboxRow.payload, OutboxRow.key)
+        result = await connection.execute(select(*columns).order_by(OutboxRow.id))
         return list(result.all())
 
 
@@ -64,7 +66,7 @@ async def test_staff_are_reminded_before_the_review_deadline_and_alerted_once_af
     assert await worker.run_once() == 1
     reminders = [r for r in await outbox(harness) if r.key and r.key.startswith("remind:")]
     assert [r.chat_id for r in reminders] == [STAFF_CHAT]
-    assert json.loads(reminders[0].payload)["key"] == "notice.remind.review"
+    assert reminders[0].payload["key"] == "notice.remind.review"
     harness.clock.set(REVIEW_DUE + timedelta(minutes=1))
     # The 2 h reminder (late, still current), the deadline itself, and the filed draft's
     # reminder (obsolete: the draft was submitted).

@@ -56,9 +56,11 @@ async def seed_order(database_url: str) -> None:
 
 
 @pytest.fixture
-async def running_bot(tmp_path: Path, fake_api: FakeBotAPI) -> AsyncIterator[Path]:
+async def running_bot(
+    tmp_path: Path, fake_api: FakeBotAPI, fresh_db_url: str
+) -> AsyncIterator[Path]:
     """Starts `python -m bot run` against the fake server; yields the evidence directory."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    database_url = fresh_db_url
     await seed_order(database_url)
     evidence_dir = tmp_path / "evidence"
     env = {

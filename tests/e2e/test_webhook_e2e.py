@@ -30,9 +30,11 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def webhook_bot(tmp_path: Path, fake_api: FakeBotAPI) -> AsyncIterator[str]:
+async def webhook_bot(
+    tmp_path: Path, fake_api: FakeBotAPI, fresh_db_url: str
+) -> AsyncIterator[str]:
     """Starts `python -m bot run` in webhook mode; yields its local base URL; stops it."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    database_url = fresh_db_url
     await upgrade(database_url)
     port = free_port()
     env = {
