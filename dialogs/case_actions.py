@@ -41,6 +41,7 @@ from cases.model import Case, CaseStatus
 from dialogs import callbacks as cb
 from dialogs import case_evidence
 from dialogs.case_file import send_case_file
+from dialogs.case_lookup import lookups_paused, record_miss
 from dialogs.case_moves import case_no_in, run_move, say_not_found, say_refusal
 from dialogs.context import Turn
 from dialogs.pending import PendingInput
@@ -55,8 +56,11 @@ _DEEP_LINK_COMPLAIN: Final = "complain_"
 
 async def buyer_case(turn: Turn, case_no: str) -> Case | None:
     """Returns the case if this user filed it; else says "not found", as /status would."""
+    if await lookups_paused(turn):
+        return None
     case = await turn.uow.cases.get(case_no)
     if case is None or case.buyer_id != turn.user.user_id:
+        await record_miss(turn)
         say_not_found(turn, case_no)
         return None
     return case

@@ -12,6 +12,7 @@ from cases.filing import case_for_viewer, recent_cases
 from cases.model import Case, is_open
 from cases.numbering import normalize_case_number
 from dialogs import callbacks as cb
+from dialogs.case_lookup import lookups_paused, record_miss
 from dialogs.context import ButtonRows, Turn
 from dialogs.notices_buyer import buyer_buttons
 
@@ -69,8 +70,11 @@ async def answer_status(turn: Turn, text: str) -> bool:
     if case_no is None:
         turn.say("status.bad_number")
         return False
+    if await lookups_paused(turn):
+        return True
     case = await case_for_viewer(turn.uow, turn.user.user_id, case_no)
     if case is None:
+        await record_miss(turn)
         turn.say("status.not_found", case_no=case_no)
     else:
         show_case(turn, case)
