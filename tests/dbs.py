@@ -2,7 +2,8 @@
 
 On PostgreSQL every test gets its own throwaway database, cloned from one migrated template per
 test process (CREATE DATABASE ... TEMPLATE takes a fraction of a second, migrating takes seconds),
-and dropped when the test ends. `python -m tests.dbs` exits 0 when the PostgreSQL run can go ahead.
+and dropped when the test ends. `python -m tests.dbs [paths]` exits 0 when the PostgreSQL run
+can go ahead, else prints one line saying it skips those paths and why.
 """
 
 from __future__ import annotations
@@ -123,4 +124,5 @@ async def unreachable_reason() -> str | None:
 if __name__ == "__main__":
     reason = asyncio.run(unreachable_reason())
     if reason is not None:
-        sys.exit(f"PostgreSQL at {admin_url()} is unreachable ({reason})")
+        skipped = " ".join(sys.argv[1:]) or "the PostgreSQL run"
+        sys.exit(f"== SKIPPED on PostgreSQL: {skipped}; {admin_url()} is unreachable ({reason})")
