@@ -1,0 +1,33 @@
+"""The `story` fixture: a running bot, set up by its operator, for one story (see kit.py)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakebotapi import FakeBotAPI
+from tests.stories.kit import Stories, StoryFactory
+
+
+@pytest.fixture
+async def story(
+    tmp_path: Path, fake_api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[StoryFactory]:
+    """`s = await story(now, **settings)`: a running bot, set up by its operator, at `now`."""
+    opened: list[Stories] = []
+
+    async def begin(now: datetime, **settings: Any) -> Stories:
+        told = Stories(tmp_path, fake_api, monkeypatch, settings)
+        opened.append(told)
+        await told.start(now)
+        await told.set_up(paid_at=now - timedelta(hours=20))
+        await told.settle()
+        return told
+
+    yield begin
+    for told in opened:
+        await told.close()
