@@ -15,6 +15,7 @@ BUYER_COMMANDS = (
     "evidence",
     "cancel",
     "help",
+    "privacy",
     "language",
 )
 

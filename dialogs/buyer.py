@@ -149,6 +149,9 @@ async def _command(turn: Turn, session: Session, command: CommandIn) -> None:
     elif name == "help":
         show_help(turn)
         await _resume(turn, session)
+    elif name == "privacy":
+        turn.say("privacy.info", max_files=turn.policy.max_evidence_files)
+        await _resume(turn, session)
     elif name == "language":
         ask_language(turn)
     else:
