@@ -16,7 +16,7 @@ from cases.lifecycle import Action, Refusal, TransitionRefused, refund_cap
 from cases.model import Case
 from cases.numbering import normalize_case_number
 from cases.ports import JobRepository, OutboxRepository, UnitOfWork
-from cases.workflow import CaseNotFound, Notifier, Outcome, perform
+from cases.workflow import CaseNotFound, Notifier, Outcome
 from dialogs.context import Turn
 from dialogs.types import Reply
 
@@ -139,21 +139,9 @@ async def run_move(
     The answer is the notice meant for this chat; `fallback` (a locale key, given the case's
     facts) is said when there is none, as for a merchant's own answers.
     """
-    env = turn.env
-    notifier = _AnswerInChat(env.notifier or _silent, turn)
+    notifier = _AnswerInChat(turn.env.notifier or _silent, turn)
     try:
-        outcome = await perform(
-            turn.uow,
-            env.clock,
-            env.policy,
-            env.calendar,
-            notifier,
-            case_no,
-            action,
-            turn.user.user_id,
-            amount=amount,
-            note=note,
-        )
+        outcome = await turn.perform(notifier, case_no, action, amount=amount, note=note)
     except CaseNotFound:
         say_not_found(turn, case_no)
         return None

@@ -9,9 +9,10 @@ from typing import Any
 
 from cases.calendar import WorkingCalendar
 from cases.clock import Clock
+from cases.lifecycle import Action
 from cases.policy import Policy
 from cases.ports import UnitOfWork
-from cases.workflow import Notifier
+from cases.workflow import Notifier, Outcome, perform
 from dialogs.pending import PendingInput
 from dialogs.types import Button, Reply
 
@@ -69,6 +70,16 @@ class Turn:
     @property
     def policy(self) -> Policy:
         return self.env.policy
+
+    async def perform(
+        self, notifier: Notifier, case_no: str, action: Action, **options: Any
+    ) -> Outcome:
+        """Takes `action` on the case as this turn's user, in this turn's unit of work."""
+        env = self.env
+        return await perform(
+            self.uow, env.clock, env.policy, env.calendar, notifier, case_no, action,
+            self.user.user_id, **options,
+        )
 
     def say(self, key: str, buttons: ButtonRows = (), **params: Any) -> None:
         self.replies.append(Reply(key=key, params=params, buttons=buttons))

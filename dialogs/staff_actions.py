@@ -15,7 +15,7 @@ from cases.lifecycle import Action, Refusal, TransitionRefused, refund_cap, rule
 from cases.model import ActorKind, Case
 from cases.numbering import normalize_case_number
 from cases.ports import UnitOfWork
-from cases.workflow import CaseNotFound, Notifier, Outcome, actor_for, perform
+from cases.workflow import CaseNotFound, Notifier, Outcome, actor_for
 from dialogs.context import Turn
 
 STAFF_ROLES = ("agent", "arbitrator", "admin")
@@ -117,23 +117,12 @@ async def run(
     assignee: int | None = None,
 ) -> Outcome | None:
     """Makes the move as the turn's user and says the result; None (after saying why) if refused."""
-    env = turn.env
     if move.full:
         case = await turn.uow.cases.get(case_no)
         amount = case.refund_amount if case is not None else None
     try:
-        outcome = await perform(
-            turn.uow,
-            env.clock,
-            env.policy,
-            env.calendar,
-            notifier,
-            case_no,
-            move.action,
-            turn.user.user_id,
-            amount=amount,
-            note=note,
-            assignee=assignee,
+        outcome = await turn.perform(
+            notifier, case_no, move.action, amount=amount, note=note, assignee=assignee
         )
     except CaseNotFound:
         turn.say("staff.refused.not_found", case_no=case_no)
