@@ -21,7 +21,7 @@ migrate: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy bot dialogs cases storage locales
+	$(BIN)/mypy bot dialogs cases storage locales sandbox
 
 # Everything on SQLite, then the tests that keep rows (tests/storage runs both backends itself)
 # again on PostgreSQL at TEST_POSTGRES_URL; without a reachable server that run is skipped, saying so.

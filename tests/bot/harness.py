@@ -16,8 +16,8 @@ from bot.config import Settings
 from bot.evidence import EvidenceDownloader
 from cases.clock import ManualClock
 from cases.model import Order
+from sandbox.botapi import FakeBotAPI, FakeUser, SentMessage
 from tests.dbs import fresh_database_url
-from tests.fakebotapi import FakeBotAPI, FakeUser, SentMessage
 
 
 @dataclass

@@ -19,9 +19,9 @@ from bot.app import Deps
 from bot.outbox import OutboxSender
 from cases.clock import ManualClock
 from dialogs.types import Reply
+from sandbox.botapi import FakeBotAPI
 from storage.models import BlockedChatRow, OutboxRow
 from tests.bot.harness import BotHarness, bot_harness
-from tests.fakebotapi import FakeBotAPI
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 

@@ -13,10 +13,10 @@ import pytest
 from bot import cli
 from cases.clock import SystemClock
 from cases.model import Merchant
+from sandbox.botapi import FakeBotAPI
 from storage.db import make_engine, make_session_factory
 from storage.uow import SqlUnitOfWork
 from tests.bot.test_cli import run_cli
-from tests.fakebotapi import FakeBotAPI
 
 LINK = re.compile(r"https://t\.me/(?P<bot>\w+)\?start=m_(?P<token>[A-Za-z0-9_-]+)")
 

@@ -13,10 +13,10 @@ from bot.deadlines import DeadlineWorker
 from cases.lifecycle import Action
 from cases.model import CaseStatus, Merchant
 from cases.workflow import perform
+from sandbox.botapi import FakeBotAPI
 from storage.models import OutboxRow
 from tests.bot.harness import BotHarness, bot_harness
 from tests.bot.test_filing_through_dispatcher import NOW, file_complaint, order
-from tests.fakebotapi import FakeBotAPI
 
 STAFF_CHAT = -100555
 AGENT = 900

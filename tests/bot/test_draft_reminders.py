@@ -11,10 +11,10 @@ import pytest
 
 from bot.deadlines import DeadlineWorker
 from dialogs.types import Reply
+from sandbox.botapi import FakeBotAPI
 from tests.bot.harness import BotHarness, bot_harness
 from tests.bot.test_deadline_worker import outbox
 from tests.bot.test_filing_through_dispatcher import NOW, file_complaint, order
-from tests.fakebotapi import FakeBotAPI
 
 # The order was paid a day before NOW: its 7-day window closes 6 days after NOW.
 REMINDER_DUE = NOW + timedelta(days=5)

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from sandbox.botapi import FakeBotAPI
 from tests.bot.harness import BotHarness, bot_harness
 from tests.bot.outbox_support import VirtualTime, deliver_all, make_sender
 from tests.bot.test_filing_through_dispatcher import CASE_NO, NOW, order
-from tests.fakebotapi import FakeBotAPI
 
 STAFF_CHAT = -100_4242
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 120  # a Windows executable's header

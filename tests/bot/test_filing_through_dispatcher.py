@@ -12,8 +12,8 @@ import pytest
 
 from bot.app import bootstrap_admins
 from cases.model import CaseStatus, Order, OrderStatus
+from sandbox.botapi import FakeBotAPI
 from tests.bot.harness import BotHarness, Person, bot_harness
-from tests.fakebotapi import FakeBotAPI
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 11:00 in Shanghai
 CASE_NO = re.compile(r"TS\d{8}-[0-9A-HJKMNP-TV-Z]{5}")

@@ -13,8 +13,8 @@ import pytest
 from bot.inbox import LEASE, MAX_ATTEMPTS, InboxWorker, store_updates
 from bot.intake import PollingIntake
 from cases.model import Order, OrderStatus
+from sandbox.botapi import FakeBotAPI, FakeUser
 from tests.bot.harness import BotHarness, bot_harness
-from tests.fakebotapi import FakeBotAPI, FakeUser
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 ORDER_NO = "KM202611250001"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 from bot.config import Settings
 from bot.runner import run_polling
+from sandbox.botapi import FakeBotAPI
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWork
 from tests.bot.outbox_support import T0, numbered
-from tests.fakebotapi import FakeBotAPI
 
 BUYER = 1001
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from bot.outbox import LEASE, MAX_ATTEMPTS, backoff
 from dialogs.types import Button, Reply
+from sandbox.botapi import BotAPIError, BotState, FakeBotAPI
+from sandbox.botapi.messages import send_message
 from tests.bot.outbox_support import T0, blocked_chats, numbered, outbox_bot
-from tests.fakebotapi import BotAPIError, BotState, FakeBotAPI
-from tests.fakebotapi.messages import send_message
 
 BUYER, OTHER_BUYER, MERCHANT = 1001, 1002, 2001
 STAFF_GROUP = -100_123

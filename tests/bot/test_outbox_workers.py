@@ -12,6 +12,7 @@ import pytest
 from bot.app import Deps, build_bot, build_deps
 from bot.config import Settings
 from cases.clock import ManualClock
+from sandbox.botapi import FakeBotAPI
 from storage.migrate import upgrade
 from tests.bot.outbox_support import (
     T0,
@@ -22,7 +23,6 @@ from tests.bot.outbox_support import (
     queue,
     record_sends,
 )
-from tests.fakebotapi import FakeBotAPI
 from tests.storage.conftest import DEFAULT_POSTGRES_URL, PostgresServer
 
 CHATS = [1001, 1002, 1003, -100_500, -100_501]

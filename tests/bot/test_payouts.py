@@ -13,10 +13,10 @@ from bot.payouts import PayoutWorker
 from bot.platform_gateway import HttpGateway, ManualGateway
 from cases.lifecycle import Action
 from cases.model import CaseStatus
+from sandbox.botapi import FakeBotAPI
 from tests.bot.harness import BotHarness, bot_harness
 from tests.bot.test_deadline_worker import AGENT, STAFF_CHAT, act, outbox
 from tests.bot.test_filing_through_dispatcher import NOW, file_complaint, order
-from tests.fakebotapi import FakeBotAPI
 from tests.fakes.platform import FakePlatform
 
 SECRET = "s3cret-for-the-platform-api"

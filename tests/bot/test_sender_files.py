@@ -9,7 +9,7 @@ from aiogram import Bot
 from bot.sender import ReplySender
 from dialogs.types import FileReply, Reply
 from locales import Translator
-from tests.fakebotapi import FakeBotAPI
+from sandbox.botapi import FakeBotAPI
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

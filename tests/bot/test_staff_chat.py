@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from cases.model import CaseStatus, Order, OrderStatus
+from sandbox.botapi import FakeBotAPI
 from tests.bot.harness import BotHarness, Person, bot_harness
 from tests.bot.outbox_support import VirtualTime, deliver_all, make_sender
-from tests.fakebotapi import FakeBotAPI
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 11:00 in Shanghai
 STAFF_GROUP = -1009876543210

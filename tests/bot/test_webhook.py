@@ -13,8 +13,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.config import Settings
 from bot.inbox import InboxWorker
 from bot.intake import SECRET_HEADER, build_webhook_app
+from sandbox.botapi import FakeBotAPI
 from tests.bot.harness import BotHarness, bot_harness
-from tests.fakebotapi import FakeBotAPI
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)
 SECRET = "s3cret-token_0123456789"

@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dialogs.types import ButtonIn, CommandIn, Event, OtherIn, Reply, TextIn
+from sandbox.botapi.markup import parse_html
 from tests.dialogs.case_support import (
     AGENT,
     ARBITRATOR,
@@ -25,7 +26,6 @@ from tests.dialogs.case_support import (
     STRANGER,
     CaseWorld,
 )
-from tests.fakebotapi.markup import parse_html
 from tests.fakes.chat import Answer, translator
 from tests.fakes.staff import StaffChat
 

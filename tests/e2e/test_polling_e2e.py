@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from cases.model import Order, OrderStatus
+from sandbox.botapi import FakeBotAPI, FakeUser
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWork
-from tests.fakebotapi import FakeBotAPI, FakeUser
 
 pytestmark = pytest.mark.e2e
 

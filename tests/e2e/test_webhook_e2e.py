@@ -13,8 +13,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from sandbox.botapi import FakeBotAPI
 from storage.migrate import upgrade
-from tests.fakebotapi import FakeBotAPI
 
 pytestmark = pytest.mark.e2e
 

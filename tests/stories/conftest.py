@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakebotapi import FakeBotAPI
+from sandbox.botapi import FakeBotAPI
 from tests.stories.kit import Stories, StoryFactory
 
 

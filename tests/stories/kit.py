@@ -40,11 +40,11 @@ from cases.clock import ManualClock
 from cases.model import Case, CaseStatus
 from cases.ports import StoredEvidence
 from locales import Translator
+from sandbox.botapi import FakeBotAPI, FakeUser, SentMessage
 from storage.models import JobRow, OutboxRow
 from tests.bot.harness import BotHarness, Person
 from tests.bot.outbox_support import VirtualTime, deliver_all, make_sender
 from tests.dbs import fresh_database_url
-from tests.fakebotapi import FakeBotAPI, FakeUser, SentMessage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CASE_NO = re.compile(r"TS\d{8}-[0-9A-HJKMNP-TV-Z]{5}")

@@ -32,8 +32,8 @@ from aiogram.types import (
     Update,
 )
 
-from tests.fakebotapi import FakeBotAPI, FakeUser, NoSuchButton
-from tests.fakebotapi.session import LocalAiohttpSession
+from sandbox.botapi import FakeBotAPI, FakeUser, NoSuchButton
+from sandbox.botapi.session import LocalAiohttpSession
 
 STAFF_GROUP = -1001234567890
 

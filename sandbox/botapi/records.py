@@ -148,5 +148,6 @@ class CallLog:
             msg = f"no matching Bot API call within {timeout}s; calls seen: {seen}"
             raise TimeoutError(msg) from None
         match = first_match()
-        assert match is not None
+        if match is None:  # wait_for returned, so a match exists; this satisfies the type checker
+            raise RuntimeError("matched call disappeared")
         return match

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import pytest
 from aiogram import Bot
 
-from .server import FakeBotAPI
+from sandbox.botapi import FakeBotAPI
 
 FAKE_TOKEN = "123:ABC"
 

@@ -55,7 +55,8 @@ class FakeUser:
 
     @property
     def chat_id(self) -> int:
-        assert self.chat is not None
+        if self.chat is None:
+            raise RuntimeError("this user has no chat yet")
         return self.chat.id
 
     def as_user(self) -> dict[str, Any]:

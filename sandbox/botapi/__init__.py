@@ -1,4 +1,4 @@
-"""A fake Telegram Bot API server for bot-level and end-to-end tests.
+"""A local Telegram Bot API server: the sandbox and the end-to-end tests run the real bot on it.
 
 async with FakeBotAPI(token="123:ABC") as api:
     bot = api.make_bot()

@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 
-from tests.fakebotapi import FakeBotAPI, FakeUser, NoSuchButton
+from sandbox.botapi import FakeBotAPI, FakeUser, NoSuchButton
 
 STAFF_GROUP = -1001234567890
 
