@@ -22,17 +22,20 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
 from bot.evidence_check import Refusal, check_content
 from cases.evidence import DOWNLOAD_EVIDENCE_JOB
+from cases.model import EvidenceStatus
 
 if TYPE_CHECKING:
     from bot.app import Deps
     from cases.ports import StoredEvidence
     from storage.jobs import Job
+    from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 REFUSED_KEY = "evidence.refused_content"
+GAVE_UP_KEY = "evidence.download_failed"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -88,7 +91,8 @@ class EvidenceDownloader:
         evidence_id = int(job.payload["evidence_id"])
         async with self.deps.uow() as uow:
             evidence = await uow.evidence.get(evidence_id)
-        if evidence is None:
+        if evidence is None or evidence.status is EvidenceStatus.REMOVED:
+            # Removed on the buyer's request while the download waited: nothing to fetch.
             await self._finish(job)
             return
         max_bytes = self.deps.policy.max_evidence_bytes
@@ -121,24 +125,33 @@ class EvidenceDownloader:
         log.info("evidence %s stored as %s", evidence_id, digest)
 
     async def _refuse(self, job: Job, evidence: StoredEvidence, refusal: Refusal) -> None:
-        """Keeps the file out of EVIDENCE_DIR, records why on the job and tells the staff chat."""
+        """Keeps the file out of EVIDENCE_DIR, marks it rejected and tells the staff chat."""
         log.warning("evidence %s not stored: %s", evidence.id, refusal)
         now = self.deps.clock.now()
         error = f"content refused: declared {refusal.declared}, content is {refusal.found}"
         async with self.deps.uow() as uow:
             await uow.jobs.retry(job.id, now, error, now)  # keeps the reason as last_error
             await uow.jobs.complete(job.id, now)
-            staff_chat = self.deps.settings.staff_chat_id
-            if staff_chat is not None:
-                params = {
-                    "case_no": evidence.case_no,
-                    "evidence_id": evidence.id,
-                    "declared": refusal.declared,
-                    "found": refusal.found,
-                }
-                payload = {"locale": "zh_CN", "key": REFUSED_KEY, "params": params, "buttons": []}
-                await uow.outbox.add(staff_chat, payload, now, f"evidence-refused:{evidence.id}")
+            await uow.evidence.set_status(evidence.id, EvidenceStatus.REJECTED)
+            params = {
+                "case_no": evidence.case_no,
+                "evidence_id": evidence.id,
+                "declared": refusal.declared,
+                "found": refusal.found,
+            }
+            await self._tell_staff(uow, REFUSED_KEY, params, f"evidence-refused:{evidence.id}")
             await uow.commit()
+
+    async def _tell_staff(
+        self, uow: SqlUnitOfWork, key: str, params: dict[str, object], once_key: str
+    ) -> None:
+        """Queues a notice to the staff chat (if there is one), once per `once_key`."""
+        staff_chat = self.deps.settings.staff_chat_id
+        if staff_chat is None:
+            return
+        payload = {"locale": self.deps.settings.default_locale, "key": key, "params": params,
+                   "buttons": []}
+        await uow.outbox.add(staff_chat, payload, self.deps.clock.now(), once_key)
 
     async def _finish(self, job: Job) -> None:
         async with self.deps.uow() as uow:
@@ -150,7 +163,22 @@ class EvidenceDownloader:
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
             if job.attempts + 1 >= MAX_ATTEMPTS:
-                await uow.jobs.complete(job.id, now)
+                await self._give_up(uow, job, error)
             else:
                 await uow.jobs.retry(job.id, now, error, now + backoff(job.attempts + 1))
             await uow.commit()
+
+    async def _give_up(self, uow: SqlUnitOfWork, job: Job, error: str) -> None:
+        """Stops retrying, marks the file failed and tells staff, so the buyer can be asked
+        for it again instead of the case quietly missing a file."""
+        now = self.deps.clock.now()
+        evidence_id = int(job.payload["evidence_id"])
+        await uow.jobs.retry(job.id, now, error, now)  # keeps the last error on the job
+        await uow.jobs.complete(job.id, now)
+        evidence = await uow.evidence.get(evidence_id)
+        if evidence is None:
+            return
+        log.error("evidence %s of case %s given up: %s", evidence_id, evidence.case_no, error)
+        await uow.evidence.set_status(evidence_id, EvidenceStatus.FAILED)
+        params = {"case_no": evidence.case_no, "evidence_id": evidence_id, "attempts": MAX_ATTEMPTS}
+        await self._tell_staff(uow, GAVE_UP_KEY, params, f"evidence-failed:{evidence_id}")

@@ -93,6 +93,16 @@ class EvidenceKind(StrEnum):
     VIDEO = "video"
 
 
+class EvidenceStatus(StrEnum):
+    """Where an evidence file stands; staff views and the case file show the last three."""
+
+    RECEIVED = "received"  # recorded, download pending
+    STORED = "stored"  # downloaded into EVIDENCE_DIR, its SHA-256 recorded
+    REJECTED = "rejected"  # the content check failed (its content is not what was declared)
+    FAILED = "failed"  # the download was given up after repeated failures
+    REMOVED = "removed"  # deleted on the buyer's request (/deletemydata)
+
+
 @dataclass(frozen=True)
 class EvidenceFile:
     """A file the buyer sent, as Telegram describes it (before it is downloaded)."""
@@ -163,6 +173,8 @@ class Case:
     offer_declined: bool = False  # the buyer declined the offer (or the merchant rejected)
     approved_amount: int | None = None  # fen; what is (to be) refunded once approved
     paused_review_seconds: int | None = None  # review time left while waiting on the buyer
+    # When the buyer's personal data (description, evidence files) was removed at their request.
+    personal_data_removed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

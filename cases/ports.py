@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Self
 
-from cases.model import Case, CaseEvent, EvidenceFile, Merchant, Order, StaffMember
+from cases.model import (
+    Case,
+    CaseEvent,
+    EvidenceFile,
+    EvidenceStatus,
+    Merchant,
+    Order,
+    StaffMember,
+)
 
 
 class DuplicateCaseNumberError(Exception):
@@ -35,6 +43,7 @@ class StoredEvidence:
     received_at: datetime
     sha256: str | None = None
     stored_path: str | None = None
+    status: EvidenceStatus = EvidenceStatus.RECEIVED
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,20 @@ class EvidenceRepository(Protocol):
 
     async def list(self, case_no: str) -> Sequence[StoredEvidence]: ...
 
-    async def mark_stored(self, evidence_id: int, sha256: str, stored_path: str) -> None: ...
+    async def mark_stored(self, evidence_id: int, sha256: str, stored_path: str) -> None:
+        """Records the downloaded copy; the status becomes STORED."""
+        ...
+
+    async def set_status(self, evidence_id: int, status: EvidenceStatus) -> None:
+        """Marks a file REJECTED or FAILED (nothing is stored for it)."""
+        ...
+
+    async def in_use(self, sha256: str) -> bool:
+        """True while any evidence not REMOVED refers to this stored content.
+
+        Files are content-addressed, so one file on disk may serve several cases (even of
+        several buyers); it may only be deleted when none of them needs it any more."""
+        ...
 
 
 class OwnershipAttemptRepository(Protocol):

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from cases.filing import SUBMIT_ACTION
 from cases.lifecycle import RULES, Action
-from cases.model import Case, CaseEvent, CaseStatus
+from cases.model import Case, CaseEvent, CaseStatus, EvidenceStatus
 from cases.ports import StoredEvidence
 from dialogs.context import Turn
 
@@ -27,6 +27,15 @@ _LINE_COST: Final = 120
 AGAINST_BUYER: Final = frozenset({CaseStatus.REJECTED, CaseStatus.CLOSED})
 _DIGEST_SHOWN: Final = 16
 _KNOWN_ACTIONS: Final = frozenset({action.value for action in Action} | {SUBMIT_ACTION})
+# Evidence states worth a word beside the file (locale table evidence.marker).
+_MARKED: Final = frozenset({EvidenceStatus.REJECTED, EvidenceStatus.FAILED, EvidenceStatus.REMOVED})
+# What a merchant is never shown: content that failed the check, files the buyer had removed.
+HIDDEN_FROM_MERCHANT: Final = frozenset({EvidenceStatus.REJECTED, EvidenceStatus.REMOVED})
+
+
+def evidence_marker(item: StoredEvidence) -> str:
+    """The status to mark the file with in lists ("" for an ordinary file)."""
+    return item.status.value if item.status in _MARKED else ""
 
 
 def buyer_visible(event: CaseEvent) -> bool:
@@ -100,6 +109,7 @@ def _evidence_params(item: StoredEvidence) -> dict[str, Any]:
         "name": item.file.file_name or "",
         "received_at": item.received_at,
         "sha256": item.sha256 or "",
+        "marker": evidence_marker(item),
     }
 
 

@@ -37,7 +37,9 @@ from typing import Final
 from cases.lifecycle import Action, Refusal, refund_cap, rule_for
 from cases.model import Case, CaseStatus, Merchant
 from cases.money import MoneyFormatError, parse_amount
+from cases.ports import StoredEvidence
 from dialogs import callbacks as cb
+from dialogs.case_file import HIDDEN_FROM_MERCHANT
 from dialogs.case_moves import case_no_in, run_move, say_not_found, say_refusal
 from dialogs.context import Turn
 from dialogs.notices_merchant import merchant_buttons
@@ -184,7 +186,7 @@ async def _show_own(turn: Turn, case_text: str) -> bool:
 async def show_case(turn: Turn, case: Case) -> None:
     """The complaint as the merchant sees it: the order, reason, description, evidence, amount."""
     order = await turn.uow.orders.get(case.order_no)
-    evidence = await turn.uow.evidence.list(case.case_no)
+    evidence = await merchant_evidence(turn, case)
     waiting = case.status is CaseStatus.AWAITING_MERCHANT
     deadline = case.next_deadline_at if waiting else None
     buttons = merchant_buttons(case.case_no) if waiting else ()
@@ -210,9 +212,15 @@ async def show_case(turn: Turn, case: Case) -> None:
     )
 
 
+async def merchant_evidence(turn: Turn, case: Case) -> list[StoredEvidence]:
+    """The files a merchant may see: not refused content, not what the buyer had removed."""
+    files = await turn.uow.evidence.list(case.case_no)
+    return [item for item in files if item.status not in HIDDEN_FROM_MERCHANT]
+
+
 async def show_evidence(turn: Turn, case: Case) -> None:
     """Re-sends the buyer's evidence files, each captioned with the case and its number."""
-    files = await turn.uow.evidence.list(case.case_no)
+    files = await merchant_evidence(turn, case)
     if not files:
         turn.say("merchant.evidence_none", case_no=case.case_no)
         return

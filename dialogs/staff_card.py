@@ -11,8 +11,9 @@ from typing import Any
 
 from cases.filing import SUBMIT_ACTION
 from cases.lifecycle import Action, rule_for
-from cases.model import Case, CaseEvent, is_open
+from cases.model import Case, CaseEvent, EvidenceStatus, is_open
 from dialogs import callbacks as cb
+from dialogs.case_file import evidence_marker
 from dialogs.context import ButtonRows, Turn
 from dialogs.types import Button, FileReply
 
@@ -158,16 +159,22 @@ async def show_evidence(turn: Turn, case: Case) -> None:
         return
     turn.say("staff.evidence_header", case_no=case.case_no, count=len(files))
     for index, item in enumerate(files, start=1):
+        params = {
+            "case_no": case.case_no,
+            "index": index,
+            "count": len(files),
+            "file_name": item.file.file_name or "",
+            "received_at": item.received_at,
+            "marker": evidence_marker(item),
+        }
+        if item.status is EvidenceStatus.REMOVED:
+            # Its Telegram file id was erased with it: there is nothing left to re-send.
+            turn.say_params("staff.evidence_caption", params)
+            continue
         turn.replies.append(
             FileReply(
                 key="staff.evidence_caption",
-                params={
-                    "case_no": case.case_no,
-                    "index": index,
-                    "count": len(files),
-                    "file_name": item.file.file_name or "",
-                    "received_at": item.received_at,
-                },
+                params=params,
                 file_kind=item.file.kind.value,
                 file_id=item.file.file_id,
             )

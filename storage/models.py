@@ -155,6 +155,9 @@ class CaseRow(Base):
     offer_declined: Mapped[bool] = mapped_column(Boolean, server_default=false())
     approved_amount: Mapped[int | None] = mapped_column(BigInteger)
     paused_review_seconds: Mapped[int | None] = mapped_column(Integer)
+    # Revision 0004. Set when the buyer had their personal data removed (/deletemydata): the
+    # description is blanked and the evidence files deleted; the row and its events stay.
+    personal_data_removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class EvidenceRow(Base):
@@ -173,6 +176,9 @@ class EvidenceRow(Base):
     received_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sha256: Mapped[str | None] = mapped_column(String(64))
     stored_path: Mapped[str | None] = mapped_column(Text)
+    # Revision 0004: received, stored, rejected (content check failed), failed (download given
+    # up) or removed (personal data removed on the buyer's request); see cases.model.
+    status: Mapped[str] = mapped_column(String(16), server_default="received")
 
 
 class CaseEventRow(Base):
@@ -241,7 +247,8 @@ class OutboxRow(Base):
     # add a constraint to an existing table. NULL keys never collide.
     key: Mapped[str | None] = mapped_column(String(255), index=True, unique=True)
     # Set when the sender gives up on the message (e.g. the chat blocked the bot); never resent.
-    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Indexed (revision 0004) for the retention clean-up, like sent_at.
+    failed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
 
 
 class BlockedChatRow(Base):
@@ -258,7 +265,8 @@ class ProcessedUpdateRow(Base):
     __tablename__ = "processed_updates"
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    processed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Indexed (revision 0004) for the retention clean-up.
+    processed_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class InboxRow(Base):
@@ -278,3 +286,20 @@ class InboxRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class DataErasureRow(Base):
+    """Revision 0004. That a buyer's personal data was removed on request, and how much.
+
+    Deliberately without the user id or any case number: the trace proves the request was
+    carried out (for the operator and an auditor) without itself being personal data. The
+    cases concerned carry their own event in their hash chain.
+    """
+
+    __tablename__ = "data_erasures"
+
+    id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    cases_anonymised: Mapped[int] = mapped_column(Integer)
+    cases_kept: Mapped[int] = mapped_column(Integer)
+    evidence_removed: Mapped[int] = mapped_column(Integer)

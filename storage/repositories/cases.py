@@ -117,6 +117,7 @@ def _values(case: Case) -> dict[str, Any]:
         "offer_declined": case.offer_declined,
         "approved_amount": case.approved_amount,
         "paused_review_seconds": case.paused_review_seconds,
+        "personal_data_removed_at": case.personal_data_removed_at,
     }
 
 
@@ -145,4 +146,5 @@ def to_case(row: Row[Any]) -> Case:
         offer_declined=bool(row.offer_declined),
         approved_amount=row.approved_amount,
         paused_review_seconds=row.paused_review_seconds,
+        personal_data_removed_at=row.personal_data_removed_at,
     )

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cases.model import EvidenceFile, EvidenceKind
+from cases.model import EvidenceFile, EvidenceKind, EvidenceStatus
 from cases.ports import StoredEvidence
 from storage.models import EvidenceRow
 from storage.repositories._sql import dialect_insert
@@ -64,9 +64,23 @@ class SqlEvidenceRepository:
         await self._session.execute(
             update(EvidenceRow)
             .where(EvidenceRow.id == evidence_id)
-            .values(sha256=sha256, stored_path=stored_path)
+            .values(sha256=sha256, stored_path=stored_path, status=EvidenceStatus.STORED.value)
             .execution_options(synchronize_session=False)
         )
+
+    async def set_status(self, evidence_id: int, status: EvidenceStatus) -> None:
+        await self._session.execute(
+            update(EvidenceRow)
+            .where(EvidenceRow.id == evidence_id)
+            .values(status=status.value)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def in_use(self, sha256: str) -> bool:
+        stmt = select(EvidenceRow.id).where(
+            EvidenceRow.sha256 == sha256, EvidenceRow.status != EvidenceStatus.REMOVED.value
+        )
+        return (await self._session.execute(stmt.limit(1))).first() is not None
 
 
 def _to_evidence(row: Row[Any]) -> StoredEvidence:
@@ -84,4 +98,5 @@ def _to_evidence(row: Row[Any]) -> StoredEvidence:
         received_at=row.received_at,
         sha256=row.sha256,
         stored_path=row.stored_path,
+        status=EvidenceStatus(row.status),
     )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from cases.model import EvidenceStatus
 from sandbox.botapi import FakeBotAPI
 from tests.bot.harness import BotHarness, bot_harness
 from tests.bot.outbox_support import VirtualTime, deliver_all, make_sender
@@ -46,6 +47,7 @@ async def test_an_executable_declared_as_pdf_is_not_stored_and_staff_hear_why(
     async with harness.deps.uow() as uow:
         [evidence] = await uow.evidence.list(case_no)
     assert evidence.sha256 is None
+    assert evidence.status is EvidenceStatus.REJECTED
     time = VirtualTime(harness.clock)
     await deliver_all(make_sender(harness.deps, harness.bot, "w1", time), harness.deps.engine, time)
     notices = [m.plain_text for m in harness.api.sent_messages(STAFF_CHAT)]

@@ -13,7 +13,16 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Self
 
-from cases.model import Case, CaseEvent, EvidenceFile, Merchant, Order, StaffMember, is_open
+from cases.model import (
+    Case,
+    CaseEvent,
+    EvidenceFile,
+    EvidenceStatus,
+    Merchant,
+    Order,
+    StaffMember,
+    is_open,
+)
 from cases.ports import (
     DuplicateCaseNumberError,
     OpenCaseExistsError,
@@ -157,7 +166,18 @@ class FakeEvidence:
 
     async def mark_stored(self, evidence_id: int, sha256: str, stored_path: str) -> None:
         item = self._s.evidence[evidence_id]
-        self._s.evidence[evidence_id] = replace(item, sha256=sha256, stored_path=stored_path)
+        self._s.evidence[evidence_id] = replace(
+            item, sha256=sha256, stored_path=stored_path, status=EvidenceStatus.STORED
+        )
+
+    async def set_status(self, evidence_id: int, status: EvidenceStatus) -> None:
+        self._s.evidence[evidence_id] = replace(self._s.evidence[evidence_id], status=status)
+
+    async def in_use(self, sha256: str) -> bool:
+        return any(
+            item.sha256 == sha256 and item.status is not EvidenceStatus.REMOVED
+            for item in self._s.evidence.values()
+        )
 
 
 class FakeOwnership:

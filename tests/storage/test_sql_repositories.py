@@ -8,7 +8,7 @@ from datetime import UTC, timedelta
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from cases.model import ActorKind, CaseStatus, EvidenceKind
+from cases.model import ActorKind, CaseStatus, EvidenceKind, EvidenceStatus
 from cases.ports import StoredEvidence, UserProfile
 from tests.storage.conftest import Database
 from tests.storage.factories import T0, case, event, evidence_file, order
@@ -79,10 +79,39 @@ async def test_evidence_is_recorded_once_per_file_and_marked_stored(filed: Datab
             received_at=T0 + timedelta(minutes=1),
             sha256="f" * 64,
             stored_path="/evidence/ff/" + "f" * 64,
+            status=EvidenceStatus.STORED,
         )
         assert await uow.evidence.get(photo_id) == listed[0]
-        assert listed[0].sha256 is None
+        assert (listed[0].sha256, listed[0].status) == (None, EvidenceStatus.RECEIVED)
         assert await uow.evidence.get(999_999) is None
+
+
+async def test_evidence_can_be_marked_rejected_or_failed(filed: Database) -> None:
+    async with filed.uow() as uow:
+        rejected = await uow.evidence.add("TS1", evidence_file("u1"), T0)
+        failed = await uow.evidence.add("TS1", evidence_file("u2"), T0)
+        await uow.evidence.set_status(rejected, EvidenceStatus.REJECTED)
+        await uow.evidence.set_status(failed, EvidenceStatus.FAILED)
+        await uow.commit()
+    async with filed.uow() as uow:
+        statuses = [item.status for item in await uow.evidence.list("TS1")]
+    assert statuses == [EvidenceStatus.REJECTED, EvidenceStatus.FAILED]
+
+
+async def test_stored_content_is_in_use_until_every_file_with_it_is_removed(
+    filed: Database,
+) -> None:
+    digest = "c" * 64
+    async with filed.uow() as uow:
+        first = await uow.evidence.add("TS1", evidence_file("u1"), T0)
+        second = await uow.evidence.add("TS1", evidence_file("u2"), T0)
+        assert not await uow.evidence.in_use(digest)
+        await uow.evidence.mark_stored(first, digest, "/evidence/cc/" + digest)
+        await uow.evidence.mark_stored(second, digest, "/evidence/cc/" + digest)
+        await uow.evidence.set_status(first, EvidenceStatus.REMOVED)
+        assert await uow.evidence.in_use(digest)
+        await uow.evidence.set_status(second, EvidenceStatus.REMOVED)
+        assert not await uow.evidence.in_use(digest)
 
 
 async def test_ownership_failures_are_counted_per_user_and_order_and_cleared(
