@@ -216,6 +216,27 @@ class FakeUser:
         }
         return self._update("message", self._message({"contact": contact}))
 
+    def build_poll(
+        self, question: str = "哪家卡密最便宜？", options: tuple[str, ...] = ("A", "B")
+    ) -> dict[str, Any]:
+        """Builds a message carrying a regular, anonymous poll the user created."""
+        poll = {
+            "id": str(self.api.state.next_update_id() + 5_000_000_000),
+            "question": question,
+            "options": [
+                {"persistent_id": str(number), "text": option, "voter_count": 0}
+                for number, option in enumerate(options)
+            ],
+            "total_voter_count": 0,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": False,
+            "members_only": False,
+        }
+        return self._update("message", self._message({"poll": poll}))
+
     def build_edited_message(self, message: MessageRef, text: str) -> dict[str, Any]:
         """Builds the edited_message update for a text this user sent earlier."""
         original = self._stored(message)
@@ -246,6 +267,9 @@ class FakeUser:
                 msg = f"no button {button!r} on message {message['message_id']}: {_labels(message)}"
                 raise NoSuchButton(msg)
             data = found
+        return self._callback_query(message, data)
+
+    def _callback_query(self, message: dict[str, Any], data: str) -> dict[str, Any]:
         query = {
             "id": self.api.state.next_callback_query_id(),
             "from": self.as_user(),
@@ -254,6 +278,27 @@ class FakeUser:
             "data": data,
         }
         return self._update("callback_query", query)
+
+    def build_forged_click(
+        self, data: str, message: MessageRef | None = None, *, inaccessible: bool = False
+    ) -> dict[str, Any]:
+        """Builds a callback_query with `data` no button offered (a modified client sends any).
+
+        The press is on `message`, else on the bot's latest message in this chat. With
+        `inaccessible`, Telegram no longer shows the message to the bot (it is too old or was
+        deleted) and sends only its chat, id and date 0 (InaccessibleMessage).
+        """
+        if message is not None:
+            pressed = self._stored(message)
+        else:
+            shown = self.api.state.bot_messages(self.chat_id)
+            if not shown:
+                msg = f"the bot sent nothing to chat {self.chat_id}: no message to press on"
+                raise NoSuchButton(msg)
+            pressed = shown[-1]
+        if inaccessible:
+            pressed = {"chat": pressed["chat"], "message_id": pressed["message_id"], "date": 0}
+        return self._callback_query(pressed, data)
 
     def _find_button(self, button: str) -> tuple[dict[str, Any], str]:
         messages = self.api.state.bot_messages(self.chat_id)
@@ -342,11 +387,21 @@ class FakeUser:
     ) -> dict[str, Any]:
         return await self._queue(self.build_contact(phone_number, first_name))
 
+    async def send_poll(
+        self, question: str = "哪家卡密最便宜？", options: tuple[str, ...] = ("A", "B")
+    ) -> dict[str, Any]:
+        return await self._queue(self.build_poll(question, options))
+
     async def edited_message(self, message: MessageRef, text: str) -> dict[str, Any]:
         return await self._queue(self.build_edited_message(message, text))
 
     async def click(self, target: MessageRef | str, button: str | None = None) -> dict[str, Any]:
         return await self._queue(self.build_click(target, button))
+
+    async def forged_click(
+        self, data: str, message: MessageRef | None = None, *, inaccessible: bool = False
+    ) -> dict[str, Any]:
+        return await self._queue(self.build_forged_click(data, message, inaccessible=inaccessible))
 
 
 def _buttons(message: dict[str, Any]) -> list[dict[str, Any]]:

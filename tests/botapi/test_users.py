@@ -9,7 +9,14 @@ import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, CommandStart
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from aiogram.types import (
+    CallbackQuery,
+    InaccessibleMessage,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 
 from sandbox.botapi import FakeBotAPI, FakeUser, NoSuchButton
 
@@ -164,3 +171,38 @@ async def test_a_staff_member_in_the_group_addresses_the_bot_by_name(
     assert [m.text for m in fake_api.sent_messages(STAFF_GROUP)] == ["处理中"]
     assert [m["text"] for m in agent.bot_messages()] == ["处理中"]
     assert buyer.bot_messages() == []
+
+
+async def test_a_poll_parses_as_a_poll_message(fake_bot: Bot, buyer: FakeUser) -> None:
+    update = Update.model_validate(
+        buyer.build_poll("退款吗？", ("要", "不要")), context={"bot": fake_bot}
+    )
+
+    assert update.message is not None
+    assert update.message.content_type == "poll"
+    assert update.message.poll is not None
+    assert [option.text for option in update.message.poll.options] == ["要", "不要"]
+
+
+async def test_a_forged_press_carries_any_data_on_the_latest_bot_message(
+    fake_bot: Bot, buyer: FakeUser
+) -> None:
+    with pytest.raises(NoSuchButton, match="sent nothing"):
+        buyer.build_forged_click("st:appf:TS1")
+    await fake_bot.send_message(buyer.chat_id, "旧")
+    latest = await fake_bot.send_message(buyer.chat_id, "新")
+
+    forged = Update.model_validate(buyer.build_forged_click("st:appf:TS1"))
+    stale = Update.model_validate(
+        buyer.build_forged_click("x" * 64, latest.message_id - 1, inaccessible=True)
+    )
+
+    assert forged.callback_query is not None
+    assert forged.callback_query.data == "st:appf:TS1"
+    assert isinstance(forged.callback_query.message, Message)
+    assert forged.callback_query.message.message_id == latest.message_id
+    assert stale.callback_query is not None
+    assert isinstance(stale.callback_query.message, InaccessibleMessage)
+    assert stale.callback_query.message.message_id == latest.message_id - 1
+    assert stale.callback_query.message.chat.id == buyer.chat_id
+    assert await fake_bot.answer_callback_query(stale.callback_query.id)
