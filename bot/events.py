@@ -24,10 +24,15 @@ _OTHER_KINDS = (
 )
 
 
+def without_nul(text: str) -> str:
+    """Drops NUL characters: PostgreSQL text cannot hold them, so one would fail the write."""
+    return text.replace("\x00", "")
+
+
 def message_to_event(message: Message) -> Event:
     """Returns the dialog event a message stands for."""
     if message.text is not None:
-        return _text_event(message.text)
+        return _text_event(without_nul(message.text))
     file_event = _file_event(message)
     if file_event is not None:
         return file_event
@@ -47,7 +52,7 @@ def addressed_to_another_bot(text: str | None, username: str | None) -> bool:
 
 
 def callback_to_event(query: CallbackQuery) -> Event:
-    return ButtonIn(data=query.data or "")
+    return ButtonIn(data=without_nul(query.data or ""))
 
 
 def _text_event(text: str) -> Event:
@@ -78,9 +83,9 @@ def _file_event(message: Message) -> FileIn | None:
             kind=EvidenceKind.DOCUMENT,
             file_id=doc.file_id,
             file_unique_id=doc.file_unique_id,
-            mime_type=doc.mime_type,
+            mime_type=_optional(doc.mime_type),
             size=doc.file_size,
-            file_name=doc.file_name,
+            file_name=_optional(doc.file_name),
         )
     elif message.video is not None:
         video = message.video
@@ -88,10 +93,18 @@ def _file_event(message: Message) -> FileIn | None:
             kind=EvidenceKind.VIDEO,
             file_id=video.file_id,
             file_unique_id=video.file_unique_id,
-            mime_type=video.mime_type or "video/mp4",
+            mime_type=_optional(video.mime_type) or "video/mp4",
             size=video.file_size,
-            file_name=video.file_name,
+            file_name=_optional(video.file_name),
         )
     if evidence is None:
         return None
-    return FileIn(file=evidence, media_group_id=message.media_group_id, caption=message.caption)
+    return FileIn(
+        file=evidence,
+        media_group_id=message.media_group_id,
+        caption=_optional(message.caption),
+    )
+
+
+def _optional(text: str | None) -> str | None:
+    return None if text is None else without_nul(text)
