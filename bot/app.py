@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -18,7 +20,6 @@ from bot.middlewares import ChatLockMiddleware, ChatLocks, PerChatLocks
 from bot.ratelimit import LocalSendLimiter, SendLimiter
 from bot.redis_limits import RedisChatLocks, RedisSendLimiter
 from bot.routers import build_routers
-from bot.sender import ReplySender
 from cases.calendar import WorkingCalendar, build_calendar
 from cases.clock import Clock
 from cases.policy import Policy, load_policy
@@ -27,6 +28,11 @@ from dialogs.notices import CaseNotifier
 from locales import Translator
 from storage.db import make_engine, make_session_factory
 from storage.uow import SqlUnitOfWork
+
+
+def default_worker_id() -> str:
+    """Host and process id: unique among the processes sharing one database."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass
@@ -41,12 +47,13 @@ class Deps:
     env: DialogEnv
     engine: AsyncEngine
     uow: Callable[[], SqlUnitOfWork]
-    sender: ReplySender
     notifier: CaseNotifier  # queues what a case change causes, in the change's transaction
     # Shared through Redis when REDIS_URL is set (several processes), in-process otherwise.
     limiter: SendLimiter = field(default_factory=LocalSendLimiter)
     chat_locks: PerChatLocks = field(default_factory=ChatLocks)
     redis: Redis | None = None
+    # Names this process's leases on inbox, outbox and job rows.
+    worker_id: str = field(default_factory=default_worker_id)
 
 
 def build_deps(settings: Settings, clock: Clock) -> Deps:
@@ -77,7 +84,6 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
         env=replace(env, notifier=notifier),
         engine=engine,
         uow=lambda: SqlUnitOfWork(session_factory),
-        sender=ReplySender(translator),
         notifier=notifier,
         limiter=limiter,
         chat_locks=chat_locks,

@@ -1,10 +1,14 @@
-"""Delivers the outbox: every notification a state change wrote, in the same transaction, to the
-`outbox` table.
+"""Delivers the outbox: every message the bot sends to a chat — each notification a state change
+wrote and each reply to an update — is first a row of the `outbox` table, written in the same
+transaction as the change that caused it.
 
-Each run claims due rows with a lease (several bot processes can run side by side), sends them
-outside any transaction, chat by chat in order and within Telegram's limits (bot/ratelimit.py),
-and records each result in its own short transaction. A process killed at any moment loses
-nothing: rows it had claimed are claimed again by anyone once the lease runs out.
+Replies are written already leased to the process handling the update (`queue_replies`), which
+sends them the moment its transaction commits (`OutboxSender.deliver_now`): the person who wrote
+is answered without waiting for a sender loop. Everything else is claimed by the loop: each run
+claims due rows with a lease (several bot processes can run side by side), sends them outside any
+transaction, chat by chat in order and within Telegram's limits (bot/ratelimit.py), and records
+each result in its own short transaction. A process killed at any moment loses nothing: rows it
+had leased are claimed again by anyone once the lease runs out.
 
 What Telegram answers decides what happens to a row:
 - OK: sent_at and the Telegram message_id are recorded.
@@ -40,11 +44,13 @@ from jinja2 import TemplateError
 
 from bot.ratelimit import LocalSendLimiter, SendLimiter
 from bot.render import RenderedMessage, render_reply
-from dialogs.types import Reply
+from dialogs.types import FileReply, Reply
 
 if TYPE_CHECKING:
+    from aiogram.types import Message
+
     from bot.app import Deps
-    from storage.ports import QueuedMessage
+    from storage.ports import OutboxQueue, QueuedMessage
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +86,41 @@ def reply_from_payload(payload: Mapping[str, Any]) -> tuple[str, Reply]:
     if not isinstance(locale, str):
         raise ValueError("outbox payload has no locale")
     return locale, Reply.from_payload(payload)
+
+
+def reply_key(update_id: int, index: int) -> str:
+    """The outbox key of the `index`th reply to an update: one row however often it is handled."""
+    return f"reply:{update_id}:{index}"
+
+
+async def queue_replies(
+    outbox: OutboxQueue,
+    deps: Deps,
+    chat_id: int,
+    locale: str,
+    update_id: int,
+    replies: Sequence[Reply],
+) -> list[QueuedMessage]:
+    """Writes an update's replies to the outbox, leased to this process, in the caller's
+    transaction; after the commit, `OutboxSender.deliver_now` sends them.
+
+    A reply committed with the dialog step that caused it is never lost: if the process dies
+    before sending, the lease runs out and any sender delivers it.
+    """
+    now = deps.clock.now()
+    queued = []
+    for index, reply in enumerate(replies):
+        row = await outbox.add_claimed(
+            chat_id,
+            reply.to_payload(locale),
+            now,
+            reply_key(update_id, index),
+            deps.worker_id,
+            LEASE,
+        )
+        if row is not None:
+            queued.append(row)
+    return queued
 
 
 class OutboxSender:
@@ -142,11 +183,41 @@ class OutboxSender:
                 log.error("delivering to chat %s failed", chat_id, exc_info=result)
         return len(rows)
 
+    async def deliver_now(self, rows: Sequence[QueuedMessage]) -> None:
+        """Sends rows this process queued leased to itself (`queue_replies`), at once and in order.
+
+        They are answers to a person who is waiting, so they skip the per-chat pacing that
+        spreads pushed notifications out (Telegram tolerates a short burst of replies in a chat
+        the user is writing in). Failures follow the same rules as every row: a 429 or a network
+        error hands the chat's rows back to the sender loop, a 403 blocks the chat.
+        """
+        started = self.deps.clock.now()
+        by_chat: dict[int, list[QueuedMessage]] = {}
+        for row in rows:
+            by_chat.setdefault(row.chat_id, []).append(row)
+        for chat_id, chat_rows in by_chat.items():
+            await self._deliver_chat(
+                chat_id,
+                chat_rows,
+                self._monotonic() + RUN_BUDGET,
+                started + LEASE - LEASE_MARGIN,
+                paced=False,
+            )
+
     async def _deliver_chat(
-        self, chat_id: int, rows: Sequence[QueuedMessage], deadline: float, lease_end: datetime
+        self,
+        chat_id: int,
+        rows: Sequence[QueuedMessage],
+        deadline: float,
+        lease_end: datetime,
+        *,
+        paced: bool = True,
     ) -> None:
         for index, row in enumerate(rows):
-            if not await self._take_turn(chat_id, deadline, lease_end):
+            if paced and not await self._take_turn(chat_id, deadline, lease_end):
+                return
+            if not paced and self.deps.clock.now() >= lease_end:
+                await self._postpone(chat_id, 0.0)
                 return
             try:
                 locale, reply = reply_from_payload(row.payload)
@@ -156,7 +227,7 @@ class OutboxSender:
                 log.exception("outbox message %s cannot be rendered", row.id)
                 await self._fail(row, f"cannot render: {exc!r}")
                 continue
-            if not await self._send(chat_id, row, message, rows[index + 1 :]):
+            if not await self._send(chat_id, row, reply, message, rows[index + 1 :]):
                 return
 
     async def _take_turn(self, chat_id: int, deadline: float, lease_end: datetime) -> bool:
@@ -177,14 +248,13 @@ class OutboxSender:
         self,
         chat_id: int,
         row: QueuedMessage,
+        reply: Reply,
         message: RenderedMessage,
         later: Sequence[QueuedMessage],
     ) -> bool:
         """Sends one row and records the outcome; False when the chat's later rows must wait."""
         try:
-            sent = await self.bot.send_message(
-                chat_id, message.text, reply_markup=message.keyboard, request_timeout=SEND_TIMEOUT
-            )
+            sent = await self._call(chat_id, reply, message)
         except TelegramRetryAfter as exc:
             # Telegram says exactly how long to wait; asking earlier only extends the ban.
             log.info("chat %s: flood control, waiting %s s", chat_id, exc.retry_after)
@@ -223,6 +293,23 @@ class OutboxSender:
             await uow.outbox.mark_sent(row.id, self.deps.clock.now(), sent.message_id)
             await uow.commit()
         return True
+
+    async def _call(self, chat_id: int, reply: Reply, message: RenderedMessage) -> Message:
+        """One Bot API call: a text, or a file re-sent by its file id as the kind it came as."""
+        if not isinstance(reply, FileReply):
+            return await self.bot.send_message(
+                chat_id, message.text, reply_markup=message.keyboard, request_timeout=SEND_TIMEOUT
+            )
+        options: dict[str, Any] = {
+            "caption": message.text,
+            "reply_markup": message.keyboard,
+            "request_timeout": SEND_TIMEOUT,
+        }
+        if reply.file_kind == "photo":
+            return await self.bot.send_photo(chat_id, reply.file_id, **options)
+        if reply.file_kind == "video":
+            return await self.bot.send_video(chat_id, reply.file_id, **options)
+        return await self.bot.send_document(chat_id, reply.file_id, **options)
 
     async def _postpone(self, chat_id: int, seconds: float) -> None:
         now = self.deps.clock.now()

@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import signal
-import socket
 
 from aiohttp import web
 
@@ -43,7 +41,7 @@ async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
     deps = build_deps(settings, clock or SystemClock())
     bot = build_bot(settings)
     dispatcher = build_dispatcher(deps)
-    worker_id = f"{socket.gethostname()}:{os.getpid()}"
+    worker_id = deps.worker_id
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in _SIGNALS:

@@ -96,7 +96,14 @@ class Reply:
             if not isinstance(key, str) or not isinstance(rows, list):
                 raise TypeError("key must be a string and buttons a list of rows")
             buttons = tuple(tuple(_button(b) for b in row) for row in rows)
-            return cls(key, decode_params(payload.get("params", {})), buttons)
+            params = decode_params(payload.get("params", {}))
+            file = payload.get("file")
+            if file is None:
+                return cls(key, params, buttons)
+            kind, file_id = file["kind"], file["id"]
+            if not isinstance(kind, str) or not isinstance(file_id, str):
+                raise TypeError("a file needs a kind and an id")
+            return FileReply(key, params, buttons, file_kind=kind, file_id=file_id)
         except (KeyError, TypeError, AttributeError) as exc:
             raise ValueError(f"not a reply payload: {exc}") from exc
 
@@ -105,15 +112,15 @@ class Reply:
 class FileReply(Reply):
     """A file the bot sends again by its Telegram file id (evidence shown to staff).
 
-    `key` and `params` render its caption. It is a direct answer to the user who asked, never
-    queued: a failed re-send is simply asked for again, so it has no outbox payload.
+    `key` and `params` render its caption. Queued like any reply: the payload carries the file's
+    kind and id, and the sender re-sends it as the kind it was received as.
     """
 
     file_kind: str = "document"  # EvidenceKind value: photo, document, video
     file_id: str = ""
 
     def to_payload(self, locale: str) -> dict[str, Any]:
-        raise TypeError("a file reply is sent directly, not through the outbox")
+        return {**super().to_payload(locale), "file": {"kind": self.file_kind, "id": self.file_id}}
 
 
 # Outbox payloads are JSON; dates and datetimes are tagged so they come back as the same types

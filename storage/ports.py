@@ -6,7 +6,7 @@ live here and not in `cases/`.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -66,6 +66,21 @@ class OutboxQueue(OutboxRepository, Protocol):
         another worker holds a live lease are skipped, so one worker at a time writes to a chat
         (its order and its 1 message/s stay with one limiter). Commit right after claiming.
         """
+        ...
+
+    async def add_claimed(
+        self,
+        chat_id: int,
+        payload: Mapping[str, Any],
+        now: datetime,
+        key: str,
+        worker_id: str,
+        lease: timedelta,
+    ) -> QueuedMessage | None:
+        """Queues a message due now and already leased to `worker_id`, for that worker to send
+        right after the commit (a reply to the update it is handling); if the worker dies first,
+        the message is claimed by anyone once the lease runs out. None when `key` was queued
+        before (nothing is added)."""
         ...
 
     async def mark_sent(self, message_id: int, at: datetime, telegram_message_id: int) -> None:

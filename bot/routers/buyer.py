@@ -12,6 +12,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, Update, User
 
 from bot.events import callback_to_event, message_to_event
+from bot.outbox import OutboxSender, queue_replies
 from dialogs import buyer
 from dialogs.context import UserCtx
 from dialogs.types import Event, OtherIn
@@ -73,7 +74,7 @@ async def on_button(query: CallbackQuery, bot: Bot, deps: Deps, event_update: Up
 async def converse(
     deps: Deps, bot: Bot, chat_id: int, user: User, update_id: int, event: Event
 ) -> None:
-    """Runs one dialog step in one transaction, then sends its replies."""
+    """Runs one dialog step and queues its replies in one transaction, then sends them."""
     ctx = UserCtx(
         user_id=user.id,
         language_code=user.language_code,
@@ -92,5 +93,6 @@ async def converse(
             log.info("chat %s unblocked the bot", chat_id)
         replies = await buyer.handle(event, ctx, uow, deps.env)
         locale = await buyer.locale_for(uow, ctx)
+        queued = await queue_replies(uow.outbox, deps, chat_id, locale, update_id, replies)
         await uow.commit()
-    await deps.sender.send(bot, chat_id, locale, replies)
+    await OutboxSender(deps, bot, deps.worker_id, limiter=deps.limiter).deliver_now(queued)

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
+from bot.outbox import LEASE, OutboxSender
 from dialogs.types import Reply
 
 if TYPE_CHECKING:
@@ -41,5 +40,16 @@ async def on_error(event: ErrorEvent, bot: Bot, deps: Deps) -> None:
     locale = deps.settings.default_locale
     if user.language_code and not user.language_code.startswith("zh"):
         locale = "en"
-    with suppress(TelegramAPIError):
-        await deps.sender.send(bot, chat_id, locale, [Reply(key="bot.error.internal")])
+    apology = Reply(key="bot.error.internal").to_payload(locale)
+    try:
+        # Keyed by the update: a handler that fails on every retry apologises once.
+        async with deps.uow() as uow:
+            key = f"error:{update.update_id}"
+            now = deps.clock.now()
+            row = await uow.outbox.add_claimed(chat_id, apology, now, key, deps.worker_id, LEASE)
+            await uow.commit()
+    except Exception:
+        log.exception("update %s: the apology could not be queued", update.update_id)
+        return
+    if row is not None:
+        await OutboxSender(deps, bot, deps.worker_id, limiter=deps.limiter).deliver_now([row])

@@ -18,6 +18,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, Update, User
 
 from bot.events import addressed_to_another_bot, callback_to_event, message_to_event
+from bot.outbox import OutboxSender, queue_replies
 from dialogs import staff
 from dialogs.context import UserCtx
 from dialogs.types import Event, Reply
@@ -77,7 +78,8 @@ async def converse(
     event: Event,
     answer: CallbackQuery | None = None,
 ) -> list[Reply] | None:
-    """Runs one staff step in one transaction, answers the button, then sends the replies.
+    """Runs one staff step and queues its replies in one transaction, answers the button, then
+    sends the replies.
 
     Returns None when the update had been handled before (Telegram delivered it again).
     """
@@ -88,6 +90,8 @@ async def converse(
         update_id=update_id,
         chat_id=chat_id,
     )
+    # The group shares one language: the deployment's.
+    locale = deps.env.default_locale
     now = deps.clock.now()
     async with deps.uow() as uow:
         # The same update delivered twice has one effect.
@@ -96,12 +100,11 @@ async def converse(
             return None
         await uow.users.touch(user.id, user.language_code, user.username, now)
         replies = await staff.handle_group(event, ctx, uow, deps.env, deps.notifier)
+        queued = await queue_replies(uow.outbox, deps, chat_id, locale, update_id, replies)
         await uow.commit()
-    # The group shares one language: the deployment's.
-    locale = deps.env.default_locale
     if answer is not None:
         await _answer(deps, answer, locale, staff.refusal_in(replies))
-    await deps.sender.send(bot, chat_id, locale, replies)
+    await OutboxSender(deps, bot, deps.worker_id, limiter=deps.limiter).deliver_now(queued)
     return replies
 
 

@@ -44,6 +44,38 @@ class SqlOutboxRepository:
 
     # -- the sender side (bot/outbox.py); see storage.ports.OutboxQueue ----------------------
 
+    async def add_claimed(
+        self,
+        chat_id: int,
+        payload: Mapping[str, Any],
+        now: datetime,
+        key: str,
+        worker_id: str,
+        lease: timedelta,
+    ) -> QueuedMessage | None:
+        """Queues a message already leased to `worker_id`; None when `key` was queued before."""
+        table = OutboxRow.__table__.c
+        stmt = (
+            dialect_insert(self._session, OutboxRow)
+            .values(
+                chat_id=chat_id,
+                payload=dict(payload),
+                due_at=now,
+                key=key,
+                attempts=0,
+                locked_by=worker_id,
+                locked_until=now + lease,
+            )
+            .on_conflict_do_nothing(index_elements=[table.key])
+            .returning(table.id)
+        )
+        row_id = (await self._session.execute(stmt)).scalar_one_or_none()
+        if row_id is None:
+            return None
+        return QueuedMessage(
+            id=row_id, chat_id=chat_id, payload=dict(payload), due_at=now, attempts=0
+        )
+
     async def claim_due(
         self, now: datetime, worker_id: str, lease: timedelta, limit: int
     ) -> list[QueuedMessage]:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from bot.deadlines import DeadlineWorker
 from cases.lifecycle import Action
@@ -40,10 +40,13 @@ async def harness(tmp_path: Path, fake_api: FakeBotAPI):  # type: ignore[no-unty
 
 
 async def outbox(harness: BotHarness) -> list[Any]:
+    """The notifications queued (not the replies to updates, which are outbox rows too)."""
     async with harness.deps.engine.connect() as connection:
         # Through the model, so payload is a dict on every backend (raw SQL gives text on SQLite).
         columns = (OutboxRow.chat_id, OutboxRow.payload, OutboxRow.key)
-        result = await connection.execute(select(*columns).order_by(OutboxRow.id))
+        notice = or_(OutboxRow.key.is_(None), ~OutboxRow.key.startswith("reply:"))
+        query = select(*columns).where(notice)
+        result = await connection.execute(query.order_by(OutboxRow.id))
         return list(result.all())
 
 

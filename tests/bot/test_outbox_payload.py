@@ -12,7 +12,7 @@ import pytest
 
 from bot.outbox import payload_for, reply_from_payload
 from bot.render import render_reply
-from dialogs.types import Button, Reply
+from dialogs.types import Button, FileReply, Reply
 from locales import Translator
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -75,6 +75,15 @@ def test_dates_nested_in_lists_and_objects_come_back_as_dates() -> None:
     assert back.params["cases"] == [{"case_no": "TS1", "due": due}]
 
 
+def test_a_file_reply_comes_back_as_the_same_file() -> None:
+    reply = FileReply(
+        "case.evidence_caption", {"n": 2}, file_kind="photo", file_id="AgACAgIAAx0"
+    )
+    locale, back = reply_from_payload(through_json(reply.to_payload("en")))
+    assert (locale, back) == ("en", reply)
+    assert isinstance(back, FileReply)
+
+
 def test_the_payload_is_the_documented_shape() -> None:
     payload = Reply("menu.cancelled").to_payload("en")
     assert payload == {"locale": "en", "key": "menu.cancelled", "params": {}, "buttons": []}
@@ -99,6 +108,9 @@ def test_values_that_would_not_come_back_the_same_are_refused_when_queued(value:
         {"locale": "en", "key": "k", "params": []},
         {"locale": "en", "key": "k", "buttons": [[{"label": "btn.done"}]]},
         {"locale": "en", "key": "k", "buttons": "no"},
+        {"locale": "en", "key": "k", "file": {"kind": "photo"}},
+        {"locale": "en", "key": "k", "file": {"kind": "photo", "id": 7}},
+        {"locale": "en", "key": "k", "file": "AgAD"},
     ],
 )
 def test_a_malformed_payload_is_a_value_error(payload: dict[str, object]) -> None:

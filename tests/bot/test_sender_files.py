@@ -1,17 +1,12 @@
-"""The reply sender re-sends files by their Telegram file id, as the kind they came as."""
+"""Files queued in the outbox go out by their Telegram file id, as the kind they came as."""
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
+from pathlib import Path
 
-from aiogram import Bot
-
-from bot.sender import ReplySender
 from dialogs.types import FileReply, Reply
-from locales import Translator
 from sandbox.botapi import FakeBotAPI
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from tests.bot.outbox_support import outbox_bot
 
 
 def caption(file_kind: str, file_id: str) -> FileReply:
@@ -21,26 +16,37 @@ def caption(file_kind: str, file_id: str) -> FileReply:
 
 
 async def test_each_kind_of_file_goes_out_with_its_own_method_and_caption(
-    fake_api: FakeBotAPI, fake_bot: Bot
+    tmp_path: Path, fake_api: FakeBotAPI
 ) -> None:
     user = fake_api.user(id=77)
     photo = user.build_photo(b"\xff\xd8 photo")["message"]["photo"][-1]["file_id"]
     doc = user.build_document(b"%PDF receipt")["message"]["document"]["file_id"]
     video = user.build_video(b"mp4 bytes")["message"]["video"]["file_id"]
-    sender = ReplySender(Translator(SHANGHAI))
-    replies = [caption("photo", photo), caption("document", doc), caption("video", video)]
-    await sender.send(fake_bot, 77, "en", replies)
-    sent = [(call.method, call.params.get("caption")) for call in fake_api.calls() if call.ok]
-    assert [method.lower() for method, _ in sent] == ["sendphoto", "senddocument", "sendvideo"]
-    assert all("TS1" in str(text) for _, text in sent)
+    async with outbox_bot(tmp_path, fake_api) as ob:
+        for reply in (caption("photo", photo), caption("document", doc), caption("video", video)):
+            await ob.queue(77, reply, locale="en")
+        await ob.deliver_all()
+        sent = [(call.method, call.params) for call in fake_api.calls() if call.ok]
+        assert [method.lower() for method, _ in sent] == ["sendphoto", "senddocument", "sendvideo"]
+        assert [params.get(method.lower().removeprefix("send")) for method, params in sent] == [
+            photo,
+            doc,
+            video,
+        ]
+        assert all("TS1" in str(params.get("caption")) for _, params in sent)
+        assert all(row.sent_at is not None for row in await ob.rows())
 
 
-async def test_a_file_telegram_no_longer_knows_is_skipped_and_the_rest_is_sent(
-    fake_api: FakeBotAPI, fake_bot: Bot
+async def test_a_file_telegram_no_longer_knows_fails_and_the_rest_is_sent(
+    tmp_path: Path, fake_api: FakeBotAPI
 ) -> None:
     fake_api.user(id=77)
-    sender = ReplySender(Translator(SHANGHAI))
-    await sender.send(
-        fake_bot, 77, "en", [caption("document", "no-such-file"), Reply("staff.queue_empty")]
-    )
-    assert [m.plain_text for m in fake_api.sent_messages(77)] == ["No open cases right now."]
+    async with outbox_bot(tmp_path, fake_api) as ob:
+        await ob.queue(77, caption("document", "no-such-file"), locale="en")
+        await ob.queue(77, Reply("staff.queue_empty"), locale="en")
+        await ob.deliver_all()
+        assert ob.texts(77) == ["No open cases right now."]
+        failed, sent = await ob.rows()
+        assert failed.failed_at is not None
+        assert failed.sent_at is None
+        assert sent.sent_at is not None

@@ -144,6 +144,28 @@ async def test_a_chat_another_worker_is_writing_to_is_skipped_until_its_lease_en
     assert [m.payload["params"]["n"] for m in after_lease] == [1, 2, 3]
 
 
+async def test_a_reply_is_queued_leased_to_its_worker_and_once_per_key(db: Database) -> None:
+    async with db.uow() as uow:
+        queued = await uow.outbox.add_claimed(BUYER, note(1), T0, "reply:7:0", "w1", LEASE)
+        again = await uow.outbox.add_claimed(BUYER, note(9), T0, "reply:7:0", "w1", LEASE)
+        await uow.commit()
+    assert queued is not None
+    assert (queued.chat_id, queued.payload, queued.due_at, queued.attempts) == (
+        BUYER,
+        note(1),
+        T0,
+        0,
+    )
+    assert again is None  # the same update handled again queues nothing
+    stored = await row(db, queued.id)
+    assert (stored.locked_by, stored.locked_until, stored.payload) == ("w1", T0 + LEASE, note(1))
+    async with db.uow() as uow:
+        # Its own worker sends it; nobody claims it while the lease holds, anybody after.
+        assert await uow.outbox.claim_due(T0 + timedelta(seconds=1), "w2", LEASE, 10) == []
+        later = await uow.outbox.claim_due(T0 + LEASE, "w2", LEASE, 10)
+    assert [m.id for m in later] == [queued.id]
+
+
 async def test_pending_messages_follow_a_group_that_became_a_supergroup(db: Database) -> None:
     supergroup = -100_999
     await queue(db, (STAFF_GROUP, 1), (STAFF_GROUP, 2), (BUYER, 3))

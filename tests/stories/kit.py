@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.client.session.aiohttp import AiohttpSession
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cli
@@ -330,9 +330,14 @@ class Stories:
         async with self.harness.deps.uow() as uow:
             return list(await uow.evidence.list(case_no))
 
-    async def outbox(self) -> list[OutboxRow]:
+    async def outbox(self, *, replies: bool = False) -> list[OutboxRow]:
+        """The notifications queued so far; with `replies`, the replies to updates as well (they
+        are outbox rows too, keyed `reply:…`)."""
+        query = select(OutboxRow).order_by(OutboxRow.id)
+        if not replies:
+            query = query.where(or_(OutboxRow.key.is_(None), ~OutboxRow.key.startswith("reply:")))
         async with AsyncSession(self.harness.deps.engine) as session:
-            return list((await session.execute(select(OutboxRow).order_by(OutboxRow.id))).scalars())
+            return list((await session.execute(query)).scalars())
 
     # -- the operator --------------------------------------------------------------------------
 

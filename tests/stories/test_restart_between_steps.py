@@ -101,8 +101,8 @@ async def test_a_restart_between_every_step_loses_nothing_and_repeats_nothing(
     async with AsyncSession(s.harness.deps.engine) as session:
         assert (await session.execute(select(func.count()).select_from(CaseRow))).scalar() == 1
 
-    # Every notice was delivered, each by one send the fake Telegram saw once.
-    rows = await s.outbox()
+    # Every notice and reply was delivered, each by one send the fake Telegram saw once.
+    rows = await s.outbox(replies=True)
     assert [row for row in rows if row.sent_at is None or row.failed_at is not None] == []
     assert len({(row.chat_id, row.message_id) for row in rows}) == len(rows)
     sends = Counter(

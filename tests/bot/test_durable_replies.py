@@ -1,0 +1,128 @@
+"""Replies are outbox rows committed with the dialog step that caused them.
+
+The handling process sends them right after its commit; if it dies first, or Telegram fails,
+the outbox sender delivers them later — so an answer is never lost and never sent twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.outbox import LEASE, OutboxSender
+from dialogs import buyer as buyer_dialog
+from sandbox.botapi import FakeBotAPI
+from storage.models import OutboxRow
+from tests.bot.harness import BotHarness, bot_harness
+from tests.bot.test_filing_through_dispatcher import NOW, order
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, fake_api: FakeBotAPI) -> AsyncIterator[BotHarness]:
+    async with bot_harness(tmp_path, fake_api, NOW) as running:
+        await running.add_orders(order())
+        yield running
+
+
+async def replies(harness: BotHarness) -> list[OutboxRow]:
+    query = select(OutboxRow).where(OutboxRow.key.startswith("reply:")).order_by(OutboxRow.id)
+    async with AsyncSession(harness.deps.engine) as session:
+        return list((await session.execute(query)).scalars())
+
+
+def sends(api: FakeBotAPI, chat_id: int) -> int:
+    return sum(
+        1
+        for call in api.calls("sendMessage")
+        if call.ok and str(call.params.get("chat_id")) == str(chat_id)
+    )
+
+
+async def test_a_reply_is_an_outbox_row_marked_sent_with_telegrams_message_id(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.user(language_code="en")
+    update = buyer.fake.build_command("complain", "KM202611250001")
+    await harness.feed(update)
+    [row] = await replies(harness)
+    [message] = buyer.messages()
+    assert row.chat_id == buyer.id
+    assert row.key == f"reply:{update['update_id']}:0"
+    assert row.sent_at is not None
+    assert row.message_id == message.message_id
+    assert row.payload["key"] == "filing.ask_account"
+
+
+async def test_the_same_update_delivered_twice_is_answered_once(harness: BotHarness) -> None:
+    buyer = harness.user(language_code="en")
+    update = buyer.fake.build_command("complain", "KM202611250001")
+    await harness.feed(update)
+    await harness.feed(dict(update))
+    assert sends(harness.api, buyer.id) == 1
+    assert len(await replies(harness)) == 1
+
+
+async def test_a_process_dying_after_its_commit_leaves_the_reply_to_the_sender(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def die_before_sending(self: OutboxSender, rows: Any) -> None:
+        return None
+
+    monkeypatch.setattr(OutboxSender, "deliver_now", die_before_sending)
+    buyer = harness.user(language_code="en")
+    await buyer.send("/complain KM202611250001")
+    assert buyer.messages() == []
+    monkeypatch.undo()
+
+    other = OutboxSender(harness.deps, harness.bot, "another-process")
+    assert await other.run_once() == 0  # the dead process's lease still holds the reply
+    harness.clock.advance(LEASE + timedelta(seconds=1))
+    assert await other.run_once() == 1
+    assert await other.run_once() == 0
+    [answer] = buyer.texts()
+    assert answer.startswith("To confirm that order KM202611250001 is yours")
+    assert sends(harness.api, buyer.id) == 1
+    [row] = await replies(harness)
+    assert row.sent_at is not None
+
+
+async def test_a_reply_telegram_fails_to_take_is_sent_again_by_the_sender(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.user(language_code="en")
+    harness.api.fail_next("sendMessage", 502, description="Bad Gateway")
+    await buyer.send("/complain KM202611250001")
+    assert buyer.messages() == []
+    [row] = await replies(harness)
+    assert row.sent_at is None
+    assert row.attempts == 1
+    sender = OutboxSender(harness.deps, harness.bot, harness.deps.worker_id)
+    harness.clock.advance(timedelta(minutes=1))
+    assert await sender.run_once() == 1
+    assert len(buyer.messages()) == 1
+    assert sends(harness.api, buyer.id) == 1
+
+
+async def test_a_failing_handler_apologises_once_however_often_the_update_comes(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def a_bug(*_: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(buyer_dialog, "handle", a_bug)
+    buyer = harness.user(language_code="en")
+    update = buyer.fake.build_text("hello")
+    for _ in range(3):
+        await harness.feed(dict(update))
+    [apology] = buyer.texts()
+    assert apology.startswith("Sorry, something went wrong")
+    async with AsyncSession(harness.deps.engine) as session:
+        [row] = (await session.execute(select(OutboxRow))).scalars()
+    assert row.key == f"error:{update['update_id']}"
+    assert row.sent_at is not None
