@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import html
 import logging
 import re
 import secrets
 import sys
 from collections.abc import Sequence
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from bot.config import Settings
 from cases.clock import SystemClock
+from cases.model import Case
+from cases.money import to_decimal
 from locales import Translator
 
 STAFF_ROLES = ("agent", "arbitrator", "admin")
@@ -41,6 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", help="the tamper-evident case history")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     audit_commands.add_parser("verify", help="re-compute every case's hash chain")
+
+    cases = commands.add_parser("cases", help="the complaint cases")
+    cases_commands = cases.add_subparsers(dest="cases_command", required=True)
+    cases_export = cases_commands.add_parser(
+        "export", help="write every case as CSV (amounts in yuan, times in TIMEZONE)"
+    )
+    cases_export.add_argument(
+        "--since", type=date.fromisoformat, help="only cases filed on or after this date"
+    )
+    cases_export.add_argument(
+        "--output", type=Path, help="the CSV file to write (default: standard output)"
+    )
+
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database, safely while the bot runs, and check the copy"
+    )
+    backup.add_argument("file", type=Path, help="the new file to write")
 
     staff = commands.add_parser("staff", help="support staff")
     staff_commands = staff.add_subparsers(dest="staff_command", required=True)
@@ -99,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_import_orders(settings, console, args.file, args.shift_to_now))
     if args.command == "audit":
         return asyncio.run(_verify_audit(settings, console))
+    if args.command == "cases":
+        return asyncio.run(_export_cases(settings, console, args.since, args.output))
+    if args.command == "backup":
+        return asyncio.run(_backup(settings, console, args.file))
     if args.command == "staff":
         return asyncio.run(_add_staff(settings, console, args.telegram_id, args.role))
     if args.command == "merchants":
@@ -175,6 +201,105 @@ async def _verify_audit(settings: Settings, console: Console) -> int:
     finally:
         await engine.dispose()
     console.say("cli.audit_ok", cases=checked, events=events)
+    return 0
+
+
+# The export's columns, in order: the case's facts, no free text (the buyer's description stays
+# in the bot), amounts exact in yuan, times as ISO 8601 in the platform's time zone.
+EXPORT_COLUMNS = (
+    "case_no",
+    "order_no",
+    "merchant_code",
+    "buyer_telegram_id",
+    "status",
+    "reason",
+    "refund_method",
+    "currency",
+    "order_amount",
+    "refund_requested",
+    "offer_amount",
+    "approved_amount",
+    "evidence_count",
+    "assignee_telegram_id",
+    "next_deadline",
+    "next_deadline_at",
+    "created_at",
+    "updated_at",
+    "personal_data_removed_at",
+)
+
+
+def export_row(case: Case, tz: ZoneInfo) -> list[str]:
+    """One CSV line of `EXPORT_COLUMNS`; empty cells for what the case does not have."""
+
+    def money(minor: int | None) -> str:
+        return "" if minor is None else str(to_decimal(minor))
+
+    def when(at: datetime | None) -> str:
+        return "" if at is None else at.astimezone(tz).isoformat()
+
+    return [
+        case.case_no,
+        case.order_no,
+        case.merchant_code,
+        str(case.buyer_id),
+        case.status.value,
+        case.reason.value,
+        case.refund_method.value,
+        case.currency,
+        money(case.order_amount),
+        money(case.refund_amount),
+        money(case.offer_amount),
+        money(case.approved_amount),
+        str(case.evidence_count),
+        "" if case.assignee_id is None else str(case.assignee_id),
+        "" if case.deadline_kind is None else case.deadline_kind.value,
+        when(case.next_deadline_at),
+        when(case.created_at),
+        when(case.updated_at),
+        when(case.personal_data_removed_at),
+    ]
+
+
+async def _export_cases(
+    settings: Settings, console: Console, since: date | None, output: Path | None
+) -> int:
+    from storage.export import all_cases
+
+    start = None if since is None else datetime.combine(since, time(), tzinfo=settings.tz)
+    target = sys.stdout if output is None else output.open("w", newline="", encoding="utf-8")
+    written = 0
+    try:
+        writer = csv.writer(target)
+        writer.writerow(EXPORT_COLUMNS)
+        database = _database(settings)
+        async with database:
+            async for case in all_cases(database.sessions, start):
+                writer.writerow(export_row(case, settings.tz))
+                written += 1
+    finally:
+        if output is not None:
+            target.close()
+    # The count goes to stderr so that standard output stays pure CSV.
+    console.error("cli.cases_exported", count=written, target=str(output or "-"))
+    return 0
+
+
+async def _backup(settings: Settings, console: Console, target: Path) -> int:
+    from storage.export import BackupError, backup_sqlite, sqlite_path
+
+    source = sqlite_path(settings.resolved_database_url)
+    if source is None:
+        console.error("cli.backup_not_sqlite")
+        return 2
+    try:
+        size = await backup_sqlite(source, target)
+    except BackupError as exc:
+        console.error(
+            f"cli.backup_{exc.reason}", source=str(source), target=str(target), detail=exc.detail
+        )
+        return 1
+    console.say("cli.backup_done", target=str(target), kib=size // 1024)
     return 0
 
 
@@ -275,8 +400,8 @@ class _database:
         if self.url.startswith("sqlite"):
             await upgrade(self.url)
         self.engine = make_engine(self.url)
-        factory = make_session_factory(self.engine)
-        return lambda: SqlUnitOfWork(factory)
+        self.sessions = make_session_factory(self.engine)
+        return lambda: SqlUnitOfWork(self.sessions)
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.engine.dispose()
