@@ -69,6 +69,11 @@ def test_operator_and_bot_texts_render(locale: str) -> None:
         "cli.merchant_getme_failed": {"reason": "Unauthorized"},
         "cli.merchant_username_mismatch": {"given": "a_bot", "actual": "b_bot"},
         "cli.merchant_bad_username": {"username": "@x"},
+        "cli.cases_exported": {"count": 3, "target": "cases.csv"},
+        "cli.backup_done": {"target": "copy.db", "kib": 120},
+        "cli.backup_no_source": {"source": "data/complaint_bot.db"},
+        "cli.backup_target_exists": {"target": "copy.db"},
+        "cli.backup_unsound": {"detail": "*** in database main ***"},
     }
     keys = [key for key in load_texts(locale) if key.startswith(("cli.", "bot.", "staff_role."))]
     for key in keys:
