@@ -16,6 +16,7 @@ BUYER_COMMANDS = (
     "cancel",
     "help",
     "privacy",
+    "deletemydata",
     "language",
 )
 

@@ -3,6 +3,8 @@
 The conversation never waits for a download: filing records the file id and schedules a
 `download_evidence` job in the same transaction; this loop claims due jobs, fetches each file
 through TELEGRAM_API_URL and records the hash. A failed download is retried later with backoff.
+The same loop deletes stored files whose evidence was removed on the buyer's request
+(cases/erasure.py), once no other evidence refers to the same content.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
 from bot.evidence_check import Refusal, check_content
+from cases.erasure import REMOVE_EVIDENCE_FILE_JOB
 from cases.evidence import DOWNLOAD_EVIDENCE_JOB
 from cases.model import EvidenceStatus
 
@@ -36,6 +39,7 @@ LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 REFUSED_KEY = "evidence.refused_content"
 GAVE_UP_KEY = "evidence.download_failed"
+_KINDS = (DOWNLOAD_EVIDENCE_JOB, REMOVE_EVIDENCE_FILE_JOB)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -79,13 +83,31 @@ class EvidenceDownloader:
     async def run_once(self, limit: int = 5) -> int:
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
-            jobs = await uow.jobs.claim_due(
-                now, self.worker_id, LEASE, limit, kinds=[DOWNLOAD_EVIDENCE_JOB]
-            )
+            jobs = await uow.jobs.claim_due(now, self.worker_id, LEASE, limit, kinds=_KINDS)
             await uow.commit()
         for job in jobs:
-            await self._download(job)
+            if job.kind == REMOVE_EVIDENCE_FILE_JOB:
+                await self._remove(job)
+            else:
+                await self._download(job)
         return len(jobs)
+
+    async def _remove(self, job: Job) -> None:
+        """Deletes a removed file from EVIDENCE_DIR unless other evidence still needs it.
+
+        The check and the job's completion share one transaction; the file is deleted before
+        the commit, so a crash in between only runs the (idempotent) deletion again. Not
+        covered: another case's download of the very same bytes finishing between the check
+        and the unlink; that file would then be missing until the buyer sends it again.
+        """
+        digest = str(job.payload["sha256"])
+        async with self.deps.uow() as uow:
+            if not await uow.evidence.in_use(digest):
+                path = evidence_path(self.deps.settings.evidence_dir, digest)
+                await asyncio.to_thread(path.unlink, missing_ok=True)
+                log.info("evidence file %s deleted on request", digest)
+            await uow.jobs.complete(job.id, self.deps.clock.now())
+            await uow.commit()
 
     async def _download(self, job: Job) -> None:
         evidence_id = int(job.payload["evidence_id"])

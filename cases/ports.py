@@ -47,6 +47,14 @@ class StoredEvidence:
 
 
 @dataclass(frozen=True)
+class AnonymisedCase:
+    """What removing a buyer's personal data from one final case took away."""
+
+    evidence_removed: int  # evidence rows marked REMOVED
+    digests: tuple[str, ...]  # SHA-256 of their stored files, whose deletion is now due
+
+
+@dataclass(frozen=True)
 class UserProfile:
     user_id: int
     locale: str | None  # chosen with /language; None = follow Telegram's language_code
@@ -148,6 +156,30 @@ class UserRepository(Protocol):
     async def set_locale(self, user_id: int, locale: str) -> None: ...
 
 
+class PersonalDataRepository(Protocol):
+    """Removes a buyer's personal data on their request (/deletemydata); see cases/erasure.py."""
+
+    async def anonymise_case(self, case_no: str, at: datetime) -> AnonymisedCase:
+        """Blanks the case's description and marks it removed at `at`; marks each evidence
+        file REMOVED, dropping its Telegram ids, file name and stored path (the SHA-256,
+        type, size and time stay, as the case's record of what was shown)."""
+        ...
+
+    async def forget_user(self, user_id: int, keep_attempts_since: datetime) -> int:
+        """Deletes what is kept about the user outside cases: the profile (username,
+        language), failed ownership checks and case look-ups, the record that they blocked
+        the bot, and their handled updates. Failed checks of an order (or of look-ups) that
+        failed again since `keep_attempts_since` are kept, so a running lock still holds;
+        returns how many of those were kept."""
+        ...
+
+    async def record_erasure(
+        self, at: datetime, cases_anonymised: int, cases_kept: int, evidence_removed: int
+    ) -> None:
+        """Records that a removal happened, with counts only (no user id, no case number)."""
+        ...
+
+
 class StaffRepository(Protocol):
     async def role_of(self, user_id: int) -> str | None:
         """'agent', 'arbitrator', 'admin' or None."""
@@ -240,6 +272,7 @@ class UnitOfWork(Protocol):
     drafts: DraftRepository
     merchants: MerchantRepository
     case_queries: CaseQueries
+    personal_data: PersonalDataRepository
 
     # Read-only, so an implementation may expose a richer job repository (storage adds the
     # worker side: claim_due, complete, retry); a plain attribute still satisfies it.

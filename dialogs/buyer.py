@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from cases.ports import UnitOfWork
 from dialogs import callbacks as cb
+from dialogs import erasure
 from dialogs.context import DialogEnv, Turn, UserCtx
 from dialogs.draft import FilingDraft
 from dialogs.filing import advance
@@ -57,6 +58,8 @@ async def handle(event: Event, user: UserCtx, uow: UnitOfWork, env: DialogEnv) -
     session.last_update_id = user.update_id
     if turn.submitted_case_no is not None:
         session.last_case_no = turn.submitted_case_no
+    if turn.forget_session:
+        return turn.replies  # the user's data was removed: a fresh start, nothing saved
     await uow.drafts.save(user.user_id, dump_session(session), turn.now)
     return turn.replies
 
@@ -152,6 +155,8 @@ async def _command(turn: Turn, session: Session, command: CommandIn) -> None:
     elif name == "privacy":
         turn.say("privacy.info", max_files=turn.policy.max_evidence_files)
         await _resume(turn, session)
+    elif name == "deletemydata":
+        await erasure.ask(turn, session)
     elif name == "language":
         ask_language(turn)
     else:
@@ -208,6 +213,9 @@ async def _global_button(turn: Turn, session: Session, data: str) -> bool:
     elif case_no is not None:
         await answer_status(turn, case_no)
         await _resume(turn, session)
+    elif data.startswith(cb.ERASE) and await erasure.press(turn, session, data):
+        if not turn.forget_session:
+            await _resume(turn, session)
     elif data == cb.RESUME and session.draft is not None:
         await ask(turn, session.draft)
     elif data == cb.RESTART:

@@ -1,6 +1,7 @@
 """Callback data on inline buttons: short, namespaced, and at most 64 bytes (Telegram's limit).
 
-`f:` filing steps, `m:` the /start menu, `lang:` the language picker, `s:` show one case;
+`f:` filing steps, `m:` the /start menu, `lang:` the language picker, `s:` show one case,
+`pd:` the /deletemydata confirmation;
 `b:` a buyer's, `mc:` a merchant's and `st:` staff actions on a filed case (each + case number).
 """
 
@@ -36,6 +37,11 @@ MENU_HOME: Final = "m:home"
 
 LANGUAGE: Final = "lang:"  # + locale id
 CASE: Final = "s:"  # + case number
+
+# /deletemydata: confirm (+ the nonce of the request it answers) or keep everything.
+ERASE: Final = "pd:"
+ERASE_CONFIRM: Final = "pd:yes:"
+ERASE_KEEP: Final = "pd:no"
 
 # Actions on a filed case, put on pushed notices; each prefix is followed by the case number.
 # A buyer's case actions.

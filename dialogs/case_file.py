@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+from cases.erasure import PERSONAL_DATA_REMOVED
 from cases.filing import SUBMIT_ACTION
 from cases.lifecycle import RULES, Action
 from cases.model import Case, CaseEvent, CaseStatus, EvidenceStatus
@@ -26,7 +27,9 @@ _LINE_COST: Final = 120
 # Outcomes in which the platform did not give the buyer their refund.
 AGAINST_BUYER: Final = frozenset({CaseStatus.REJECTED, CaseStatus.CLOSED})
 _DIGEST_SHOWN: Final = 16
-_KNOWN_ACTIONS: Final = frozenset({action.value for action in Action} | {SUBMIT_ACTION})
+_KNOWN_ACTIONS: Final = frozenset(
+    {action.value for action in Action} | {SUBMIT_ACTION, PERSONAL_DATA_REMOVED}
+)
 # Evidence states worth a word beside the file (locale table evidence.marker).
 _MARKED: Final = frozenset({EvidenceStatus.REJECTED, EvidenceStatus.FAILED, EvidenceStatus.REMOVED})
 # What a merchant is never shown: content that failed the check, files the buyer had removed.

@@ -61,6 +61,8 @@ class Turn:
     quiet: bool = False
     # The free-text answer this user owes a side dialog (see dialogs/pending.py, dialogs/sides.py).
     pending: PendingInput | None = None
+    # Set once the user's personal data was removed: the saved session is not written back.
+    forget_session: bool = False
 
     @classmethod
     def start(cls, user: UserCtx, uow: UnitOfWork, env: DialogEnv) -> Turn:

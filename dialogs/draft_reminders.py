@@ -40,8 +40,13 @@ async def schedule(turn: Turn, draft: FilingDraft | None) -> None:
         DRAFT_REMINDER_JOB,
         due,
         {"user_id": turn.user.user_id, "order_no": order.order_no, "closes": closes.isoformat()},
-        key=f"draft:{turn.user.user_id}:{order.order_no}",
+        key=f"{reminder_key_prefix(turn.user.user_id)}{order.order_no}",
     )
+
+
+def reminder_key_prefix(user_id: int) -> str:
+    """The start of the keys of this user's reminder jobs, one per order."""
+    return f"draft:{user_id}:"
 
 
 async def fire(uow: UnitOfWork, env: DialogEnv, payload: Mapping[str, Any]) -> bool:

@@ -21,6 +21,7 @@ class Session(BaseModel):
     last_update_id: int | None = None  # the same update delivered twice has one effect
     last_case_no: str | None = None  # the case this chat filed last, for a repeated Submit
     pending: PendingInput | None = None  # a free-text answer owed to a side dialog
+    erase_nonce: str | None = None  # the /deletemydata request its confirm button must carry
 
 
 def parse_session(text: str) -> Session | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cases.erasure import PERSONAL_DATA_REMOVED
 from cases.filing import SUBMIT_ACTION
 from cases.lifecycle import Action, rule_for
 from cases.model import Case, CaseEvent, EvidenceStatus, is_open
@@ -123,7 +124,9 @@ def _event_params(event: CaseEvent) -> dict[str, Any]:
 
 NOTE_ACTION = Action.NOTE.value
 # Event actions the timeline has a label for (staff.action.*); others show their id.
-KNOWN_ACTIONS = frozenset({action.value for action in Action} | {SUBMIT_ACTION})
+KNOWN_ACTIONS = frozenset(
+    {action.value for action in Action} | {SUBMIT_ACTION, PERSONAL_DATA_REMOVED}
+)
 
 
 async def show_queue(turn: Turn) -> None:

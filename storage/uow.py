@@ -15,6 +15,7 @@ from cases.ports import (
     MerchantRepository,
     OrderRepository,
     OwnershipAttemptRepository,
+    PersonalDataRepository,
     StaffRepository,
     UnitOfWork,
     UserRepository,
@@ -31,6 +32,7 @@ from storage.repositories.merchants import SqlMerchantRepository
 from storage.repositories.orders import SqlOrderRepository
 from storage.repositories.outbox import SqlOutboxRepository
 from storage.repositories.ownership import SqlOwnershipAttemptRepository
+from storage.repositories.personal_data import SqlPersonalDataRepository
 from storage.repositories.staff import SqlStaffRepository
 from storage.repositories.updates import SqlProcessedUpdateRepository
 from storage.repositories.users import SqlUserRepository
@@ -59,6 +61,7 @@ class SqlUnitOfWork:
     merchants: MerchantRepository
     outbox: OutboxQueue
     case_queries: CaseQueries
+    personal_data: PersonalDataRepository
     jobs: JobQueue
     updates: ProcessedUpdateRepository
     inbox: InboxQueue
@@ -83,6 +86,7 @@ class SqlUnitOfWork:
         self.merchants = SqlMerchantRepository(session)
         self.outbox = SqlOutboxRepository(session)
         self.case_queries = SqlCaseQueries(session)
+        self.personal_data = SqlPersonalDataRepository(session)
         self.jobs = SqlJobRepository(session)
         self.updates = SqlProcessedUpdateRepository(session)
         self.inbox = SqlInboxRepository(session)

@@ -44,11 +44,15 @@ async def harness(tmp_path: Path, fake_api: FakeBotAPI):  # type: ignore[no-unty
         yield running
 
 
-async def file_complaint(buyer: Person) -> str:
-    await buyer.send("/complain KM202611250001")
+async def file_complaint(
+    buyer: Person,
+    order_no: str = "KM202611250001",
+    description: str = "付款后一直没有收到充值卡，联系商家也没有回复。",
+) -> str:
+    await buyer.send(f"/complain {order_no}")
     await buyer.send("LiHua_88")  # account names match case-insensitively
     await buyer.click("f:reason:not_delivered")
-    await buyer.send("付款后一直没有收到充值卡，联系商家也没有回复。")
+    await buyer.send(description)
     await buyer.photo(PHOTO)
     await buyer.click("f:done")
     await buyer.click("f:refund:full")

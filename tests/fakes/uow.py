@@ -24,6 +24,7 @@ from cases.model import (
     is_open,
 )
 from cases.ports import (
+    AnonymisedCase,
     DuplicateCaseNumberError,
     OpenCaseExistsError,
     StoredEvidence,
@@ -68,6 +69,8 @@ class FakeStore:
     merchants: dict[str, Merchant] = field(default_factory=dict)
     merchant_tokens: dict[str, str] = field(default_factory=dict)  # token hash -> merchant code
     outbox: list[OutboxRow] = field(default_factory=list)
+    blocked_chats: set[int] = field(default_factory=set)
+    erasures: list[tuple[datetime, int, int, int]] = field(default_factory=list)
     commits: int = 0
 
     def pending_jobs(self) -> list[Job]:
@@ -310,6 +313,47 @@ class FakeCaseQueries:
         return sum(1 for case in self._s.cases.values() if case.buyer_id == buyer_id)
 
 
+class FakePersonalData:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def anonymise_case(self, case_no: str, at: datetime) -> AnonymisedCase:
+        removed = [
+            item
+            for item in self._s.evidence.values()
+            if item.case_no == case_no and item.status is not EvidenceStatus.REMOVED
+        ]
+        for item in removed:
+            file = replace(
+                item.file, file_id="", file_unique_id=f"removed-{item.id}", file_name=None
+            )
+            self._s.evidence[item.id] = replace(
+                item, file=file, stored_path=None, status=EvidenceStatus.REMOVED
+            )
+        case = self._s.cases[case_no]
+        self._s.cases[case_no] = replace(case, description="", personal_data_removed_at=at)
+        digests = sorted({item.sha256 for item in removed if item.sha256 is not None})
+        return AnonymisedCase(len(removed), tuple(digests))
+
+    async def forget_user(self, user_id: int, keep_attempts_since: datetime) -> int:
+        self._s.users.pop(user_id, None)
+        self._s.blocked_chats.discard(user_id)
+        kept = 0
+        for key, times in list(self._s.failures.items()):
+            if key[0] != user_id:
+                continue
+            if any(at >= keep_attempts_since for at in times):
+                kept += len(times)
+            else:
+                del self._s.failures[key]
+        return kept
+
+    async def record_erasure(
+        self, at: datetime, cases_anonymised: int, cases_kept: int, evidence_removed: int
+    ) -> None:
+        self._s.erasures.append((at, cases_anonymised, cases_kept, evidence_removed))
+
+
 class FakeDrafts:
     def __init__(self, store: FakeStore) -> None:
         self._s = store
@@ -372,6 +416,7 @@ class FakeUnitOfWork:
         self.merchants = FakeMerchants(data)
         self.outbox = FakeOutbox(data)
         self.case_queries = FakeCaseQueries(data)
+        self.personal_data = FakePersonalData(data)
 
     async def __aenter__(self) -> Self:
         self.committed = False

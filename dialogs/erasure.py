@@ -1,0 +1,99 @@
+"""/deletemydata: the buyer asks, confirms with a button, and their personal data is removed.
+
+| event         | condition                                  | effect                        |
+|---------------|--------------------------------------------|-------------------------------|
+| /deletemydata | —                                          | what goes, what stays;        |
+|               |                                            | buttons confirm / keep        |
+| pd:yes:NONCE  | NONCE is this chat's latest request, asked | removes (cases/erasure.py);   |
+|               | within CONFIRM_WINDOW                      | the session is not saved      |
+| pd:yes:NONCE  | otherwise (pressed twice, an old or forged | "no longer valid", nothing    |
+|               | button, another user's press)              | removed                       |
+| pd:no         | —                                          | nothing removed               |
+
+The confirm button carries a nonce stored in the presser's own session, so only a press in
+answer to the presser's latest request removes anything, and it only ever removes the
+presser's data. After removal the session is gone: a second press finds no request.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from cases.erasure import cases_of, erase_personal_data
+from cases.model import is_open
+from dialogs import callbacks as cb
+from dialogs.case_lookup import WINDOW as LOOKUP_WINDOW
+from dialogs.context import Turn
+from dialogs.draft_reminders import reminder_key_prefix
+from dialogs.session import Session
+
+CONFIRM_WINDOW: Final = timedelta(minutes=15)
+
+
+async def ask(turn: Turn, session: Session) -> None:
+    """Says what will be removed and which open cases stay, and asks to confirm."""
+    cases = await cases_of(turn.uow, turn.user.user_id)
+    nonce = str(int(turn.now.timestamp()))
+    session.erase_nonce = nonce
+    buttons = (
+        (
+            cb.button("privacy.btn.confirm", cb.ERASE_CONFIRM + nonce),
+            cb.button("privacy.btn.keep", cb.ERASE_KEEP),
+        ),
+    )
+    turn.say(
+        "privacy.erase_confirm",
+        buttons,
+        draft=session.draft is not None,
+        open_cases=[case.case_no for case in cases if is_open(case.status)],
+        final_cases=sum(
+            1
+            for case in cases
+            if not is_open(case.status) and case.personal_data_removed_at is None
+        ),
+    )
+
+
+async def press(turn: Turn, session: Session, data: str) -> bool:
+    """Answers a pd: button; False when `data` is not one."""
+    if data == cb.ERASE_KEEP:
+        session.erase_nonce = None
+        turn.say("privacy.erase_kept")
+        return True
+    nonce = cb.suffix(data, cb.ERASE_CONFIRM)
+    if nonce is None:
+        return False
+    if not _current(session, nonce, turn.now):
+        turn.say("privacy.erase_stale")
+        return True
+    await _erase(turn, draft=session.draft is not None)
+    return True
+
+
+async def _erase(turn: Turn, *, draft: bool) -> None:
+    user_id = turn.user.user_id
+    # Failed checks that may still hold a lock are kept until it ends, so that removing one's
+    # data cannot be used to get fresh guesses at other people's orders or case numbers.
+    keep_since = turn.now - max(turn.policy.ownership_lock, LOOKUP_WINDOW)
+    result = await erase_personal_data(turn.uow, turn.now, user_id, keep_since)
+    await turn.uow.jobs.cancel(reminder_key_prefix(user_id), turn.now)
+    turn.forget_session = True
+    turn.say(
+        "privacy.erased",
+        cb.main_menu(),
+        draft=draft,
+        anonymised=list(result.anonymised),
+        kept=list(result.kept),
+        evidence_removed=result.evidence_removed,
+        attempts_kept=result.attempts_kept > 0,
+    )
+
+
+def _current(session: Session, nonce: str, now: datetime) -> bool:
+    """True when `nonce` answers the session's latest request and that is recent enough."""
+    if session.erase_nonce is None or session.erase_nonce != nonce:
+        return False
+    asked = datetime.fromtimestamp(int(nonce), tz=UTC)
+    return now - asked <= CONFIRM_WINDOW
+

@@ -1,0 +1,93 @@
+"""Removing a buyer's personal data on request: the row-level work behind cases/erasure.py."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cases.model import EvidenceStatus
+from cases.ports import AnonymisedCase
+from storage.models import (
+    BlockedChatRow,
+    CaseRow,
+    DataErasureRow,
+    EvidenceRow,
+    InboxRow,
+    OwnershipAttemptRow,
+    UserRow,
+)
+
+_REMOVED = EvidenceStatus.REMOVED.value
+
+
+class SqlPersonalDataRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def anonymise_case(self, case_no: str, at: datetime) -> AnonymisedCase:
+        rows = (
+            await self._session.execute(
+                select(EvidenceRow.id, EvidenceRow.sha256).where(
+                    EvidenceRow.case_no == case_no, EvidenceRow.status != _REMOVED
+                )
+            )
+        ).all()
+        for evidence_id, _ in rows:
+            # file_unique_id is part of a unique key per case, so each gets its own stand-in.
+            await self._session.execute(
+                update(EvidenceRow)
+                .where(EvidenceRow.id == evidence_id)
+                .values(
+                    status=_REMOVED,
+                    file_id="",
+                    file_unique_id=f"removed-{evidence_id}",
+                    file_name=None,
+                    stored_path=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        await self._session.execute(
+            update(CaseRow)
+            .where(CaseRow.case_no == case_no)
+            .values(description="", personal_data_removed_at=at)
+            .execution_options(synchronize_session=False)
+        )
+        digests = sorted({sha for _, sha in rows if sha is not None})
+        return AnonymisedCase(evidence_removed=len(rows), digests=tuple(digests))
+
+    async def forget_user(self, user_id: int, keep_attempts_since: datetime) -> int:
+        session = self._session
+        await session.execute(delete(UserRow).where(UserRow.user_id == user_id))
+        attempts = OwnershipAttemptRow
+        still_counting = select(attempts.order_no).where(
+            attempts.user_id == user_id, attempts.at >= keep_attempts_since
+        )
+        await session.execute(
+            delete(attempts)
+            .where(attempts.user_id == user_id, attempts.order_no.not_in(still_counting))
+            .execution_options(synchronize_session=False)
+        )
+        await session.execute(delete(BlockedChatRow).where(BlockedChatRow.chat_id == user_id))
+        # Stored updates hold the raw messages (texts, names). Handled ones go now; the one
+        # being handled, and any still queued, go with the retention clean-up.
+        await session.execute(
+            delete(InboxRow).where(InboxRow.chat_id == user_id, InboxRow.done_at.is_not(None))
+        )
+        kept = await session.execute(
+            select(func.count()).select_from(attempts).where(attempts.user_id == user_id)
+        )
+        return int(kept.scalar_one())
+
+    async def record_erasure(
+        self, at: datetime, cases_anonymised: int, cases_kept: int, evidence_removed: int
+    ) -> None:
+        await self._session.execute(
+            insert(DataErasureRow).values(
+                at=at,
+                cases_anonymised=cases_anonymised,
+                cases_kept=cases_kept,
+                evidence_removed=evidence_removed,
+            )
+        )
