@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     platform_gateway: Literal["manual", "http"] = "manual"
     platform_refund_url: str | None = None
     platform_secret: SecretStr | None = None
+    inbox_retention_days: int = Field(default=7, ge=1)
+    outbox_retention_days: int = Field(default=30, ge=1)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -24,6 +24,7 @@ from bot.intake import PollingIntake, build_webhook_app, start_webhook_server
 from bot.outbox import OutboxSender
 from bot.payouts import PayoutWorker
 from bot.platform_gateway import build_gateway
+from bot.retention import RetentionWorker
 from cases.clock import Clock, SystemClock
 from storage.migrate import upgrade
 
@@ -63,6 +64,8 @@ async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
         background.append(asyncio.create_task(deadlines.run_forever(), name="deadlines"))
         payouts = PayoutWorker(deps, build_gateway(settings), worker_id)
         background.append(asyncio.create_task(payouts.run_forever(), name="payouts"))
+        retention = RetentionWorker(deps)
+        background.append(asyncio.create_task(retention.run_forever(), name="retention"))
         # Updates stored by an earlier run (or another process) are worked off first.
         inbox_task = asyncio.create_task(inbox.run_forever(), name="inbox")
         allowed = dispatcher.resolve_used_update_types()

@@ -181,3 +181,19 @@ class InboxQueue(Protocol):
     async def backlog(self) -> int:
         """How many stored updates are not handled yet."""
         ...
+
+
+class RetentionRepository(Protocol):
+    """Deletes old bookkeeping rows in bounded batches (see storage/repositories/retention.py)."""
+
+    async def purge_inbox(self, before: datetime, limit: int) -> int:
+        """Deletes up to `limit` updates handled before `before`; returns how many."""
+        ...
+
+    async def purge_processed_updates(self, before: datetime, limit: int) -> int:
+        """Deletes up to `limit` processed-update marks older than `before`; returns how many."""
+        ...
+
+    async def purge_outbox(self, before: datetime, limit: int) -> int:
+        """Deletes up to `limit` messages sent or failed before `before`; returns how many."""
+        ...

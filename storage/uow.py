@@ -20,7 +20,13 @@ from cases.ports import (
     UnitOfWork,
     UserRepository,
 )
-from storage.ports import InboxQueue, JobQueue, OutboxQueue, ProcessedUpdateRepository
+from storage.ports import (
+    InboxQueue,
+    JobQueue,
+    OutboxQueue,
+    ProcessedUpdateRepository,
+    RetentionRepository,
+)
 from storage.repositories.case_queries import SqlCaseQueries
 from storage.repositories.cases import SqlCaseRepository
 from storage.repositories.drafts import SqlDraftRepository
@@ -33,6 +39,7 @@ from storage.repositories.orders import SqlOrderRepository
 from storage.repositories.outbox import SqlOutboxRepository
 from storage.repositories.ownership import SqlOwnershipAttemptRepository
 from storage.repositories.personal_data import SqlPersonalDataRepository
+from storage.repositories.retention import SqlRetentionRepository
 from storage.repositories.staff import SqlStaffRepository
 from storage.repositories.updates import SqlProcessedUpdateRepository
 from storage.repositories.users import SqlUserRepository
@@ -65,6 +72,7 @@ class SqlUnitOfWork:
     jobs: JobQueue
     updates: ProcessedUpdateRepository
     inbox: InboxQueue
+    retention: RetentionRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -90,6 +98,7 @@ class SqlUnitOfWork:
         self.jobs = SqlJobRepository(session)
         self.updates = SqlProcessedUpdateRepository(session)
         self.inbox = SqlInboxRepository(session)
+        self.retention = SqlRetentionRepository(session)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
