@@ -15,6 +15,7 @@ import io
 import logging
 import os
 import tempfile
+from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -26,6 +27,7 @@ from bot.evidence_check import Refusal, check_content
 from cases.erasure import REMOVE_EVIDENCE_FILE_JOB
 from cases.evidence import DOWNLOAD_EVIDENCE_JOB
 from cases.model import EvidenceStatus
+from cases.policy import MIB
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -38,6 +40,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 REFUSED_KEY = "evidence.refused_content"
+REFUSED_SIZE_KEY = "evidence.refused_size"
+# How Telegram answers getFile for a file over the Bot API's download limit: asking again in an
+# hour gets the same answer, so it is a refusal, not a failure to retry.
+TOO_BIG = "file is too big"
 GAVE_UP_KEY = "evidence.download_failed"
 _KINDS = (DOWNLOAD_EVIDENCE_JOB, REMOVE_EVIDENCE_FILE_JOB)
 
@@ -122,18 +128,24 @@ class EvidenceDownloader:
             telegram_file = await self.bot.get_file(evidence.file.file_id)
             if telegram_file.file_size is not None and telegram_file.file_size > max_bytes:
                 # The size is checked before downloading anything.
-                await self._finish(job)
+                await self._refuse_size(job, evidence)
                 return
             if telegram_file.file_path is None:
                 raise TelegramBadRequest(method=None, message="file has no path")  # type: ignore[arg-type]
             buffer = io.BytesIO()
             await self.bot.download_file(telegram_file.file_path, destination=buffer)
+        except TelegramBadRequest as exc:
+            if TOO_BIG in exc.message:
+                await self._refuse_size(job, evidence)
+            else:
+                await self._retry(job, str(exc))
+            return
         except (TelegramAPIError, OSError, TimeoutError) as exc:
             await self._retry(job, str(exc))
             return
         data = buffer.getvalue()
         if len(data) > max_bytes:
-            await self._finish(job)
+            await self._refuse_size(job, evidence)
             return
         refusal = check_content(evidence.file.kind, evidence.file.mime_type, data)
         if refusal is not None:
@@ -147,21 +159,32 @@ class EvidenceDownloader:
         log.info("evidence %s stored as %s", evidence_id, digest)
 
     async def _refuse(self, job: Job, evidence: StoredEvidence, refusal: Refusal) -> None:
-        """Keeps the file out of EVIDENCE_DIR, marks it rejected and tells the staff chat."""
-        log.warning("evidence %s not stored: %s", evidence.id, refusal)
-        now = self.deps.clock.now()
         error = f"content refused: declared {refusal.declared}, content is {refusal.found}"
+        params = {"declared": refusal.declared, "found": refusal.found}
+        await self._reject(job, evidence, error, REFUSED_KEY, params)
+
+    async def _refuse_size(self, job: Job, evidence: StoredEvidence) -> None:
+        max_mb = f"{self.deps.policy.max_evidence_bytes / MIB:.1f}"
+        error = f"over the size limit of {max_mb} MB"
+        await self._reject(job, evidence, error, REFUSED_SIZE_KEY, {"max_mb": max_mb})
+
+    async def _reject(
+        self,
+        job: Job,
+        evidence: StoredEvidence,
+        error: str,
+        key: str,
+        reason: Mapping[str, object],
+    ) -> None:
+        """Keeps the file out of EVIDENCE_DIR, marks it rejected and tells the staff chat why."""
+        log.warning("evidence %s not stored: %s", evidence.id, error)
+        now = self.deps.clock.now()
         async with self.deps.uow() as uow:
             await uow.jobs.retry(job.id, now, error, now)  # keeps the reason as last_error
             await uow.jobs.complete(job.id, now)
             await uow.evidence.set_status(evidence.id, EvidenceStatus.REJECTED)
-            params = {
-                "case_no": evidence.case_no,
-                "evidence_id": evidence.id,
-                "declared": refusal.declared,
-                "found": refusal.found,
-            }
-            await self._tell_staff(uow, REFUSED_KEY, params, f"evidence-refused:{evidence.id}")
+            params = {"case_no": evidence.case_no, "evidence_id": evidence.id, **reason}
+            await self._tell_staff(uow, key, params, f"evidence-refused:{evidence.id}")
             await uow.commit()
 
     async def _tell_staff(
