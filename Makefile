@@ -1,4 +1,5 @@
-# The two commands an operator needs: `make run` and `make test`.
+# The two commands an operator needs: `make run` (the bot with BOT_TOKEN, the offline sandbox
+# without it) and `make test`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/complaint-bot run
+	$(BIN)/python -m sandbox
 
 migrate: $(STAMP)
 	$(BIN)/complaint-bot migrate

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     platform_secret: SecretStr | None = None
     inbox_retention_days: int = Field(default=7, ge=1)
     outbox_retention_days: int = Field(default=30, ge=1)
+    # The offline sandbox (`make run` without BOT_TOKEN): its web page and its local Bot API.
+    sandbox_port: int = Field(default=8080, ge=1, le=65535)
+    sandbox_api_port: int = Field(default=0, ge=0, le=65535)
 
     @field_validator("admin_ids", mode="before")
     @classmethod

@@ -34,7 +34,14 @@ SHUTDOWN_GRACE = 10.0
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
+async def run_bot(
+    settings: Settings, clock: Clock | None = None, *, stop: asyncio.Event | None = None
+) -> None:
+    """Runs until SIGTERM/SIGINT, or until `stop` is set when the caller gives one.
+
+    A caller that gives `stop` (the offline sandbox) owns the process's signals, so the bot
+    installs no handlers of its own then.
+    """
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         # The single-machine shape needs no operator step: the file is migrated on start.
@@ -43,9 +50,10 @@ async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
     bot = build_bot(settings)
     dispatcher = build_dispatcher(deps)
     worker_id = deps.worker_id
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
-    for sig in _SIGNALS:
+    signals = _SIGNALS if stop is None else ()
+    stop = stop or asyncio.Event()
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     background: list[asyncio.Task[None]] = []
     inbox = InboxWorker(deps, bot, dispatcher, worker_id)
@@ -91,7 +99,7 @@ async def run_bot(settings: Settings, clock: Clock | None = None) -> None:
         await stop.wait()
         log.info("stopping: no new updates; finishing the ones in hand")
     finally:
-        for sig in _SIGNALS:
+        for sig in signals:
             loop.remove_signal_handler(sig)
         # Intake first: what is not stored now stays with Telegram and comes again.
         if polling is not None:

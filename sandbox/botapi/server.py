@@ -49,8 +49,10 @@ class FakeBotAPI:
         bot_id: int | None = None,
         strict_chats: bool = False,
         clock: Callable[[], float] = time.time,
+        port: int = 0,
     ) -> None:
         self.token = token
+        self._bind_port = port  # 0: any free port
         bot_user = {
             "id": bot_id if bot_id is not None else int(token.split(":", 1)[0]),
             "is_bot": True,
@@ -81,7 +83,8 @@ class FakeBotAPI:
         app.router.add_route("*", "/{tail:.*}", self._serve_unknown_path)
         self._runner = AppRunner(app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
-        site = TCPSite(self._runner, "127.0.0.1", 0)
+        # Loopback only: the token is fake and anyone who can reach the port can act as Telegram.
+        site = TCPSite(self._runner, "127.0.0.1", self._bind_port)
         await site.start()
         self._port = int(self._runner.addresses[0][1])
 
@@ -137,6 +140,13 @@ class FakeBotAPI:
     def add_method(self, name: str, handler: Handler) -> None:
         """Serves one more Bot API method: handler(state, params, uploads) -> result."""
         self._methods[name.lower()] = handler
+
+    def forget_conversations(self) -> None:
+        """Forgets messages, files, pending updates and recorded calls; chats and users stay."""
+        self.state.forget_conversations()
+        self.updates.pending.clear()
+        self.downloads.clear()
+        self.clear()
 
     # -- what the bot did ------------------------------------------------------------------
 

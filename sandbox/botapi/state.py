@@ -93,6 +93,16 @@ class BotState:
     def now(self) -> int:
         return int(self.clock())
 
+    def forget_conversations(self) -> None:
+        """Empties every chat and the file store; chats, blocks and update ids stay.
+
+        Update ids keep counting up, so a poller's offset from before never hides a new update.
+        """
+        self.messages.clear()
+        self.files = FileStore()
+        self.open_callback_queries.clear()
+        self._message_ids.clear()
+
     def next_update_id(self) -> int:
         return next(self._update_ids)
 

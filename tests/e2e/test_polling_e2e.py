@@ -6,8 +6,6 @@ import asyncio
 import hashlib
 import os
 import re
-import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,6 +17,7 @@ from sandbox.botapi import FakeBotAPI, FakeUser
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWork
+from tests.processes import python_process
 
 pytestmark = pytest.mark.e2e
 
@@ -73,21 +72,9 @@ async def running_bot(
         "LOG_LEVEL": "INFO",
     }
     log_path = tmp_path / "bot.log"
-    with log_path.open("wb") as log:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env, stdout=log, stderr=log
-        )
-        try:
-            await fake_api.wait_for_poll(timeout=30)
-            yield evidence_dir
-        finally:
-            if process.returncode is None:
-                process.send_signal(signal.SIGINT)
-                try:
-                    await asyncio.wait_for(process.wait(), timeout=15)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
+    async with python_process("-m", "bot", "run", cwd=tmp_path, env=env, log_path=log_path):
+        await fake_api.wait_for_poll(timeout=30)
+        yield evidence_dir
     output = log_path.read_text(errors="replace")
     assert "Traceback" not in output, output
 

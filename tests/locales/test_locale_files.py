@@ -74,6 +74,11 @@ def test_operator_and_bot_texts_render(locale: str) -> None:
         "cli.backup_no_source": {"source": "data/complaint_bot.db"},
         "cli.backup_target_exists": {"target": "copy.db"},
         "cli.backup_unsound": {"detail": "*** in database main ***"},
+        "cli.sandbox_ready": {
+            "url": "http://127.0.0.1:8080/",
+            "api_url": "http://127.0.0.1:40123",
+            "data_dir": "data/sandbox",
+        },
     }
     keys = [key for key in load_texts(locale) if key.startswith(("cli.", "bot.", "staff_role."))]
     for key in keys:
