@@ -10,6 +10,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 STOP_WITHIN = 15.0
+# Until a new process first calls Telegram: importing aiogram builds hundreds of pydantic models,
+# several seconds on a busy 2-core machine (30 s was once not enough there).
+STARTUP_TIMEOUT = 90.0
 
 
 @asynccontextmanager

@@ -17,7 +17,7 @@ from sandbox.botapi import FakeBotAPI, FakeUser
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWork
-from tests.processes import python_process
+from tests.processes import STARTUP_TIMEOUT, python_process
 
 pytestmark = pytest.mark.e2e
 
@@ -73,7 +73,7 @@ async def running_bot(
     }
     log_path = tmp_path / "bot.log"
     async with python_process("-m", "bot", "run", cwd=tmp_path, env=env, log_path=log_path):
-        await fake_api.wait_for_poll(timeout=30)
+        await fake_api.wait_for_poll(timeout=STARTUP_TIMEOUT)
         yield evidence_dir
     output = log_path.read_text(errors="replace")
     assert "Traceback" not in output, output

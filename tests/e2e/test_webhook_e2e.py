@@ -15,6 +15,7 @@ import pytest
 
 from sandbox.botapi import FakeBotAPI
 from storage.migrate import upgrade
+from tests.processes import STARTUP_TIMEOUT
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +56,7 @@ async def webhook_bot(
             sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env, stdout=log, stderr=log
         )
         try:
-            await fake_api.wait_for_call("setWebhook", timeout=30)
+            await fake_api.wait_for_call("setWebhook", timeout=STARTUP_TIMEOUT)
             yield f"http://127.0.0.1:{port}"
             # A graceful stop: SIGTERM ends the process cleanly and promptly.
             process.send_signal(signal.SIGTERM)
