@@ -168,9 +168,9 @@ class PersonalDataRepository(Protocol):
     async def forget_user(self, user_id: int, keep_attempts_since: datetime) -> int:
         """Deletes what is kept about the user outside cases: the profile (username,
         language), failed ownership checks and case look-ups, the record that they blocked
-        the bot, and their handled updates. Failed checks of an order (or of look-ups) that
-        failed again since `keep_attempts_since` are kept, so a running lock still holds;
-        returns how many of those were kept."""
+        the bot, their handled updates and the messages already sent to them. Failed checks
+        of an order (or of look-ups) that failed again since `keep_attempts_since` are kept,
+        so a running lock still holds; returns how many of those were kept."""
         ...
 
     async def record_erasure(

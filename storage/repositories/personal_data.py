@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.model import EvidenceStatus
@@ -15,6 +15,7 @@ from storage.models import (
     DataErasureRow,
     EvidenceRow,
     InboxRow,
+    OutboxRow,
     OwnershipAttemptRow,
     UserRow,
 )
@@ -74,6 +75,14 @@ class SqlPersonalDataRepository:
         # being handled, and any still queued, go with the retention clean-up.
         await session.execute(
             delete(InboxRow).where(InboxRow.chat_id == user_id, InboxRow.done_at.is_not(None))
+        )
+        # Copies of what the bot already sent the user (their own texts quoted back). Pending
+        # ones stay: among them is the answer to this very request.
+        delivered = or_(OutboxRow.sent_at.is_not(None), OutboxRow.failed_at.is_not(None))
+        await session.execute(
+            delete(OutboxRow)
+            .where(OutboxRow.chat_id == user_id, delivered)
+            .execution_options(synchronize_session=False)
         )
         kept = await session.execute(
             select(func.count()).select_from(attempts).where(attempts.user_id == user_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from cases.model import CaseStatus, EvidenceStatus
-from storage.models import DataErasureRow, InboxRow
+from storage.models import DataErasureRow, InboxRow, OutboxRow
 from storage.ports import IncomingUpdate
 from tests.storage.conftest import Database
 from tests.storage.factories import T0, case, evidence_file, order
@@ -80,7 +80,13 @@ async def test_forgetting_a_user_deletes_their_rows_only(db: Database) -> None:
         )
         await uow.inbox.done(1, T0)
         await uow.inbox.done(3, T0)
+        for key, chat in (("sent-buyer", BUYER), ("pending-buyer", BUYER), ("sent-other", OTHER)):
+            await uow.outbox.add(chat, {"key": "menu.main"}, T0, key=key)
         await uow.commit()
+    async with db.engine.begin() as connection:
+        await connection.execute(
+            update(OutboxRow).where(OutboxRow.key.like("sent-%")).values(sent_at=T0)
+        )
     async with db.uow() as uow:
         kept = await uow.personal_data.forget_user(BUYER, now - timedelta(hours=1))
         await uow.personal_data.record_erasure(now, 1, 1, 2)
@@ -95,9 +101,11 @@ async def test_forgetting_a_user_deletes_their_rows_only(db: Database) -> None:
         assert await uow.outbox.blocked_among([BUYER, OTHER]) == {OTHER}
     async with db.engine.connect() as connection:
         inbox = set(await connection.scalars(select(InboxRow.update_id)))
+        outbox = set(await connection.scalars(select(OutboxRow.key)))
         erasures = (await connection.execute(select(DataErasureRow.__table__))).all()
         count = await connection.scalar(select(func.count()).select_from(DataErasureRow))
     assert inbox == {2, 3}  # the handled one of the buyer went; the queued one waits
+    assert outbox == {"pending-buyer", "sent-other"}
     assert count == 1
     [row] = erasures
     assert (row.cases_anonymised, row.cases_kept, row.evidence_removed) == (1, 1, 2)
