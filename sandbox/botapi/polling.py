@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 from typing import Any
 
@@ -24,6 +25,7 @@ class UpdateQueue:
         self.pending: list[dict[str, Any]] = []
         self.allowed_updates: frozenset[str] | None = None
         self.webhook: dict[str, Any] | None = None
+        self.webhook_error: tuple[int, str] | None = None  # (date, message) of the last failure
         self._changed = asyncio.Condition()
         self._closing = False
         self._polls = itertools.count(1)
@@ -40,6 +42,25 @@ class UpdateQueue:
         async with self._changed:
             self.pending.append(update)
             self._changed.notify_all()
+
+    async def wait_changed(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Waits until an update arrives or the webhook changes, `timeout` seconds at most."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait()
+
+    async def confirm(self, update_id: int) -> None:
+        """Forgets one update the webhook took (answered 2xx)."""
+        async with self._changed:
+            self.pending = [u for u in self.pending if u["update_id"] != update_id]
+            self.webhook_error = None
+
+    def record_webhook_error(self, at: int, message: str) -> None:
+        self.webhook_error = (at, message)
+
+    def deliverable(self) -> list[dict[str, Any]]:
+        """The pending updates of the types the bot asked for, oldest first."""
+        return self._deliverable()
 
     async def close(self) -> None:
         """Releases every waiting long poll (with an empty result) so shutdown never hangs."""
@@ -120,9 +141,12 @@ class UpdateQueue:
             raise BotAPIError(
                 400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
             )
-        self.webhook = {
-            key: value for key, value in params.items() if key != "drop_pending_updates"
-        }
+        async with self._changed:
+            self.webhook = {
+                key: value for key, value in params.items() if key != "drop_pending_updates"
+            }
+            self.webhook_error = None
+            self._changed.notify_all()  # wakes the delivery
         if "allowed_updates" in params:
             self.allowed_updates = frozenset(params["allowed_updates"] or []) or None
         await self._drop_if_asked(params)
@@ -152,4 +176,6 @@ class UpdateQueue:
             info["max_connections"] = self.webhook["max_connections"]
         if self.allowed_updates is not None:
             info["allowed_updates"] = sorted(self.allowed_updates)
+        if self.webhook is not None and self.webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self.webhook_error
         return info

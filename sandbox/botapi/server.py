@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import logging
 import time
@@ -23,6 +24,7 @@ from .records import ApiCall, CallLog, SentMessage
 from .session import LocalAiohttpSession
 from .state import BotAPIError, BotState, FakeChat
 from .users import FakeUser
+from .webhook import WebhookDelivery, check_loopback
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,8 @@ class FakeBotAPI:
         self.state = BotState(bot_user=bot_user, clock=clock, strict_chats=strict_chats)
         self.log = CallLog()
         self.updates = UpdateQueue()
+        self.webhook = WebhookDelivery(self.updates, clock)
+        self._webhook_task: asyncio.Task[None] | None = None
         self.unexpected_calls: list[ApiCall] = []
         self.downloads: list[str] = []
         self._methods: dict[str, Handler] = dict(METHODS)
@@ -89,10 +93,16 @@ class FakeBotAPI:
         site = TCPSite(self._runner, "127.0.0.1", self._bind_port)
         await site.start()
         self._port = int(self._runner.addresses[0][1])
+        self._webhook_task = asyncio.create_task(self.webhook.run(), name="fake-webhook")
 
     async def close(self) -> None:
         """Stops serving; long polls and delayed calls in flight are released first."""
         self._closed.set()
+        if self._webhook_task is not None:
+            self._webhook_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._webhook_task
+            self._webhook_task = None
         await self.updates.close()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -142,6 +152,14 @@ class FakeBotAPI:
     def add_method(self, name: str, handler: Handler) -> None:
         """Serves one more Bot API method: handler(state, params, uploads) -> result."""
         self._methods[name.lower()] = handler
+
+    def route_webhook(self, local_base: str | None) -> None:
+        """Posts webhook updates to `local_base` + the webhook URL's path (None: post nothing).
+
+        The webhook URL is the bot's public https address; this plays the TLS proxy in front of
+        the bot's own plain-HTTP server. Loopback addresses only.
+        """
+        self.webhook.route = None if local_base is None else check_loopback(local_base)
 
     def forget_conversations(self) -> None:
         """Forgets messages, files, pending updates and recorded calls; chats and users stay."""

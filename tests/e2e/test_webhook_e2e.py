@@ -87,3 +87,17 @@ async def test_telegram_reaches_the_bot_through_its_webhook_with_the_secret(
         assert health.status == 200
         assert (await health.json())["database"] == "ok"
     assert len(fake_api.sent_messages(buyer.chat_id)) == 1
+
+
+async def test_updates_the_local_bot_api_posts_to_the_webhook_are_answered(
+    fake_api: FakeBotAPI, webhook_bot: str
+) -> None:
+    fake_api.route_webhook(webhook_bot)  # what the TLS proxy in front of the bot would do
+    buyer = fake_api.user(id=5006, first_name="Buyer", language_code="en")
+    await buyer.send_command("start")
+
+    await fake_api.wait_for_call("sendMessage", chat_id=buyer.chat_id, timeout=10)
+    assert [u["message"]["text"] for u in fake_api.webhook.posted] == ["/start"]
+    info = fake_api.updates.get_webhook_info(fake_api.state, {}, {})
+    assert info["pending_update_count"] == 0
+    assert "last_error_message" not in info

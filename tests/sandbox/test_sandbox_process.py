@@ -14,7 +14,7 @@ import aiohttp
 import pytest
 
 from sandbox.botapi import FakeBotAPI
-from tests.processes import python_process
+from tests.processes import STARTUP_TIMEOUT, python_process
 
 pytestmark = pytest.mark.e2e
 
@@ -89,7 +89,7 @@ async def test_with_a_token_make_run_is_the_real_bot(tmp_path: Path, fake_api: F
         POLLING_TIMEOUT="1",
     )
     async with make_run(tmp_path, env):
-        await fake_api.wait_for_poll(timeout=30)
+        await fake_api.wait_for_poll(timeout=STARTUP_TIMEOUT)
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", port)) != 0  # no sandbox page
     assert (tmp_path / "data" / "complaint_bot.db").is_file()
