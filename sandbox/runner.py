@@ -20,6 +20,7 @@ from pathlib import Path
 
 from aiohttp import web
 from pydantic import SecretStr
+from sqlalchemy import func, select
 
 from bot.cli import Console
 from bot.config import Settings
@@ -29,6 +30,7 @@ from cases.policy import load_policy
 from dialogs.merchant import token_hash
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
+from storage.models import InboxRow, ProcessedUpdateRow
 from storage.orders_import import import_orders_csv
 from storage.uow import SqlUnitOfWork
 
@@ -121,6 +123,9 @@ class Sandbox:
         first_start = not await asyncio.to_thread(self.database_path.exists)
         if first_start:
             await self.set_up_demo()
+        else:
+            # The inbox refuses an update id it has seen: go on from the last one stored.
+            self.api.state.continue_update_ids_after(await self._last_update_id())
         self._start_bot()
 
     async def close(self) -> None:
@@ -169,6 +174,20 @@ class Sandbox:
         finally:
             await engine.dispose()
         log.info("sandbox demo set up: %s orders, merchant %s", report.inserted, DEMO_MERCHANT_CODE)
+
+    async def _last_update_id(self) -> int:
+        url = self.bot_settings().resolved_database_url
+        await upgrade(url)
+        engine = make_engine(url)
+        try:
+            async with engine.connect() as connection:
+                found = [
+                    (await connection.execute(select(func.max(column)))).scalar()
+                    for column in (InboxRow.update_id, ProcessedUpdateRow.update_id)
+                ]
+        finally:
+            await engine.dispose()
+        return max((int(value) for value in found if value is not None), default=0)
 
     def _start_bot(self) -> None:
         self._bot_stop = asyncio.Event()

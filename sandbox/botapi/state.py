@@ -106,6 +106,10 @@ class BotState:
     def next_update_id(self) -> int:
         return next(self._update_ids)
 
+    def continue_update_ids_after(self, last: int) -> None:
+        """Numbers the next update after `last`, as Telegram continues a bot's sequence."""
+        self._update_ids = itertools.count(max(last + 1, next(self._update_ids)))
+
     def next_callback_query_id(self) -> str:
         query_id = f"{4_000_000_000_000_000 + next(self._query_ids)}"
         self.open_callback_queries.add(query_id)

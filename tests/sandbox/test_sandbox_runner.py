@@ -135,3 +135,32 @@ async def test_reset_starts_over_with_the_same_people_and_a_working_bot(sandbox:
     await api.wait_for_poll(timeout=20)
     # The bot runs again on the fresh database: the order is open to a complaint once more.
     await step(api, handle.buyer, handle.buyer.send_command("complain", ORDER_NO), "平台账号")
+
+
+async def test_a_restart_keeps_the_time_and_the_data_and_the_bot_still_hears_the_buyer(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
+    first = Sandbox(settings)
+    await first.start()
+    try:
+        await first.api.wait_for_poll(timeout=20)
+        await step(first.api, first.handle.buyer, first.handle.buyer.send_command("start"), "")
+        first.clock.advance(timedelta(hours=30))
+    finally:
+        await first.close()
+
+    again = Sandbox(settings)
+    await again.start()
+    try:
+        await again.api.wait_for_poll(timeout=20)
+        assert again.clock.offset == timedelta(hours=30)
+        assert await database_counts(again) == (12, 0, MERCHANT_ID, "admin")
+        # Update ids go on from the last one the bot stored, so the inbox takes the new ones.
+        await step(
+            again.api, again.handle.buyer, again.handle.buyer.send_command("complain", ORDER_NO),
+            "平台账号",
+        )
+    finally:
+        await again.close()
+    again.api.assert_no_unexpected_calls()
