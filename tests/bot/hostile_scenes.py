@@ -37,6 +37,7 @@ class World:
 
     harness: BotHarness
     foreign_case: str = ""
+    outbox_checked: int = 0  # the last outbox row whose message was checked
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def private(self, user_id: int) -> Person:

@@ -172,10 +172,9 @@ async def test_any_update_in_any_state_is_answered_safely(
     world: World, state: str, script: list[Act]
 ) -> None:
     with logged_errors() as errors:
-        outbox_seen = await check_queued_notices(world, 0)
         scene = await SCENES[state](world, state)
         assert errors.take() == [], f"setting up {state}"
         for act in script:
             await play(world, scene, act, errors)
-        await check_queued_notices(world, outbox_seen)
+        world.outbox_checked = await check_queued_notices(world, world.outbox_checked)
         await check_history(world, scene.own_case)
