@@ -4,19 +4,26 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
 .PHONY: run test lint migrate clean
 
-$(STAMP): pyproject.toml
+# `make run` needs only the product's dependencies (a fresh clone serves the sandbox sooner);
+# lint and test add their tools on top.
+$(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/python -m sandbox
 
-migrate: $(STAMP)
+migrate: $(RUN_STAMP)
 	$(BIN)/complaint-bot migrate
 
 lint: $(STAMP)
