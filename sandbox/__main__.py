@@ -27,8 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     from sandbox.runner import run_sandbox
 
-    asyncio.run(run_sandbox(settings, cli.Console(settings)))
-    return 0
+    return asyncio.run(run_sandbox(settings, cli.Console(settings)))
 
 
 if __name__ == "__main__":

@@ -137,6 +137,7 @@ class Sandbox:
         async with self._reset_lock:
             await self._stop_bot()
             await asyncio.to_thread(self._wipe_files)
+            self.clock.reset()
             self.api.forget_conversations()
             await self.set_up_demo()
             self._start_bot()
@@ -146,7 +147,6 @@ class Sandbox:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{self.database_path}{suffix}").unlink(missing_ok=True)
         shutil.rmtree(self.evidence_dir, ignore_errors=True)
-        self.clock.reset()
 
     async def set_up_demo(self) -> None:
         """Imports the demo orders, binds the demo merchant and makes the staff user an admin."""
@@ -232,26 +232,33 @@ def _placeholder_app(text: str) -> web.Application:
     return app
 
 
-async def run_sandbox(settings: Settings, console: Console) -> None:
-    """Runs the sandbox until SIGINT or SIGTERM; prints where to open it."""
+async def run_sandbox(settings: Settings, console: Console) -> int:
+    """Runs the sandbox until SIGINT or SIGTERM; prints where to open it. Returns the exit code."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     sandbox = Sandbox(settings)
     runner = web.AppRunner(build_sandbox_web_app(sandbox.handle, console), access_log=None)
+    port = settings.sandbox_api_port
     try:
         await sandbox.start()
         await runner.setup()
+        port = settings.sandbox_port
         # Loopback only: whoever opens the page acts as buyer, merchant and staff admin.
-        await web.TCPSite(runner, "127.0.0.1", settings.sandbox_port).start()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
         console.say(
             "cli.sandbox_ready",
-            url=f"http://127.0.0.1:{settings.sandbox_port}/",
+            url=f"http://127.0.0.1:{port}/",
             api_url=sandbox.api.base_url,
             data_dir=str(sandbox.directory),
         )
         await stop.wait()
+    except OSError as exc:
+        # Mostly a port another program holds; saying which setting moves it is the fix.
+        console.error("cli.sandbox_cannot_listen", port=port, reason=exc.strerror or str(exc))
+        return 2
     finally:
         await runner.cleanup()
         await sandbox.close()
+    return 0

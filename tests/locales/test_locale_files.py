@@ -79,6 +79,7 @@ def test_operator_and_bot_texts_render(locale: str) -> None:
             "api_url": "http://127.0.0.1:40123",
             "data_dir": "data/sandbox",
         },
+        "cli.sandbox_cannot_listen": {"port": 8080, "reason": "Address already in use"},
     }
     keys = [key for key in load_texts(locale) if key.startswith(("cli.", "bot.", "staff_role."))]
     for key in keys:

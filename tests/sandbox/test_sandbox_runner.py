@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -10,9 +11,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bot.cli import Console
 from bot.config import Settings
 from sandbox.botapi import ApiCall, FakeBotAPI, FakeUser
-from sandbox.runner import DEMO_MERCHANT_CODE, MERCHANT_ID, STAFF_CHAT_ID, STAFF_ID, Sandbox
+from sandbox.runner import (
+    DEMO_MERCHANT_CODE,
+    MERCHANT_ID,
+    STAFF_CHAT_ID,
+    STAFF_ID,
+    Sandbox,
+    run_sandbox,
+)
 from storage.db import make_engine, make_session_factory
 from storage.uow import SqlUnitOfWork
 
@@ -164,3 +173,19 @@ async def test_a_restart_keeps_the_time_and_the_data_and_the_bot_still_hears_the
     finally:
         await again.close()
     again.api.assert_no_unexpected_calls()
+
+
+async def test_a_busy_port_is_told_with_the_setting_that_moves_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings(  # type: ignore[call-arg]
+            _env_file=None, data_dir=tmp_path, sandbox_port=port, default_locale="en"
+        )
+        assert await run_sandbox(settings, Console(settings)) == 2
+    error = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in error
+    assert "SANDBOX_PORT" in error
