@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -50,19 +51,41 @@ def test_run_without_token_answers_in_chinese_by_default(tmp_path: Path) -> None
     assert "未设置 BOT_TOKEN" in result.stderr
 
 
-def test_make_run_without_token_fails_with_the_same_message(tmp_path: Path) -> None:
-    env = {**os.environ, "BOT_TOKEN": "", "DATA_DIR": str(tmp_path / "data")}
-    result = subprocess.run(
-        ["make", "-s", "run"],  # noqa: S607 - make from PATH, as the README says
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+def test_run_without_token_points_to_the_offline_sandbox(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "run")
+    assert "make run" in result.stderr
+    assert "sandbox" in result.stderr
+
+
+def test_make_run_without_token_starts_the_sandbox(tmp_path: Path) -> None:
+    """The sandbox itself is tested in tests/sandbox; here only that make leads to it.
+
+    A port held by the test makes the sandbox stop at once with its own message, so the test
+    does not have to serve and stop a whole sandbox to see where `make run` went.
+    """
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {
+            **os.environ,
+            "BOT_TOKEN": "",
+            "DATA_DIR": str(tmp_path / "data"),
+            "DEFAULT_LOCALE": "en",
+            "SANDBOX_PORT": str(port),
+        }
+        result = subprocess.run(
+            ["make", "-s", "run"],  # noqa: S607 - make from PATH, as the README says
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
     assert result.returncode != 0
-    assert "BOT_TOKEN" in result.stderr
+    assert f"The sandbox cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "SANDBOX_PORT" in result.stderr
 
 
 def test_python_dash_m_bot_is_the_same_cli() -> None:
