@@ -123,7 +123,9 @@ def acts(stranger: bool = True) -> st.SearchStrategy[Act]:
             Act,
             st.just("command"),
             st.tuples(
-                st.sampled_from(COMMANDS), _case_ref(), st.sampled_from(("", *INJECTIONS))
+                st.sampled_from(COMMANDS),
+                _case_ref(),
+                st.sampled_from(("", *INJECTIONS, LONG_TEXT, "12.50", "buyer 5")),
             ).map(lambda c: f"{c[0]} {c[1]} {c[2]}".rstrip()),
             stranger=by,
         ),
