@@ -74,7 +74,9 @@ async def press(turn: Turn, session: Session, data: str) -> bool:
 async def _erase(turn: Turn, *, draft: bool) -> None:
     user_id = turn.user.user_id
     # Failed checks that may still hold a lock are kept until it ends, so that removing one's
-    # data cannot be used to get fresh guesses at other people's orders or case numbers.
+    # data cannot be used to get fresh guesses at other people's orders or case numbers: an
+    # order's failures are kept whole while any of them is younger than a lock lasts, so
+    # forgetting them takes as long as waiting out the lock would.
     keep_since = turn.now - max(turn.policy.ownership_lock, LOOKUP_WINDOW)
     result = await erase_personal_data(turn.uow, turn.now, user_id, keep_since)
     await turn.uow.jobs.cancel(reminder_key_prefix(user_id), turn.now)

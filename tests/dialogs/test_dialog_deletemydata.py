@@ -189,3 +189,16 @@ async def test_a_second_request_after_the_cases_ended_anonymises_the_newly_final
     done = await chat.click(_confirm_button((await chat.send("/deletemydata")).buttons))
     assert done.params("privacy.erased")["anonymised"] == [open_case]  # not the first again
     assert len([e for e in store.events[final] if e.action == PERSONAL_DATA_REMOVED]) == 1
+
+
+async def test_deleting_between_wrong_answers_gives_no_fresh_guesses(
+    store: FakeStore, env: DialogEnv
+) -> None:
+    chat = Chat(store, env, user_id=BUYER_ID)
+    await chat.send("/complain A1001")
+    await chat.send("somebody_else")
+    await chat.send("another_guess")
+    await chat.click(_confirm_button((await chat.send("/deletemydata")).buttons))
+    await chat.send("/complain A1001")
+    third = await chat.send("third_guess")
+    assert "filing.ownership_locked" in third.keys
