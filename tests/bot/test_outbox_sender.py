@@ -250,6 +250,9 @@ async def test_a_worker_killed_mid_send_loses_nothing(tmp_path: Path, fake_api: 
         run = asyncio.create_task(ob.sender("w1").run_once())
         await asyncio.sleep(0.05)  # every send is in flight at the fake server
         run.cancel()
+        # The killed worker's connection must be gone, as a dead process's would be: let the
+        # cancellation unwind (its rollback frees SQLite's write lock) before w2 starts.
+        await asyncio.gather(run, return_exceptions=True)
         fake_api.delay("sendMessage", 0)
         await asyncio.sleep(0.3)  # Telegram answers anyway; nobody records it
         ob.harness.clock.advance(LEASE)
