@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: run test lint migrate clean
+.PHONY: run test lint migrate clean screenshot
 
 # `make run` needs only the product's dependencies (a fresh clone serves the sandbox sooner);
 # lint and test add their tools on top.
@@ -41,6 +41,11 @@ test: lint
 		echo "== again on PostgreSQL (TEST_DATABASE=postgres): $(PG_TESTS)"; \
 		TEST_DATABASE=postgres $(BIN)/pytest $(PG_TESTS); \
 	fi
+
+# The README's picture of the sandbox, taken from the real page with a case in progress
+# (needs Debian's chromium at /usr/bin/chromium).
+screenshot: $(STAMP)
+	$(BIN)/python -m tests.sandbox.web_page docs/sandbox.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -56,6 +56,7 @@ SECURITY_HEADERS = {
 
 HANDLE: web.AppKey[SandboxHandle] = web.AppKey("handle", SandboxHandle)
 MEMORY: web.AppKey[dict[str, PaneMemory]] = web.AppKey("memory", dict)
+CLOSING: web.AppKey[asyncio.Event] = web.AppKey("closing", asyncio.Event)
 
 
 def build_web_app(sandbox: SandboxHandle) -> web.Application:
@@ -63,6 +64,8 @@ def build_web_app(sandbox: SandboxHandle) -> web.Application:
     app = web.Application(client_max_size=MAX_UPLOAD + 1024 * 1024, middlewares=[_guard])
     app[HANDLE] = sandbox
     app[MEMORY] = {pane: PaneMemory(queries=[]) for pane in PANES}
+    app[CLOSING] = asyncio.Event()
+    app.on_shutdown.append(_closing)
     app.router.add_get("/", _index)
     app.router.add_static("/static/", STATIC_DIR)
     app.router.add_get("/api/state", _state)
@@ -103,6 +106,11 @@ async def _guard(request: web.Request, handler: Any) -> web.StreamResponse:
     return response
 
 
+async def _closing(app: web.Application) -> None:
+    """Answers the waiting pages now, so stopping the sandbox does not wait out their polls."""
+    app[CLOSING].set()
+
+
 def _error(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
@@ -126,7 +134,8 @@ async def _state(request: web.Request) -> web.Response:
         mark = api.mark()
         current = _snapshot(request)
         left = deadline - loop.time()
-        if since is None or current["rev"] != since or left <= 0:
+        closing = request.app[CLOSING].is_set()
+        if since is None or current["rev"] != since or left <= 0 or closing:
             return web.json_response(current, headers={"Cache-Control": "no-store"})
         # Every change the bot makes is a Bot API call; the people's own changes are answered
         # by their POST. A reset empties the call log, which the periodic re-check covers.
