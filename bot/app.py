@@ -73,8 +73,13 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
     # Staff pay by hand unless a platform gateway pays: then no "refund paid" button is shown.
     notifier = CaseNotifier.from_env(env, manual_payout=settings.platform_gateway == "manual")
     redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    limiter: SendLimiter = RedisSendLimiter(redis) if redis else LocalSendLimiter()
-    chat_locks: PerChatLocks = RedisChatLocks(redis) if redis else ChatLocks()
+    # Telegram's limits are per bot: bots sharing one Redis keep separate budgets and locks.
+    keys = f"bot:{settings.bot_id}"
+    limiter: SendLimiter = LocalSendLimiter()
+    chat_locks: PerChatLocks = ChatLocks()
+    if redis is not None:
+        limiter = RedisSendLimiter(redis, f"{keys}:limits")
+        chat_locks = RedisChatLocks(redis, f"{keys}:chatlock")
     return Deps(
         settings=settings,
         clock=clock,
@@ -88,6 +93,7 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
         limiter=limiter,
         chat_locks=chat_locks,
         redis=redis,
+        worker_id=settings.worker_id or default_worker_id(),
     )
 
 

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     # The offline sandbox (`make run` without BOT_TOKEN): its web page and its local Bot API.
     sandbox_port: int = Field(default=8080, ge=1, le=65535)
     sandbox_api_port: int = Field(default=0, ge=0, le=65535)
+    # This process's name on the rows it leases; host:pid when unset (bot/app.py).
+    worker_id: str | None = Field(default=None, min_length=1, max_length=128)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -57,7 +59,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "staff_chat_id", "redis_url", "webhook_url", "policy_file", "platform_refund_url",
-        mode="before",
+        "worker_id", mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -133,6 +135,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'complaint_bot.db').resolve()}"
+
+    @property
+    def bot_id(self) -> str:
+        """The bot's numeric id, the token's part before the colon ("0" without a token)."""
+        if self.bot_token is None:
+            return "0"
+        return self.bot_token.get_secret_value().split(":", 1)[0]
 
     @property
     def api_base(self) -> str:

@@ -14,6 +14,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.leases import LEASE
 from cases.deadlines import DEADLINE_JOB, REMINDER_JOB
 from cases.lifecycle import TransitionRefused
 from cases.workflow import CaseNotFound, fire_deadline_job
@@ -27,7 +28,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KINDS = (REMINDER_JOB, DEADLINE_JOB, DRAFT_REMINDER_JOB)
-LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 10
 
 

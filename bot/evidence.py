@@ -24,6 +24,7 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
 from bot.evidence_check import Refusal, check_content
+from bot.leases import LEASE
 from cases.erasure import REMOVE_EVIDENCE_FILE_JOB
 from cases.evidence import DOWNLOAD_EVIDENCE_JOB
 from cases.model import EvidenceStatus
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 12
 REFUSED_KEY = "evidence.refused_content"
 REFUSED_SIZE_KEY = "evidence.refused_size"

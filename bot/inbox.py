@@ -22,6 +22,7 @@ from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from bot.leases import LEASE
 from storage.ports import InboxUpdate, IncomingUpdate
 
 if TYPE_CHECKING:
@@ -29,8 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Long enough for any one update's handling (a few database round trips and sends).
-LEASE = timedelta(minutes=2)
 CONCURRENCY = 4
 # A handler that keeps failing is given up after this many claims, so its chat is not stuck.
 MAX_ATTEMPTS = 5

@@ -42,6 +42,7 @@ from aiogram.exceptions import (
 )
 from jinja2 import TemplateError
 
+from bot.leases import LEASE, LeaseKeeper
 from bot.ratelimit import LocalSendLimiter, SendLimiter
 from bot.render import RenderedMessage, render_reply
 from dialogs.types import FileReply, Reply
@@ -55,11 +56,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH = 50
-LEASE = timedelta(minutes=2)
-# No send starts this close to the end of its lease: the send (SEND_TIMEOUT at most) and the
-# commit that marks it sent must finish while no other worker can have claimed the row.
-LEASE_MARGIN = timedelta(seconds=45)
-SEND_TIMEOUT = 30
+SEND_TIMEOUT = 15
+# No send starts this close to the end of its lease (bot/leases.py: LEASE, renewed while the
+# process lives): the send (SEND_TIMEOUT at most) and the commit that marks it sent must finish
+# while no other worker can have claimed the row.
+LEASE_MARGIN = timedelta(seconds=SEND_TIMEOUT + 5)
 # A run stops starting sends after this many seconds and hands the rest back, so rows that fell
 # due meanwhile (other chats) are not stuck behind a long queue for one chat.
 RUN_BUDGET = 20.0
@@ -131,6 +132,7 @@ class OutboxSender:
         worker_id: str,
         *,
         limiter: SendLimiter | None = None,
+        leases: LeaseKeeper | None = None,
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -138,6 +140,7 @@ class OutboxSender:
         self.bot = bot
         self.worker_id = worker_id
         self.limiter = limiter or LocalSendLimiter(clock=monotonic)
+        self.leases = leases
         self._monotonic = monotonic
         self._sleep = sleep
 
@@ -169,7 +172,7 @@ class OutboxSender:
             if row.chat_id not in blocked:
                 by_chat.setdefault(row.chat_id, []).append(row)
         deadline = self._monotonic() + RUN_BUDGET
-        lease_end = now + LEASE - LEASE_MARGIN
+        lease_end = now + LEASE
         # One task per chat: a chat waiting for its 1 message/s never holds up the others.
         results = await asyncio.gather(
             *(
@@ -200,7 +203,7 @@ class OutboxSender:
                 chat_id,
                 chat_rows,
                 self._monotonic() + RUN_BUDGET,
-                started + LEASE - LEASE_MARGIN,
+                started + LEASE,
                 paced=False,
             )
 
@@ -214,9 +217,12 @@ class OutboxSender:
         paced: bool = True,
     ) -> None:
         for index, row in enumerate(rows):
+            # Renewals move the lease on while this process lives; a stalled heartbeat stops
+            # the sends here before another worker can have taken the rows over.
+            lease_end = self._extend(lease_end)
             if paced and not await self._take_turn(chat_id, deadline, lease_end):
                 return
-            if not paced and self.deps.clock.now() >= lease_end:
+            if not paced and self.deps.clock.now() >= lease_end - LEASE_MARGIN:
                 await self._postpone(chat_id, 0.0)
                 return
             try:
@@ -230,10 +236,15 @@ class OutboxSender:
             if not await self._send(chat_id, row, reply, message, rows[index + 1 :]):
                 return
 
+    def _extend(self, lease_end: datetime) -> datetime:
+        """How long rows leased until `lease_end` surely stay this process's, renewals counted."""
+        return lease_end if self.leases is None else self.leases.extend(lease_end)
+
     async def _take_turn(self, chat_id: int, deadline: float, lease_end: datetime) -> bool:
         """Waits for the limiter to let one message to `chat_id` go; False hands the chat back."""
         while True:
-            if self.deps.clock.now() >= lease_end or self._monotonic() >= deadline:
+            lease_end = self._extend(lease_end)
+            if self.deps.clock.now() >= lease_end - LEASE_MARGIN or self._monotonic() >= deadline:
                 await self._postpone(chat_id, 0.0)
                 return False
             wait = await self.limiter.reserve(chat_id)

@@ -21,6 +21,7 @@ from bot.deadlines import DeadlineWorker
 from bot.evidence import EvidenceDownloader
 from bot.inbox import InboxWorker
 from bot.intake import PollingIntake, build_webhook_app, start_webhook_server
+from bot.leases import LeaseKeeper
 from bot.outbox import OutboxSender
 from bot.payouts import PayoutWorker
 from bot.platform_gateway import build_gateway
@@ -56,17 +57,22 @@ async def run_bot(
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     background: list[asyncio.Task[None]] = []
+    keeper = LeaseKeeper(deps, worker_id)
     inbox = InboxWorker(deps, bot, dispatcher, worker_id)
     inbox_task: asyncio.Task[None] | None = None
     polling: asyncio.Task[None] | None = None
     server: web.AppRunner | None = None
     try:
         await bootstrap_admins(deps)
+        # Before any claim: what an earlier life of this worker held is free again at once, and
+        # from here on every lease this process takes is renewed until it stops.
+        await keeper.release()
+        background.append(asyncio.create_task(keeper.run_forever(), name="leases"))
         await publish_commands(bot, deps.translator, settings.default_locale)
         me = await bot.get_me()
         downloader = EvidenceDownloader(deps, bot, worker_id)
         background.append(asyncio.create_task(downloader.run_forever(), name="evidence"))
-        outbox = OutboxSender(deps, bot, worker_id, limiter=deps.limiter)
+        outbox = OutboxSender(deps, bot, worker_id, limiter=deps.limiter, leases=keeper)
         background.append(asyncio.create_task(outbox.run_forever(), name="outbox"))
         deadlines = DeadlineWorker(deps, worker_id)
         background.append(asyncio.create_task(deadlines.run_forever(), name="deadlines"))
@@ -115,6 +121,9 @@ async def run_bot(
                 await _cancel(inbox_task)
         for task in background:
             await _cancel(task)
+        # Nothing runs any more: what this process held is free for the others at once.
+        with contextlib.suppress(Exception):
+            await keeper.release()
         await bot.session.close()
         await deps.engine.dispose()
         if deps.redis is not None:

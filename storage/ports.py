@@ -120,6 +120,19 @@ class OutboxQueue(OutboxRepository, Protocol):
         ...
 
 
+class LeaseRegistry(Protocol):
+    """The leases one worker holds on inbox, outbox and job rows, all together."""
+
+    async def renew(self, worker_id: str, now: datetime, until: datetime) -> int:
+        """Extends to `until` the leases `worker_id` holds that are still live at `now` (never
+        shortening one); returns how many rows it renewed."""
+        ...
+
+    async def release(self, worker_id: str) -> int:
+        """Hands back every pending row `worker_id` holds; returns how many."""
+        ...
+
+
 class ProcessedUpdateRepository(Protocol):
     async def mark_processed(self, update_id: int, at: datetime) -> bool:
         """Records the update id; False when it had been recorded before."""

@@ -23,6 +23,7 @@ from cases.ports import (
 from storage.ports import (
     InboxQueue,
     JobQueue,
+    LeaseRegistry,
     OutboxQueue,
     ProcessedUpdateRepository,
     RetentionRepository,
@@ -34,6 +35,7 @@ from storage.repositories.events import SqlEventRepository
 from storage.repositories.evidence import SqlEvidenceRepository
 from storage.repositories.inbox import SqlInboxRepository
 from storage.repositories.jobs import SqlJobRepository
+from storage.repositories.leases import SqlLeaseRepository
 from storage.repositories.merchants import SqlMerchantRepository
 from storage.repositories.orders import SqlOrderRepository
 from storage.repositories.outbox import SqlOutboxRepository
@@ -73,6 +75,7 @@ class SqlUnitOfWork:
     updates: ProcessedUpdateRepository
     inbox: InboxQueue
     retention: RetentionRepository
+    leases: LeaseRegistry
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -99,6 +102,7 @@ class SqlUnitOfWork:
         self.updates = SqlProcessedUpdateRepository(session)
         self.inbox = SqlInboxRepository(session)
         self.retention = SqlRetentionRepository(session)
+        self.leases = SqlLeaseRepository(session)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

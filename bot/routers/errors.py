@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 
-from bot.outbox import LEASE, OutboxSender
+from bot.leases import LEASE
+from bot.outbox import OutboxSender
 from dialogs.types import Reply
 
 if TYPE_CHECKING:
