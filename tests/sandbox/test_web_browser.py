@@ -3,7 +3,8 @@
 `make run` without BOT_TOKEN runs as a process; headless Chromium opens its page, and everything
 happens by typing and clicking there, as a person trying the bot does: the buyer files with a
 photo uploaded from disk, the staff admin takes the case and approves the refund in the staff
-group, confirms the payout, and the buyer's chat shows each update. A screenshot is saved.
+group, confirms the payout, and the buyer's chat shows each update. A screenshot is saved; then
+the clock control and the reset button are tried.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ if not Path("/usr/bin/chromium").exists():
     )
 pytest.importorskip("playwright", reason="Playwright for Python is not installed (pip: playwright)")
 
-from playwright.async_api import expect
+from playwright.async_api import Dialog, expect
 
 from tests.sandbox.web_page import (
+    STEP_MS,
     a_photo,
     file_complaint_with_a_photo,
     pane,
@@ -36,6 +38,10 @@ from tests.sandbox.web_page import (
 pytestmark = pytest.mark.e2e
 # Where the screenshot goes besides the test's own directory (CI keeps it as an artifact).
 SCREENSHOT_DIR = os.environ.get("SANDBOX_SCREENSHOT_DIR")
+
+
+async def accept(dialog: Dialog) -> None:
+    await dialog.accept()
 
 
 async def test_a_complaint_with_a_photo_goes_to_refund_in_the_browser(tmp_path: Path) -> None:
@@ -58,9 +64,18 @@ async def test_a_complaint_with_a_photo_goes_to_refund_in_the_browser(tmp_path: 
         # The formatting arrives as Telegram's tags, not as escaped markup.
         assert "&lt;b&gt;" not in await page.content()
         elapsed = time.monotonic() - started
-
         shot = tmp_path / "sandbox-refunded.png"
         await page.screenshot(path=str(shot))
+
+        # The clock control moves the sandbox's time and shows how far ahead it runs.
+        await page.get_by_role("button", name="+8 hours").click()
+        await expect(page.locator("#clock-ahead")).to_contain_text("8h")
+        # Reset (after its confirmation) empties every chat and the bot answers afresh.
+        page.once("dialog", accept)
+        await page.locator("#reset").click()
+        await expect(page.locator(".msg")).to_have_count(0, timeout=STEP_MS)
+        await expect(page.locator("#clock-ahead")).to_have_text("")
+        await buyer.send("/start", then="投诉与退款助手")
     assert shot.stat().st_size > 10_000
     if SCREENSHOT_DIR:
         shutil.copy(shot, Path(SCREENSHOT_DIR) / shot.name)
