@@ -175,3 +175,27 @@ async def test_a_size_getfile_reports_over_a_lower_limit_stops_the_download(
         await harness.add_orders(order(ORDER_NO))
         [notice] = await refused_unmeasured(harness, PDF + b"\x00" * 1_048_576)
         assert "1.0 MB" in notice
+
+
+async def test_supplementary_evidence_follows_the_same_rules(harness: BotHarness) -> None:
+    """补充材料 after support asked for it: size before download, type by content."""
+    buyer = harness.user()
+    case_no = await file_until(buyer, ORDER_NO, "submitted")
+    assert case_no is not None
+    async with harness.deps.uow() as uow:
+        await uow.staff.set_role(3001, "agent", NOW)
+        await uow.commit()
+    agent = Person(harness, harness.api.user(id=3001).in_chat(STAFF_GROUP, title="客服群"))
+    await agent.send(f"/take {case_no}")
+    await agent.send(f"/request {case_no} 请补充付款截图")
+    await buyer.send(f"/evidence {case_no}")
+    big = buyer.fake.build_document(OVER_LIMIT, "账单.pdf", "application/pdf")
+    await buyer.feed(big)
+    assert "太大" in buyer.last_text()
+    await buyer.document(PDF + b"4", "截图.jpg", "image/jpeg")
+    await buyer.click(f"b:evd:{case_no}")
+    await download_all(harness)
+
+    assert not requested(harness, sent_file_id(big))
+    files = await evidence_of(harness, case_no)
+    assert [f.status for f in files] == [EvidenceStatus.STORED, EvidenceStatus.REJECTED]
