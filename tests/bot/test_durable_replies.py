@@ -2,6 +2,9 @@
 
 The handling process sends them right after its commit; if it dies first, or Telegram fails,
 the outbox sender delivers them later — so an answer is never lost and never sent twice.
+Telegram's refusals on this path follow the sender's rules: a 429 hands the reply to the sender
+loop for after `retry_after`, a 403 records the block until the buyer writes again, a send that
+times out is retried.
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import bot.outbox
 from bot.outbox import LEASE, OutboxSender
 from dialogs import buyer as buyer_dialog
 from sandbox.botapi import FakeBotAPI
-from storage.models import OutboxRow
+from storage.models import BlockedChatRow, OutboxRow
 from tests.bot.harness import BotHarness, bot_harness
 from tests.bot.test_filing_through_dispatcher import NOW, order
 
@@ -34,6 +38,14 @@ async def replies(harness: BotHarness) -> list[OutboxRow]:
     query = select(OutboxRow).where(OutboxRow.key.startswith("reply:")).order_by(OutboxRow.id)
     async with AsyncSession(harness.deps.engine) as session:
         return list((await session.execute(query)).scalars())
+
+
+ASK_ACCOUNT = "To confirm that order KM202611250001 is yours"
+
+
+def loop_sender(harness: BotHarness) -> OutboxSender:
+    """The sender loop of the same process, which takes over replies handed back to the table."""
+    return OutboxSender(harness.deps, harness.bot, harness.deps.worker_id)
 
 
 def sends(api: FakeBotAPI, chat_id: int) -> int:
@@ -126,3 +138,68 @@ async def test_a_failing_handler_apologises_once_however_often_the_update_comes(
         [row] = (await session.execute(select(OutboxRow))).scalars()
     assert row.key == f"error:{update['update_id']}"
     assert row.sent_at is not None
+
+
+async def test_a_reply_refused_with_429_waits_retry_after_then_goes_out_once(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.user(language_code="en")
+    harness.api.fail_next("sendMessage", 429, retry_after=9, chat_id=buyer.id)
+    await buyer.send("/complain KM202611250001")
+    assert buyer.texts() == []
+    [row] = await replies(harness)
+    assert row.sent_at is None
+    assert row.locked_by is None  # handed to whichever sender comes after the wait
+    assert row.due_at == NOW + timedelta(seconds=9)
+    harness.clock.advance(timedelta(seconds=8))
+    assert await loop_sender(harness).run_once() == 0  # asking earlier only extends the ban
+    harness.clock.advance(timedelta(seconds=1))
+    assert await loop_sender(harness).run_once() == 1
+    [answer] = buyer.texts()
+    assert answer.startswith(ASK_ACCOUNT)
+    assert await loop_sender(harness).run_once() == 0
+
+
+async def test_a_reply_to_a_buyer_who_blocked_the_bot_records_the_block_until_they_write(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.user(language_code="en")
+    harness.api.block(buyer.id)
+    await buyer.send("/complain KM202611250001")
+    [row] = await replies(harness)
+    assert row.failed_at is not None
+    assert row.sent_at is None
+    async with AsyncSession(harness.deps.engine) as session:
+        blocked = list((await session.execute(select(BlockedChatRow.chat_id))).scalars())
+    assert blocked == [buyer.id]
+    # Nothing retries into a blocked chat: the failed reply stays failed.
+    harness.clock.advance(timedelta(hours=1))
+    assert await loop_sender(harness).run_once() == 0
+
+    harness.api.unblock(buyer.id)
+    await buyer.send("/complain KM202611250001")
+    async with AsyncSession(harness.deps.engine) as session:
+        assert list((await session.execute(select(BlockedChatRow))).scalars()) == []
+    [answer] = buyer.texts()
+    assert answer.startswith(ASK_ACCOUNT)
+
+
+async def test_a_reply_whose_send_times_out_is_sent_again_by_the_sender(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.outbox, "SEND_TIMEOUT", 1)
+    buyer = harness.user(language_code="en")
+    harness.api.delay("sendMessage", 30)  # held until the client gives up
+    await buyer.send("/complain KM202611250001")
+    harness.api.delay("sendMessage", 0)
+    [row] = await replies(harness)
+    assert row.sent_at is None
+    assert row.attempts == 1
+    assert row.last_error
+    harness.clock.advance(timedelta(minutes=1))
+    assert await loop_sender(harness).run_once() == 1
+    [row] = await replies(harness)
+    assert row.sent_at is not None
+    # The first attempt was still held by the server when the client gave up: one copy shown.
+    [answer] = buyer.texts()
+    assert answer.startswith(ASK_ACCOUNT)
