@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 import shutil
 import signal
-from collections.abc import Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -37,6 +35,7 @@ from storage.uow import SqlUnitOfWork
 from .botapi import FakeBotAPI
 from .clock import OFFSET_FILE, SandboxClock
 from .handle import SandboxHandle
+from .web import build_web_app
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +54,6 @@ DATABASE_FILE = "sandbox.db"
 # The fake server wakes a waiting long poll as soon as something arrives, so the length only
 # bounds how long stopping the bot for a reset may wait on it.
 POLLING_TIMEOUT = 10
-
-WebAppBuilder = Callable[[SandboxHandle], web.Application]
-
 
 class Sandbox:
     """Owns the local Bot API server, the bot task and the demo data; `reset()` starts over."""
@@ -211,27 +207,6 @@ def _report_bot_end(task: asyncio.Task[None]) -> None:
         log.error("the sandbox's bot stopped", exc_info=task.exception())
 
 
-def build_sandbox_web_app(handle: SandboxHandle, console: Console) -> web.Application:
-    """The web chat from sandbox.web, or a one-line page when that package is not present."""
-    try:
-        module = importlib.import_module("sandbox.web")
-    except ModuleNotFoundError as exc:
-        if exc.name != "sandbox.web":
-            raise
-        return _placeholder_app(console.text("cli.sandbox_no_web"))
-    builder: WebAppBuilder = module.build_web_app
-    return builder(handle)
-
-
-def _placeholder_app(text: str) -> web.Application:
-    async def page(request: web.Request) -> web.Response:
-        return web.Response(text=text)
-
-    app = web.Application()
-    app.router.add_get("/", page)
-    return app
-
-
 async def run_sandbox(settings: Settings, console: Console) -> int:
     """Runs the sandbox until SIGINT or SIGTERM; prints where to open it. Returns the exit code."""
     stop = asyncio.Event()
@@ -239,7 +214,7 @@ async def run_sandbox(settings: Settings, console: Console) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     sandbox = Sandbox(settings)
-    runner = web.AppRunner(build_sandbox_web_app(sandbox.handle, console), access_log=None)
+    runner = web.AppRunner(build_web_app(sandbox.handle), access_log=None)
     port = settings.sandbox_api_port
     try:
         await sandbox.start()

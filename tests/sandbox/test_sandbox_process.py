@@ -47,8 +47,8 @@ async def make_run(
     assert process.returncode == 0, output
 
 
-async def wait_until_served(url: str, process: asyncio.subprocess.Process) -> float:
-    """Returns the seconds until `url` answers 200; fails if the process exits first."""
+async def wait_until_served(url: str, process: asyncio.subprocess.Process) -> str:
+    """Returns the page once `url` answers 200; fails if the process exits first."""
     started = time.monotonic()
     async with aiohttp.ClientSession() as http:
         while time.monotonic() - started < SERVE_WITHIN:
@@ -56,7 +56,7 @@ async def wait_until_served(url: str, process: asyncio.subprocess.Process) -> fl
             try:
                 async with http.get(url) as response:
                     if response.status == 200:
-                        return time.monotonic() - started
+                        return await response.text()
             except aiohttp.ClientConnectionError:
                 pass
             await asyncio.sleep(0.2)
@@ -67,7 +67,14 @@ async def test_without_a_token_make_run_serves_the_sandbox_on_loopback(tmp_path:
     port = free_port()
     env = scrubbed_env(tmp_path, SANDBOX_PORT=str(port))
     async with make_run(tmp_path, env) as process:
-        await wait_until_served(f"http://127.0.0.1:{port}/", process)
+        page = await wait_until_served(f"http://127.0.0.1:{port}/", process)
+        assert "<title>Complaint bot · sandbox</title>" in page  # the web chat, not a stand-in
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/api/state") as answer,
+        ):
+            assert answer.status == 200
+            assert await answer.json()
         for _ in range(100):  # the start-up line comes right after the page is served
             if "http://127.0.0.1:" in (tmp_path / "run.log").read_text(errors="replace"):
                 break
