@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.leases import LEASE
 from cases.lifecycle import Action, TransitionRefused
 from cases.model import CaseStatus
 from cases.refunds import PAYOUT_JOB, PlatformGateway, RefundStatus, refund_request
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=5)
 # How soon to ask again about a refund the platform accepted but has not paid yet.
 ASK_AGAIN = timedelta(minutes=30)
 
