@@ -140,28 +140,35 @@ async def file_complaint_with_a_photo(page: Page, photo: Path) -> str:
     return found.group(0)
 
 
+# What the evidence photo shows: a card-platform order page saying the code was used already.
+EVIDENCE_PAGE = """<body style="margin:0;font:16px sans-serif;background:#fff">
+<div style="padding:14px;border-bottom:1px solid #ddd;font-weight:bold">订单 KM202611200012</div>
+<div style="padding:14px">京东 E卡 200元<br>卡密：JD-7Q4K-9XPM-2R8T<br>
+<span style="color:#c00;font-weight:bold">兑换失败：该卡密已被使用</span></div></body>"""
+
+
 async def a_photo(page: Page, directory: Path) -> Path:
-    """A real JPEG to upload as evidence: a picture of the page itself."""
+    """A real 320x200 JPEG to upload as evidence, drawn by the browser itself."""
     path = directory / "evidence.jpg"
-    await page.screenshot(
-        path=str(path),
-        type="jpeg",
-        quality=60,
-        clip={
-            "x": 0,
-            "y": 0,
-            "width": 320,
-            "height": 200,
-        },
-    )
+    drawing = await page.context.new_page()
+    try:
+        await drawing.set_viewport_size({"width": 320, "height": 200})
+        await drawing.set_content(EVIDENCE_PAGE)
+        await drawing.screenshot(path=str(path), type="jpeg", quality=80)
+    finally:
+        await drawing.close()
     return path
 
 
 async def case_in_progress(page: Page, workdir: Path) -> str:
-    """A complaint filed with a photo, taken by staff and passed to the merchant."""
+    """A complaint filed with a photo, taken by staff, its evidence looked at, passed on to the
+    merchant."""
     case_no = await file_complaint_with_a_photo(page, await a_photo(page, workdir))
     await take_case(page, case_no)
-    await pane(page, "staff").press("转商家处理")
+    staff = pane(page, "staff")
+    await staff.press("查看证据")
+    await expect(staff.locator(".msg.bot img.photo")).to_be_visible(timeout=STEP_MS)
+    await staff.press("转商家处理")
     await pane(page, "merchant").hears(case_no)
     return case_no
 
