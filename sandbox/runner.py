@@ -55,6 +55,7 @@ DATABASE_FILE = "sandbox.db"
 # bounds how long stopping the bot for a reset may wait on it.
 POLLING_TIMEOUT = 10
 
+
 class Sandbox:
     """Owns the local Bot API server, the bot task and the demo data; `reset()` starts over."""
 
