@@ -8,6 +8,7 @@ async with FakeBotAPI(token="123:ABC") as api:
 """
 
 from .files import StoredFile
+from .limits import FloodLimits, Rate
 from .records import ApiCall, SentMessage, Upload
 from .server import FakeBotAPI
 from .state import BotAPIError, BotState, FakeChat
@@ -20,7 +21,9 @@ __all__ = [
     "FakeBotAPI",
     "FakeChat",
     "FakeUser",
+    "FloodLimits",
     "NoSuchButton",
+    "Rate",
     "SentMessage",
     "StoredFile",
     "Upload",

@@ -17,6 +17,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 from aiohttp.web_runner import AppRunner, TCPSite
 
+from .limits import FloodLimits
 from .methods import METHODS, Handler
 from .params import MAX_BODY, default_description, read_params
 from .polling import UpdateQueue
@@ -54,9 +55,12 @@ class FakeBotAPI:
         strict_chats: bool = False,
         clock: Callable[[], float] = time.time,
         port: int = 0,
+        limits: FloodLimits | None = None,
     ) -> None:
         self.token = token
         self._bind_port = port  # 0: any free port
+        # Telegram's flood limits (429 past them); None, the default, lets every send through.
+        self.limits = limits
         bot_user = {
             "id": bot_id if bot_id is not None else int(token.split(":", 1)[0]),
             "is_bot": True,
@@ -311,6 +315,12 @@ class FakeBotAPI:
             return web.Response()
         if failure is not None and failure.error is not None:
             return await self._answer(call, failure.error)
+        retry_after = self.limits.check(key, call.params) if self.limits is not None else None
+        if retry_after is not None:
+            too_many = BotAPIError(
+                429, default_description(429, retry_after), retry_after=retry_after
+            )
+            return await self._answer(call, too_many)
         handler = self.updates.methods.get(key) or self._methods.get(key)
         if handler is None:
             # Telegram's answer to a method it does not have; logged so a run shows what the
