@@ -18,7 +18,7 @@ from redis.asyncio import Redis
 from redis.exceptions import LockError, RedisError
 
 from bot.middlewares import ChatLocks
-from bot.ratelimit import OVERALL, PER_CHAT, PER_GROUP, Limit, is_group
+from bot.ratelimit import OVERALL, PACE, PER_CHAT, PER_GROUP, Limit, is_group
 
 log = logging.getLogger(__name__)
 
@@ -66,8 +66,10 @@ class RedisSendLimiter:
         overall: Limit = OVERALL,
         per_chat: Limit = PER_CHAT,
         per_group: Limit = PER_GROUP,
+        pace: Limit | None = PACE,
     ) -> None:
         self._redis = redis
+        self._pace = pace
         self._prefix = prefix
         self._overall = overall
         self._per_chat = per_chat
@@ -81,6 +83,8 @@ class RedisSendLimiter:
         ]
         if is_group(chat_id):
             windows.append((f"{self._prefix}:group:{chat_id}", self._per_group))
+        if self._pace is not None:
+            windows.append((f"{self._prefix}:pace", self._pace))
         args: list[int | str] = []
         for _, limit in windows:
             args += [limit.count, round(limit.per * 1_000_000)]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,22 +81,29 @@ class FloodLimits:
         self._groups: dict[str, _Window] = {}
         self.accepted = 0
         self.refused = 0
+        # Which limit refused them: "overall", "chat" or "group".
+        self.refused_by: Counter[str] = Counter()
 
     def check(self, method: str, params: dict[str, Any]) -> int | None:
         """Counts the call and returns None if it may go; else the retry_after (whole seconds)."""
         if method.lower() not in SENDING_METHODS or params.get("chat_id") is None:
             return None
         chat = str(params["chat_id"])
-        windows = [self._overall, self._chats.setdefault(chat, _Window(self._per_chat))]
+        windows = {
+            "overall": self._overall,
+            "chat": self._chats.setdefault(chat, _Window(self._per_chat)),
+        }
         if _is_group(chat):
-            windows.append(self._groups.setdefault(chat, _Window(self._per_group)))
+            windows["group"] = self._groups.setdefault(chat, _Window(self._per_group))
         now = self._clock()
-        wait = max(window.wait(now) for window in windows)
+        waits = {name: window.wait(now) for name, window in windows.items()}
+        wait = max(waits.values())
         if wait > 0:
             self.refused += 1
+            self.refused_by[max(waits, key=waits.__getitem__)] += 1
             # Telegram states retry_after in whole seconds, never 0.
             return max(1, math.ceil(wait))
-        for window in windows:
+        for window in windows.values():
             window.times.append(now)
         self.accepted += 1
         return None

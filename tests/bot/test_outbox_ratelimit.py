@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bot.ratelimit import Limit, LocalSendLimiter
+import math
+
+import pytest
+
+from bot.ratelimit import PER_CHAT, Limit, LocalSendLimiter
 
 USER, OTHER_USER, GROUP = 1001, 1002, -100_777
 
@@ -43,29 +47,39 @@ def test_a_chat_gets_one_message_per_second_and_is_told_how_long_to_wait() -> No
     limiter = LocalSendLimiter(clock=clock)
     assert limiter.try_reserve(USER) == 0
     clock.now += 0.25
-    assert limiter.try_reserve(USER) == 0.75
+    assert limiter.try_reserve(USER) == pytest.approx(PER_CHAT.per - 0.25, abs=1e-5)
+    assert 1.0 <= PER_CHAT.per <= 1.2  # Telegram's 1/s, plus a margin for arrival jitter
+    clock.now += 0.1
     assert limiter.try_reserve(OTHER_USER) == 0  # another chat is not held up
-    clock.now += 0.75
+    clock.now += PER_CHAT.per - 0.35 + 1e-6  # the period has passed
     assert limiter.try_reserve(USER) == 0
 
 
 def test_a_refused_reservation_counts_nothing() -> None:
     clock = FakeMonotonic()
-    limiter = LocalSendLimiter(overall=Limit(2, 1.0), clock=clock)
+    limiter = LocalSendLimiter(overall=Limit(2, 1.0), clock=clock, pace=None)
     assert limiter.try_reserve(USER) == 0
     for _ in range(5):
         assert limiter.try_reserve(USER) > 0
     assert limiter.try_reserve(OTHER_USER) == 0  # the refusals used none of the overall budget
 
 
-def test_overall_no_more_than_25_messages_go_out_in_any_second() -> None:
+def test_overall_no_more_than_29_messages_go_out_in_any_second_evenly_paced() -> None:
     clock = FakeMonotonic()
     limiter = LocalSendLimiter(clock=clock)
     chats = list(range(1, 101))
     sent = drain(limiter, clock, chats, until=clock.now + 10)
     times = [t for t, _ in sent]
-    assert sends_in_any_window(times, 1.0) == 25
-    assert 240 <= len(sent) <= 260  # and the budget is used, not wasted
+    assert sends_in_any_window(times, 1.0) == 29
+    assert sends_in_any_window(times, 1 / 29 - 1e-6) == 1  # one at a time, never a burst
+    assert 280 <= len(sent) <= 300  # and the budget is used, not wasted
+
+
+def test_without_pacing_the_budget_may_go_out_at_once() -> None:
+    clock = FakeMonotonic()
+    limiter = LocalSendLimiter(clock=clock, pace=None)
+    assert [limiter.try_reserve(chat) for chat in range(1, 30)] == [0.0] * 29
+    assert limiter.try_reserve(30) == pytest.approx(1.0)
 
 
 def test_a_group_gets_at_most_20_messages_a_minute_and_one_a_second() -> None:
@@ -82,19 +96,19 @@ def test_a_private_chat_is_not_held_to_the_group_limit() -> None:
     clock = FakeMonotonic()
     limiter = LocalSendLimiter(clock=clock)
     sent = drain(limiter, clock, [USER], until=clock.now + 60)
-    assert len(sent) == 60
+    assert len(sent) == math.ceil(60 / PER_CHAT.per)
 
 
 async def test_reserve_is_the_awaitable_form_of_try_reserve() -> None:
     clock = FakeMonotonic()
     limiter = LocalSendLimiter(clock=clock)
     assert await limiter.reserve(GROUP) == 0
-    assert await limiter.reserve(GROUP) == 1.0
+    assert await limiter.reserve(GROUP) == pytest.approx(PER_CHAT.per, abs=1e-5)
 
 
 def test_quiet_chats_are_forgotten() -> None:
     clock = FakeMonotonic()
-    limiter = LocalSendLimiter(overall=Limit(10_000, 1.0), clock=clock)
+    limiter = LocalSendLimiter(overall=Limit(10_000, 1.0), clock=clock, pace=None)
     for chat in range(1, 1001):
         limiter.try_reserve(chat)
     clock.now += 5

@@ -28,6 +28,7 @@ def test_one_message_per_second_per_chat() -> None:
     clock.now += 1.0
     assert limits.check("sendMessage", {"chat_id": 7}) is None
     assert (limits.accepted, limits.refused) == (3, 1)
+    assert limits.refused_by == {"chat": 1}
 
 
 def test_thirty_per_second_overall_in_any_sliding_second() -> None:
@@ -39,6 +40,7 @@ def test_thirty_per_second_overall_in_any_sliding_second() -> None:
     assert limits.check("copyMessage", {"chat_id": 99}) == 1
     clock.now += 0.7  # 0.99 s after the first: still thirty in the last second
     assert limits.check("sendPhoto", {"chat_id": 99}) == 1
+    assert limits.refused_by == {"overall": 2}
     clock.now += 0.02  # the first has left the window
     assert limits.check("sendPhoto", {"chat_id": 99}) is None
 

@@ -1,0 +1,123 @@
+"""Where a benchmark runs: a fresh migrated database (SQLite file or PostgreSQL) and the bot's
+production wiring (build_deps, build_dispatcher) around an in-process Bot API session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.enums import ParseMode
+from sqlalchemy.engine import make_url
+
+from bench.recording import RecordingSession
+from bot.app import Deps, build_deps, build_dispatcher
+from bot.config import Settings
+from cases.clock import SystemClock
+from cases.model import Order, OrderStatus
+from storage.db import make_engine
+from storage.migrate import upgrade
+
+TOKEN = "123:ABC"  # noqa: S105 (the in-process session checks no token)
+DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+CACHE = Path(__file__).parent / ".cache"
+
+
+def postgres_admin_url() -> str:
+    return os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
+        "TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL
+    )
+
+
+async def _pg_execute(statement: str) -> None:
+    engine = make_engine(postgres_admin_url()).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(statement)
+    finally:
+        await engine.dispose()
+
+
+async def postgres_reachable() -> bool:
+    try:
+        await _pg_execute("SELECT 1")
+    except Exception:  # any driver or network error: no usable server
+        return False
+    return True
+
+
+@asynccontextmanager
+async def fresh_database(backend: str) -> AsyncIterator[str]:
+    """Yields the URL of a new migrated database; it is removed afterwards."""
+    if backend == "sqlite":
+        folder = Path(tempfile.mkdtemp(prefix="bench-"))
+        try:
+            url = f"sqlite+aiosqlite:///{folder / 'bot.db'}"
+            await upgrade(url)
+            yield url
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    name = f"bench_{uuid.uuid4().hex[:12]}"
+    await _pg_execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+    try:
+        url = make_url(postgres_admin_url()).set(database=name).render_as_string(False)
+        await upgrade(url)
+        yield url
+    finally:
+        await _pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class BenchBot:
+    deps: Deps
+    bot: Bot
+    session: RecordingSession
+    dispatcher: Dispatcher
+
+
+@asynccontextmanager
+async def bench_bot(database_url: str, workdir: Path) -> AsyncIterator[BenchBot]:
+    """The bot as production builds it, its Bot API replaced by a RecordingSession."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token=TOKEN,
+        database_url=database_url,
+        evidence_dir=workdir / "evidence",
+        data_dir=workdir,
+    )
+    deps = build_deps(settings, SystemClock())
+    session = RecordingSession()
+    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    try:
+        yield BenchBot(deps, bot, session, build_dispatcher(deps))
+    finally:
+        await deps.engine.dispose()
+
+
+def order_for(buyer_id: int, now: datetime) -> Order:
+    """The order buyer `buyer_id` complains about: paid yesterday, a code never delivered."""
+    return Order(
+        order_no=f"KM{buyer_id:012d}",
+        buyer_account=f"buyer_{buyer_id}",
+        merchant_code="M1001",
+        product="Steam 充值卡 100元",
+        category="game_card",
+        amount=10000,
+        currency="CNY",
+        paid_at=now - timedelta(days=1),
+        delivered_at=now - timedelta(days=1) + timedelta(minutes=2),
+        status=OrderStatus.DELIVERED,
+    )
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,293 @@
+"""Inbound: scripted filing conversations through the bot's full path, and a bare aiogram bot.
+
+Every buyer does the whole filing dialog (order number, account, reason, description, a
+payment-proof photo, done, refund wish, method, submit: nine updates). The updates reach the bot
+the way Telegram delivers them: getUpdates (answered in process by RecordingSession, up to 100 a
+call) → PollingIntake stores the batch in the inbox in one transaction → InboxWorker lanes →
+dispatcher → dialog → database commit → replies sent through the session.
+
+Saturation: all buyers' updates are made available at once, interleaved (many buyers at once);
+the rate is updates handled per second from first delivery to last update marked done.
+Steady: updates of other buyers arrive at a fixed rate; latency is from delivery to "done".
+Baseline: aiogram's own polling loop with an echo handler, fed the same number of updates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.default import DefaultBotProperties
+from aiogram.enums import ParseMode
+from aiogram.types import CallbackQuery, Message
+from sqlalchemy import func, select
+
+from bench.env import TOKEN, bench_bot, fresh_database, order_for, utcnow
+from bench.recording import BOT_USER, RecordingSession
+from bot.inbox import InboxWorker
+from bot.intake import PollingIntake
+from storage.models import CaseRow
+from storage.ports import InboxUpdate
+
+STEPS = 9  # updates in one buyer's filing conversation
+
+
+class Script:
+    """Builds the Telegram updates of buyers filing complaints, with one update_id sequence."""
+
+    def __init__(self) -> None:
+        self._update_id = 0
+        self._message_id = 0
+
+    def conversation(self, buyer_id: int) -> list[dict[str, Any]]:
+        user = {
+            "id": buyer_id,
+            "is_bot": False,
+            "first_name": "买家",
+            "language_code": "zh-hans",
+        }
+        chat = {"id": buyer_id, "type": "private", "first_name": "买家"}
+        order = f"KM{buyer_id:012d}"
+        return [
+            self._message(user, chat, text=f"/complain {order}", command="/complain"),
+            self._message(user, chat, text=f"BUYER_{buyer_id}"),
+            self._click(user, chat, "f:reason:not_delivered"),
+            self._message(user, chat, text="付款后一直没有收到充值卡，联系商家也没有回复。"),
+            self._message(user, chat, photo=_photo(buyer_id)),
+            self._click(user, chat, "f:done"),
+            self._click(user, chat, "f:refund:full"),
+            self._click(user, chat, "f:method:original"),
+            self._click(user, chat, "f:submit"),
+        ]
+
+    def interleaved(self, buyer_ids: list[int]) -> list[dict[str, Any]]:
+        """Everyone's step 1, then everyone's step 2 …: many conversations at once."""
+        conversations = [self.conversation(buyer) for buyer in buyer_ids]
+        ordered = [conv[step] for step in range(STEPS) for conv in conversations]
+        for update in ordered:
+            self._update_id += 1
+            update["update_id"] = self._update_id
+        return ordered
+
+    def _message(
+        self,
+        user: dict[str, Any],
+        chat: dict[str, Any],
+        *,
+        text: str | None = None,
+        photo: list[dict[str, Any]] | None = None,
+        command: str | None = None,
+    ) -> dict[str, Any]:
+        self._message_id += 1
+        message: dict[str, Any] = {
+            "message_id": self._message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": user,
+        }
+        if text is not None:
+            message["text"] = text
+        if command is not None:
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        if photo is not None:
+            message["photo"] = photo
+        return {"message": message}
+
+    def _click(self, user: dict[str, Any], chat: dict[str, Any], data: str) -> dict[str, Any]:
+        self._message_id += 1
+        shown = {
+            "message_id": self._message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": BOT_USER,
+            "text": "…",
+        }
+        query = {
+            "id": f"cq{self._message_id}",
+            "from": user,
+            "message": shown,
+            "chat_instance": str(chat["id"]),
+            "data": data,
+        }
+        return {"callback_query": query}
+
+
+def _photo(buyer_id: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "file_id": f"AgAD{buyer_id}{size}",
+            "file_unique_id": f"AQAD{buyer_id}{size}",
+            "width": size,
+            "height": size,
+            "file_size": size * 40,
+        }
+        for size in (90, 320, 1280)
+    ]
+
+
+class TimedWorker(InboxWorker):
+    """The production InboxWorker, noting when each update's outcome is recorded."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.done_at: dict[int, float] = {}
+        self.all_done = asyncio.Event()
+        self.expected = 0
+
+    async def handle(self, item: InboxUpdate) -> None:
+        await super().handle(item)
+        self.done_at[item.update_id] = time.perf_counter()
+        if len(self.done_at) >= self.expected:
+            self.all_done.set()
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def _run_bot_phase(
+    database_url: str, workdir: Path, buyer_ids: list[int], script: Script, rate: float | None
+) -> dict[str, Any]:
+    """Feeds the buyers' conversations to the bot, all at once (rate None) or at `rate`/s."""
+    async with bench_bot(database_url, workdir) as bench:
+        now = utcnow()
+        async with bench.deps.uow() as uow:
+            for buyer in buyer_ids:
+                await uow.orders.upsert(order_for(buyer, now))
+            await uow.commit()
+        updates = script.interleaved(buyer_ids)
+        worker = TimedWorker(bench.deps, bench.bot, bench.dispatcher, "bench")
+        worker.expected = len(updates)
+        allowed = bench.dispatcher.resolve_used_update_types()
+        intake = PollingIntake(bench.deps, bench.bot, worker, allowed, timeout=1)
+        tasks = [
+            asyncio.create_task(worker.run_forever(idle=0.5)),
+            asyncio.create_task(intake.run_forever()),
+        ]
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        try:
+            if rate is None:
+                bench.session.deliver(updates)
+            else:
+                await _deliver_at(bench.session, updates, rate)
+            await asyncio.wait_for(worker.all_done.wait(), timeout=600)
+            elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+        finally:
+            worker.stop()
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        latencies = [
+            (worker.done_at[uid] - bench.session.delivered_at[uid]) * 1000 for uid in worker.done_at
+        ]
+        async with bench.deps.engine.connect() as connection:
+            filed = (
+                await connection.execute(
+                    select(func.count())
+                    .select_from(CaseRow)
+                    .where(CaseRow.buyer_id.between(buyer_ids[0], buyer_ids[-1]))
+                )
+            ).scalar_one()
+        return {
+            "updates": len(updates),
+            "seconds": round(elapsed, 3),
+            "updates_per_s": round(len(updates) / elapsed, 1),
+            # Updates per second of this process's CPU (all its threads): what the rate would be
+            # with a core to itself, which a shared machine's wall clock does not show.
+            "updates_per_cpu_s": round(len(updates) / cpu, 1),
+            "p50_ms": round(percentile(latencies, 0.50), 2),
+            "p99_ms": round(percentile(latencies, 0.99), 2),
+            "mean_ms": round(statistics.fmean(latencies), 2),
+            "cases_filed": int(filed),
+            "buyers": len(buyer_ids),
+            "bot_api_calls": len(bench.session.calls),
+        }
+
+
+async def _deliver_at(
+    session: RecordingSession, updates: list[dict[str, Any]], rate: float
+) -> None:
+    """Hands updates to getUpdates one by one, `rate` a second, on a fixed schedule."""
+    start = time.perf_counter()
+    for index, update in enumerate(updates):
+        delay = start + index / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        session.deliver([update])
+
+
+async def baseline(count: int) -> dict[str, Any]:
+    """A bare aiogram echo bot on aiogram's own polling, fed `count` scripted updates."""
+    session = RecordingSession()
+    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    router = Router()
+    handled = 0
+    finished = asyncio.Event()
+
+    def count_one() -> None:
+        nonlocal handled
+        handled += 1
+        if handled >= count:
+            finished.set()
+
+    @router.message()
+    async def echo(message: Message) -> None:
+        await message.answer(message.text or "收到")
+        count_one()
+
+    @router.callback_query()
+    async def press(query: CallbackQuery) -> None:
+        await query.answer()
+        if query.message is not None:
+            await bot.send_message(query.message.chat.id, query.data or "")
+        count_one()
+
+    dispatcher = Dispatcher()
+    dispatcher.include_router(router)
+    script = Script()
+    buyers = list(range(5_000_000, 5_000_000 + count // STEPS + 1))
+    updates = script.interleaved(buyers)[:count]
+    polling = asyncio.create_task(
+        dispatcher.start_polling(
+            bot, handle_signals=False, polling_timeout=1, close_bot_session=False
+        )
+    )
+    started = time.perf_counter()
+    cpu_started = time.process_time()
+    session.deliver(updates)
+    try:
+        await asyncio.wait_for(finished.wait(), timeout=600)
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+    finally:
+        polling.cancel()
+        await asyncio.gather(polling, return_exceptions=True)
+    return {
+        "updates": count,
+        "seconds": round(elapsed, 3),
+        "updates_per_s": round(count / elapsed, 1),
+        "updates_per_cpu_s": round(count / cpu, 1),
+    }
+
+
+def _buyers(first: int, count: int) -> list[int]:
+    return list(range(first, first + count))
+
+
+async def run(
+    backend: str, buyers: int, steady_seconds: float, rate: float, workdir: Path
+) -> dict[str, Any]:
+    """Saturation and steady-rate phases on one fresh database of `backend`."""
+    script = Script()
+    async with fresh_database(backend) as url:
+        saturation = await _run_bot_phase(url, workdir, _buyers(1_000_001, buyers), script, None)
+        steady_buyers = max(1, round(steady_seconds * rate / STEPS))
+        steady = await _run_bot_phase(url, workdir, _buyers(2_000_001, steady_buyers), script, rate)
+    return {"backend": backend, "saturation": saturation, "steady": {**steady, "rate": rate}}
