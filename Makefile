@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: run test lint migrate clean screenshot
+.PHONY: run test lint migrate clean bench screenshot
 
 # `make run` needs only the product's dependencies (a fresh clone serves the sandbox sooner);
 # lint and test add their tools on top.
@@ -17,7 +17,7 @@ $(RUN_STAMP): pyproject.toml
 
 $(STAMP): pyproject.toml $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
 run: $(RUN_STAMP)
@@ -49,3 +49,8 @@ screenshot: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+# Throughput, latency, memory against the targets in README's Performance section; QUICK=1 for
+# a smaller run with the same table. Writes bench/results/latest.json.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(if $(QUICK),--quick)
