@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import os
 import shutil
 import signal
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 from pydantic import SecretStr
@@ -51,6 +54,8 @@ DEMO_MERCHANT_CODE = "M1003"
 DEMO_MERCHANT_NAME = "星河数卡"
 DEMO_ORDERS = Path(__file__).resolve().parent.parent / "demo" / "orders.csv"
 DATABASE_FILE = "sandbox.db"
+# The local server's chats, kept when the sandbox stops so a restart shows them again.
+CHATS_FILE = "chats.json"
 # The fake server wakes a waiting long poll as soon as something arrives, so the length only
 # bounds how long stopping the bot for a reset may wait on it.
 POLLING_TIMEOUT = 10
@@ -121,12 +126,19 @@ class Sandbox:
         if first_start:
             await self.set_up_demo()
         else:
+            kept = await asyncio.to_thread(_read_json, self.directory / CHATS_FILE)
+            if kept is not None:
+                self.api.state.restore(kept)
             # The inbox refuses an update id it has seen: go on from the last one stored.
             self.api.state.continue_update_ids_after(await self._last_update_id())
         self._start_bot()
 
     async def close(self) -> None:
+        """Stops the bot and the server; the chats are kept for the next start."""
         await self._stop_bot()
+        if await asyncio.to_thread(self.database_path.exists):
+            kept = self.api.state.to_json()
+            await asyncio.to_thread(_write_json, self.directory / CHATS_FILE, kept)
         await self.api.close()
 
     async def reset(self) -> None:
@@ -144,6 +156,7 @@ class Sandbox:
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{self.database_path}{suffix}").unlink(missing_ok=True)
         shutil.rmtree(self.evidence_dir, ignore_errors=True)
+        (self.directory / CHATS_FILE).unlink(missing_ok=True)
 
     async def set_up_demo(self) -> None:
         """Imports the demo orders, binds the demo merchant and makes the staff user an admin."""
@@ -201,6 +214,20 @@ class Sandbox:
         self._bot_stop.set()
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await task
+
+
+def _read_json(path: Path) -> Any:
+    """The kept chats, or None when there are none or they cannot be read (chats start empty)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_json(path: Path, data: Any) -> None:
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, path)
 
 
 def _report_bot_end(task: asyncio.Task[None]) -> None:

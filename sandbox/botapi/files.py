@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import itertools
 import mimetypes
@@ -122,6 +123,24 @@ class FileStore:
 
     def uploaded_by_bot(self) -> list[StoredFile]:
         return [f for f in self._by_id.values() if f.origin == "bot"]
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """Every file with its bytes in base64, oldest first, for keeping on disk."""
+        return [
+            {**dataclasses.asdict(f), "content": base64.b64encode(f.content).decode()}
+            for f in self._by_id.values()
+        ]
+
+    @classmethod
+    def from_json(cls, items: list[dict[str, Any]]) -> FileStore:
+        """The store `to_json` described; new files are numbered after the restored ones."""
+        store = cls()
+        for item in items:
+            stored = StoredFile(**{**item, "content": base64.b64decode(item["content"])})
+            store._by_id[stored.file_id] = stored
+            store._by_path[stored.file_path] = stored
+        store._counter = itertools.count(len(items) + 1)
+        return store
 
 
 # Telegram keeps several sizes of every photo; bots usually take the last (largest) one.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Callable
@@ -92,6 +93,30 @@ class BotState:
 
     def now(self) -> int:
         return int(self.clock())
+
+    def to_json(self) -> dict[str, Any]:
+        """Chats, messages, files and counters as JSON data, to be kept across restarts."""
+        next_ids = {chat_id: next(counter) for chat_id, counter in self._message_ids.items()}
+        self._message_ids = {chat_id: itertools.count(n) for chat_id, n in next_ids.items()}
+        next_update = self.next_update_id()
+        self._update_ids = itertools.count(next_update)
+        return {
+            "chats": [dataclasses.asdict(chat) for chat in self.chats.values()],
+            "messages": list(self.messages.values()),
+            "files": self.files.to_json(),
+            "next_message_ids": [[chat_id, n] for chat_id, n in next_ids.items()],
+            "next_update_id": next_update,
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Takes back what `to_json` kept; chats added since (the sandbox's people) stay."""
+        for chat in data["chats"]:
+            self.chats.setdefault(int(chat["id"]), FakeChat(**chat))
+        for message in data["messages"]:
+            self.store_message(message)
+        self.files = FileStore.from_json(data["files"])
+        self._message_ids = {int(c): itertools.count(int(n)) for c, n in data["next_message_ids"]}
+        self.continue_update_ids_after(int(data["next_update_id"]) - 1)
 
     def forget_conversations(self) -> None:
         """Empties every chat and the file store; chats, blocks and update ids stay.

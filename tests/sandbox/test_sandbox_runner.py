@@ -146,7 +146,7 @@ async def test_reset_starts_over_with_the_same_people_and_a_working_bot(sandbox:
     await step(api, handle.buyer, handle.buyer.send_command("complain", ORDER_NO), "平台账号")
 
 
-async def test_a_restart_keeps_the_time_and_the_data_and_the_bot_still_hears_the_buyer(
+async def test_a_restart_keeps_the_time_the_data_and_the_chats_and_the_bot_still_hears_the_buyer(
     tmp_path: Path,
 ) -> None:
     settings = Settings(_env_file=None, data_dir=tmp_path)  # type: ignore[call-arg]
@@ -154,10 +154,14 @@ async def test_a_restart_keeps_the_time_and_the_data_and_the_bot_still_hears_the
     await first.start()
     try:
         await first.api.wait_for_poll(timeout=20)
-        await step(first.api, first.handle.buyer, first.handle.buyer.send_command("start"), "")
+        buyer = first.handle.buyer
+        await step(first.api, buyer, buyer.send_command("start"), "")
+        photo = await buyer.send_photo(PHOTO)
+        file_id = photo["message"]["photo"][-1]["file_id"]
         first.clock.advance(timedelta(hours=30))
     finally:
         await first.close()
+    chats_before = first.api.state.chat_messages(first.handle.buyer.chat_id)
 
     again = Sandbox(settings)
     await again.start()
@@ -165,11 +169,19 @@ async def test_a_restart_keeps_the_time_and_the_data_and_the_bot_still_hears_the
         await again.api.wait_for_poll(timeout=20)
         assert again.clock.offset == timedelta(hours=30)
         assert await database_counts(again) == (12, 0, MERCHANT_ID, "admin")
+        # The chats as they were, files included, and new messages numbered after them.
+        assert again.api.state.chat_messages(again.handle.buyer.chat_id) == chats_before
+        kept = again.api.state.files.get(file_id)
+        assert kept is not None
+        assert kept.content == PHOTO
+        last_id = chats_before[-1]["message_id"]
         # Update ids go on from the last one the bot stored, so the inbox takes the new ones.
         await step(
             again.api, again.handle.buyer, again.handle.buyer.send_command("complain", ORDER_NO),
             "平台账号",
         )
+        newest = again.api.state.chat_messages(again.handle.buyer.chat_id)[-1]
+        assert newest["message_id"] > last_id
     finally:
         await again.close()
     again.api.assert_no_unexpected_calls()
