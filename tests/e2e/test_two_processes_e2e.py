@@ -49,11 +49,12 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[2]
 SECRET = "two-processes-secret_0123456789"
-# 30 buyers with one case, 3 with four: the four reminders to one chat must keep 1 per second.
-SINGLE, MULTI, PER_MULTI = 30, 3, 4
+# 60 buyers with one case, 3 with four: the four reminders to one chat must keep 1 per second,
+# and 72 reminders due within one second must be spread to Telegram's 30 a second overall.
+SINGLE, MULTI, PER_MULTI = 60, 3, 4
 BUYER0 = 810_000
 # Reminders fall due over this many seconds from FIRST_DUE after the processes are up.
-FIRST_DUE, SPREAD = 4.0, 3.0
+FIRST_DUE, SPREAD = 4.0, 1.0
 LATE_LIMIT = 60.0
 SEND_METHODS = {"sendmessage", "sendphoto", "senddocument", "sendvideo"}
 
@@ -264,6 +265,7 @@ async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits
 
     sends = [call for call in api.calls() if call.method.lower() in SEND_METHODS]
     overall = max_in_window([call.at for call in sends], 1.0)
+    overall_2s = max_in_window([call.at for call in sends], 2.0)
     per_chat: dict[int, list[float]] = defaultdict(list)
     for call in sends:
         per_chat[int(call.params["chat_id"])].append(call.at)
@@ -272,9 +274,11 @@ async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits
         default=None,
     )
     # Telegram allows about 30 a second per bot (the bot keeps 25) and 1 a second per chat. The
-    # shared limiter spaces one chat's sends 1 s apart on Redis's clock; their arrival here
-    # jitters by scheduling on a loaded machine, hence 0.75 s (unlimited, they come ms apart).
-    assert overall <= 30, overall
+    # shared limiter spaces sends on Redis's clock; their arrival here jitters by scheduling on
+    # a loaded machine, so the overall rate is judged over 2 s (unlimited, the 72 reminders due
+    # within one second would arrive in about one) and one chat's sends 0.75 s apart (unlimited,
+    # they come milliseconds apart).
+    assert overall_2s <= 60, overall_2s
     assert closest is not None
     assert closest >= 0.75, closest
     output = "\n".join(
@@ -286,5 +290,6 @@ async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits
         f"{held[1]} outbox rows (after the kill: {after_kill}); lateness max "
         f"{max(late.values()):.1f} s, median {sorted(late.values())[len(late) // 2]:.1f} s; "
         f"last reminder {max(at for _, at in arrived) - killed_at:.1f} s after the kill; "
-        f"most sends in one second: {overall}; closest two sends to one chat: {closest:.2f} s"
+        f"most sends in one second: {overall}, in two: {overall_2s}; "
+        f"closest two sends to one chat: {closest:.2f} s"
     )
