@@ -54,6 +54,10 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
 }
 
+# The names this server answers to. Another name means a web page whose own domain was made to
+# resolve to 127.0.0.1 (DNS rebinding): it would count as same-origin, so it is refused.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+
 HANDLE: web.AppKey[SandboxHandle] = web.AppKey("handle", SandboxHandle)
 MEMORY: web.AppKey[dict[str, PaneMemory]] = web.AppKey("memory", dict)
 CLOSING: web.AppKey[asyncio.Event] = web.AppKey("closing", asyncio.Event)
@@ -91,8 +95,10 @@ class Refused(Exception):
 
 @web.middleware
 async def _guard(request: web.Request, handler: Any) -> web.StreamResponse:
-    """Refuses cross-site posts; answers refusals as JSON; adds the security headers."""
+    """Refuses other sites; answers refusals as JSON; adds the security headers."""
     try:
+        if request.url.host not in LOOPBACK_HOSTS:
+            raise Refused(403, "the sandbox answers on 127.0.0.1 only")
         if request.method == "POST" and request.headers.get("X-Sandbox") != "1":
             raise Refused(403, "missing X-Sandbox header")
         response: web.StreamResponse = await handler(request)

@@ -264,7 +264,9 @@ async def test_reset_calls_the_sandbox_and_shows_empty_chats(
     assert snapshot["clock"]["offset_seconds"] == 0
 
 
-async def test_posts_need_the_sandbox_header_and_json(client: TestClient[Any, Any]) -> None:
+async def test_other_sites_cannot_act_and_bad_requests_are_refused(
+    client: TestClient[Any, Any],
+) -> None:
     # A page on another site can send neither without the browser asking this server first.
     assert (await client.post("/api/reset", json={})).status == 403
     as_form = await client.post("/api/panes/buyer/send", data={"text": "x"}, headers=POST)
@@ -273,3 +275,8 @@ async def test_posts_need_the_sandbox_header_and_json(client: TestClient[Any, An
     assert unknown.status == 404
     empty = await client.post("/api/panes/buyer/send", json={"text": " "}, headers=POST)
     assert empty.status == 400
+    # A site whose name was pointed at 127.0.0.1 would be same-origin: refused by its name.
+    rebound = {"Host": "evil.example:8080", **POST}
+    assert (await client.get("/api/state", headers=rebound)).status == 403
+    assert (await client.post("/api/reset", json={}, headers=rebound)).status == 403
+    assert (await client.get("/api/state", headers={"Host": "localhost:8080"})).status == 200
