@@ -182,6 +182,23 @@ async def test_a_reply_keyboard_is_shown_until_removed_and_sends_its_text(
     assert pane(await state(client), "merchant")["reply_keyboard"] is None
 
 
+async def test_a_one_time_keyboard_goes_once_pressed_and_a_contact_button_shares_the_contact(
+    client: TestClient[Any, Any], handle: SandboxHandle, fake_bot: Bot
+) -> None:
+    share = KeyboardButton(text="分享手机号", request_contact=True)
+    keyboard = ReplyKeyboardMarkup(keyboard=[[share]], one_time_keyboard=True)
+    await fake_bot.send_message(handle.buyer.chat_id, "请分享手机号", reply_markup=keyboard)
+    shown = pane(await state(client), "buyer")["reply_keyboard"]
+    assert shown == [[{"text": "分享手机号", "asks": "contact"}]]
+
+    pressed = await post(client, "/api/panes/buyer/key", {"text": "分享手机号", "asks": "contact"})
+    assert pane(pressed, "buyer")["reply_keyboard"] is None
+    [update] = await fake_bot.get_updates(timeout=0)
+    assert update.message is not None
+    assert update.message.contact is not None
+    assert update.message.contact.user_id == handle.buyer.id
+
+
 async def test_photos_and_documents_upload_preview_and_download(
     client: TestClient[Any, Any], handle: SandboxHandle
 ) -> None:
