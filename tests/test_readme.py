@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import build_parser
+from bot.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -67,3 +68,9 @@ def test_every_cli_command_in_the_readme_exists_with_its_options(command: str) -
 @pytest.mark.parametrize("target", sorted(set(re.findall(r"\bmake (\w+)", README))))
 def test_every_make_target_in_the_readme_exists(target: str) -> None:
     assert re.search(rf"^{target}:", MAKEFILE, re.MULTILINE), target
+
+
+def test_the_settings_table_lists_every_setting() -> None:
+    table = README.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    missing = [f.upper() for f in Settings.model_fields if f"`{f.upper()}`" not in table]
+    assert missing == []
