@@ -26,7 +26,7 @@ RESULTS = Path(__file__).parent / "results"
 
 SIZES: dict[str, dict[str, Any]] = {
     "full": {
-        "buyers": 300, "steady_s": 20.0, "messages": 3000, "chats": 1000,
+        "buyers": 150, "steady_s": 10.0, "messages": 3000, "chats": 1000,
         "small": 10_000, "big": 1_000_000, "memory_cases": 100_000,
     },
     "quick": {
