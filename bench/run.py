@@ -265,10 +265,21 @@ def main() -> None:
     )
 
 
+# Seconds one section may take before it counts as failed; the full deadline section seeds a
+# million cases on its first run (about 3 minutes here).
+SECTION_TIMEOUT = {"tiny": 180, "quick": 300, "full": 1200}
+
+
 def _run_section(name: str, mode: str) -> dict[str, Any]:
     flag = [] if mode == "full" else [f"--{mode}"]
     command = [sys.executable, "-m", "bench.run", "--section", name, *flag]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    try:
+        done = subprocess.run(  # noqa: S603
+            command, capture_output=True, text=True, check=False, timeout=SECTION_TIMEOUT[mode]
+        )
+    except subprocess.TimeoutExpired:
+        # A section that hangs is reported in the table, not left to hang the whole run.
+        return {"error": f"no result within {SECTION_TIMEOUT[mode]} s"}
     if done.returncode != 0:
         return {"error": done.stderr.strip() or f"exit {done.returncode}"}
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
