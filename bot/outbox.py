@@ -124,6 +124,13 @@ async def queue_replies(
     return queued
 
 
+async def send_queued(deps: Deps, bot: Bot, rows: Sequence[QueuedMessage]) -> None:
+    """Sends, right after their commit, the rows `queue_replies` (or a handler) leased to this
+    process: the one way every handler delivers its answers."""
+    if rows:
+        await OutboxSender(deps, bot, deps.worker_id, limiter=deps.limiter).deliver_now(rows)
+
+
 class OutboxSender:
     def __init__(
         self,

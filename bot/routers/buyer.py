@@ -12,7 +12,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, Update, User
 
 from bot.events import callback_to_event, message_to_event
-from bot.outbox import OutboxSender, queue_replies
+from bot.outbox import queue_replies, send_queued
 from dialogs import buyer
 from dialogs.context import UserCtx
 from dialogs.types import Event, OtherIn
@@ -95,4 +95,4 @@ async def converse(
         locale = await buyer.locale_for(uow, ctx)
         queued = await queue_replies(uow.outbox, deps, chat_id, locale, update_id, replies)
         await uow.commit()
-    await OutboxSender(deps, bot, deps.worker_id, limiter=deps.limiter).deliver_now(queued)
+    await send_queued(deps, bot, queued)

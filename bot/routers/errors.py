@@ -9,7 +9,7 @@ from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 
 from bot.leases import LEASE
-from bot.outbox import OutboxSender
+from bot.outbox import send_queued
 from dialogs.types import Reply
 
 if TYPE_CHECKING:
@@ -53,4 +53,4 @@ async def on_error(event: ErrorEvent, bot: Bot, deps: Deps) -> None:
         log.exception("update %s: the apology could not be queued", update.update_id)
         return
     if row is not None:
-        await OutboxSender(deps, bot, deps.worker_id, limiter=deps.limiter).deliver_now([row])
+        await send_queued(deps, bot, [row])

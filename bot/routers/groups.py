@@ -11,7 +11,7 @@ from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.types import ChatMemberUpdated, Message, Update, User
 
 from bot.events import addressed_to_another_bot, message_to_event
-from bot.outbox import OutboxSender, queue_replies
+from bot.outbox import queue_replies, send_queued
 from dialogs import groups
 from dialogs.context import UserCtx
 from dialogs.types import Event
@@ -75,4 +75,4 @@ async def converse(
         locale = deps.env.default_locale
         queued = await queue_replies(uow.outbox, deps, chat_id, locale, update_id, replies)
         await uow.commit()
-    await OutboxSender(deps, bot, deps.worker_id, limiter=deps.limiter).deliver_now(queued)
+    await send_queued(deps, bot, queued)

@@ -18,7 +18,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, Update, User
 
 from bot.events import addressed_to_another_bot, callback_to_event, message_to_event
-from bot.outbox import OutboxSender, queue_replies
+from bot.outbox import queue_replies, send_queued
 from dialogs import staff
 from dialogs.context import UserCtx
 from dialogs.types import Event, Reply
@@ -104,7 +104,7 @@ async def converse(
         await uow.commit()
     if answer is not None:
         await _answer(deps, answer, locale, staff.refusal_in(replies))
-    await OutboxSender(deps, bot, deps.worker_id, limiter=deps.limiter).deliver_now(queued)
+    await send_queued(deps, bot, queued)
     return replies
 
 
