@@ -216,13 +216,17 @@ async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits
         due = await seed_cases(
             fresh_db_url, datetime.now(UTC) + timedelta(seconds=FIRST_DUE)
         )
+        # Killed at the first moment the database shows A holding work under a live lease:
+        # claimed reminder jobs, or messages it is sending (which of the two processes claims
+        # what is a race, so waiting for A to hold both at once can wait for ever).
         held = (0, 0)
-        async with asyncio.timeout(FIRST_DUE + SPREAD + 30):
-            while held[0] == 0 or held[1] == 0:
-                held = await held_by(engine, "bot-a")
-                if held[1] and time.time() > (max(due.values()).timestamp() + 2):
-                    break  # the jobs are all fired: holding messages is the case left
-                await asyncio.sleep(0.02)
+        try:
+            async with asyncio.timeout(FIRST_DUE + SPREAD + 30):
+                while held == (0, 0):
+                    held = await held_by(engine, "bot-a")
+                    await asyncio.sleep(0.01)
+        except TimeoutError:
+            pytest.fail("bot-a never held a reminder job or an outbox row; B took everything")
         first.send_signal(signal.SIGKILL)
         await first.wait()
         killed_at = time.time()
