@@ -19,6 +19,7 @@ from aiogram.enums import ParseMode
 from sqlalchemy.engine import make_url
 
 from bench.recording import RecordingSession
+from bot.api_session import keep_response_models
 from bot.app import Deps, build_deps, build_dispatcher
 from bot.config import Settings
 from cases.clock import SystemClock
@@ -96,7 +97,9 @@ async def bench_bot(database_url: str, workdir: Path) -> AsyncIterator[BenchBot]
     )
     deps = build_deps(settings, SystemClock())
     session = RecordingSession()
-    bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = keep_response_models(
+        Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    )
     try:
         yield BenchBot(deps, bot, session, build_dispatcher(deps))
     finally:

@@ -15,6 +15,7 @@ from aiogram.enums import ParseMode
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.api_session import keep_response_models
 from bot.config import Settings
 from bot.middlewares import ChatLockMiddleware, ChatLocks, PerChatLocks
 from bot.ratelimit import LocalSendLimiter, SendLimiter
@@ -102,11 +103,12 @@ def build_bot(settings: Settings) -> Bot:
         raise ValueError("BOT_TOKEN is not set")
     # TELEGRAM_API_URL covers both the method calls and the file downloads.
     server = TelegramAPIServer.from_base(settings.api_base)
-    return Bot(
+    bot = Bot(
         token=settings.bot_token.get_secret_value(),
         session=AiohttpSession(api=server),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
+    return keep_response_models(bot)
 
 
 def build_dispatcher(deps: Deps) -> Dispatcher:
