@@ -7,8 +7,9 @@ call) → PollingIntake stores the batch in the inbox in one transaction → Inb
 dispatcher → dialog → database commit → replies sent through the session.
 
 Saturation: all buyers' updates are made available at once, interleaved (many buyers at once);
-the rate is updates handled per second from first delivery to last update marked done.
-Steady: updates of other buyers arrive at a fixed rate; latency is from delivery to "done".
+the rate is updates handled per second from first delivery until the last one is handled (its
+dialog step committed, its replies sent). Steady: updates of other buyers arrive at a fixed rate;
+latency is from delivery to handled. Afterwards every stored update must be marked done.
 Baseline: aiogram's own polling loop with an echo handler, fed the same number of updates.
 """
 
@@ -130,7 +131,7 @@ def _photo(buyer_id: int) -> list[dict[str, Any]]:
 
 
 class TimedWorker(InboxWorker):
-    """The production InboxWorker, noting when each update's outcome is recorded."""
+    """The production InboxWorker, noting when each update has been handled (its replies sent)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -138,11 +139,12 @@ class TimedWorker(InboxWorker):
         self.all_done = asyncio.Event()
         self.expected = 0
 
-    async def handle(self, item: InboxUpdate) -> None:
-        await super().handle(item)
+    async def dispatch(self, item: InboxUpdate) -> bool:
+        finished = await super().dispatch(item)
         self.done_at[item.update_id] = time.perf_counter()
         if len(self.done_at) >= self.expected:
             self.all_done.set()
+        return finished
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -180,13 +182,16 @@ async def _run_bot_phase(
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
         finally:
-            worker.stop()
+            worker.stop()  # the lanes finish, marking their last updates done
+            await asyncio.wait(tasks[:1], timeout=30)
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
         latencies = [
             (worker.done_at[uid] - bench.session.delivered_at[uid]) * 1000 for uid in worker.done_at
         ]
+        async with bench.deps.uow() as uow:
+            pending = await uow.inbox.backlog()
         async with bench.deps.engine.connect() as connection:
             filed = (
                 await connection.execute(
@@ -206,6 +211,7 @@ async def _run_bot_phase(
             "p99_ms": round(percentile(latencies, 0.99), 2),
             "mean_ms": round(statistics.fmean(latencies), 2),
             "cases_filed": int(filed),
+            "inbox_pending": pending,
             "buyers": len(buyer_ids),
             "bot_api_calls": len(bench.session.calls),
         }

@@ -99,7 +99,9 @@ class InboxWorker:
         async with self.deps.uow() as uow:
             claimed = await uow.inbox.claim(now, self.worker_id, self.lease, self.concurrency)
             await uow.commit()
-        await asyncio.gather(*(self.handle(item) for item in claimed))
+        finished = await asyncio.gather(*(self.dispatch(item) for item in claimed))
+        handled = zip(claimed, finished, strict=True)
+        await self._mark_done([item.update_id for item, ok in handled if ok])
         return len(claimed)
 
     async def run_until_idle(self, max_rounds: int = 1000) -> int:
@@ -135,18 +137,25 @@ class InboxWorker:
                 await uow.commit()
 
     async def _lane(self, idle: float) -> None:
+        # An update handled here is marked done in the transaction that claims the lane's next
+        # one: a transaction per update saved. Until then its chat waits (a moment), and a crash
+        # in between only makes it claimed again, its effects still once (mark_processed).
+        finished: list[int] = []
         while not self._stopping:
             try:
                 now = self.deps.clock.now()
                 async with self.deps.uow() as uow:
+                    await uow.inbox.done(finished, now)
                     claimed = await uow.inbox.claim(now, self.worker_id, self.lease, 1)
                     await uow.commit()
+                finished = []
             except Exception:
                 log.exception("claiming from the inbox failed")
                 claimed = []
             for item in claimed:
                 try:
-                    await self.handle(item)
+                    if await self.dispatch(item):
+                        finished.append(item.update_id)
                 except Exception:
                     # Recording the outcome failed (the database is away): the lease runs out
                     # and the update is claimed again, its effects still once.
@@ -155,14 +164,22 @@ class InboxWorker:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), idle)
+        with contextlib.suppress(Exception):  # else claimed again after the lease, as above
+            await self._mark_done(finished)
 
     async def handle(self, item: InboxUpdate) -> None:
         """Feeds one update to the dispatcher and records the outcome."""
+        if await self.dispatch(item):
+            await self._mark_done([item.update_id])
+
+    async def dispatch(self, item: InboxUpdate) -> bool:
+        """Feeds one update to the dispatcher; True when it ran to the end (the caller marks it
+        done), False when its outcome (a retry later, or given up) is recorded already."""
         now = self.deps.clock.now()
         if item.attempts > MAX_ATTEMPTS:
             # Claimed this often without an outcome: the process dies on it. Stop trying.
             await self._record_failure(item, "claimed too often without finishing")
-            return
+            return False
         try:
             await self.dispatcher.feed_raw_update(self.bot, item.payload)
         except Exception as exc:
@@ -175,10 +192,14 @@ class InboxWorker:
                         item.update_id, repr(exc), now + retry_delay(item.attempts)
                     )
                     await uow.commit()
-            return
-        async with self.deps.uow() as uow:
-            await uow.inbox.done(item.update_id, self.deps.clock.now())
-            await uow.commit()
+            return False
+        return True
+
+    async def _mark_done(self, update_ids: list[int]) -> None:
+        if update_ids:
+            async with self.deps.uow() as uow:
+                await uow.inbox.done(update_ids, self.deps.clock.now())
+                await uow.commit()
 
     async def _record_failure(self, item: InboxUpdate, error: str) -> None:
         log.error("update %s given up after %s attempts: %s", item.update_id, item.attempts, error)

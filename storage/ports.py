@@ -175,8 +175,8 @@ class InboxQueue(Protocol):
         """
         ...
 
-    async def done(self, update_id: int, at: datetime) -> None:
-        """Marks the update handled."""
+    async def done(self, update_ids: Sequence[int], at: datetime) -> None:
+        """Marks the updates handled."""
         ...
 
     async def retry(self, update_id: int, error: str, not_before: datetime) -> None:

@@ -23,6 +23,7 @@ def test_the_bench_runs_end_to_end_and_writes_its_table_and_json(tmp_path: Path)
     for name in ("inbound-sqlite", "baseline", "outbound", "deadlines", "memory"):
         assert "error" not in results[name], results[name]
     assert results["inbound-sqlite"]["saturation"]["cases_filed"] == 3  # every buyer filed
+    assert results["inbound-sqlite"]["saturation"]["inbox_pending"] == 0  # all marked done
     assert results["outbound"]["sent"] == 6
     assert results["outbound"]["lost"] == 0
     for measure in ("updates/s at saturation", "outbound messages/s", "deadline tick", "RSS"):

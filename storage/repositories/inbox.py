@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -51,51 +51,14 @@ class SqlInboxRepository:
         self, now: datetime, worker_id: str, lease: timedelta, limit: int
     ) -> list[InboxUpdate]:
         """Leases the oldest pending update of up to `limit` chats no one else is working on."""
-        # Aliases throughout: the UPDATE below targets `inbox`, and an unaliased subquery on it
-        # would be correlated to the row being updated instead of scanning the table.
-        head = aliased(InboxRow)
-        older = aliased(InboxRow)
-        # Only a chat's oldest pending update may run: its order is the order of update ids.
-        # While that update is leased the chat has no claimable head, so one worker at a time.
-        earlier_pending = (
-            select(older.update_id)
-            .where(
-                older.chat_id == head.chat_id,
-                older.done_at.is_(None),
-                older.update_id < head.update_id,
-            )
-            .exists()
-        )
-        candidates = (
-            select(head.update_id)
-            .where(
-                head.done_at.is_(None),
-                or_(head.locked_until.is_(None), head.locked_until <= now),
-                ~earlier_pending,
-            )
-            .order_by(head.update_id)
-            .limit(limit)
-            # PostgreSQL: concurrent claimers skip rows another transaction is claiming.
-            .with_for_update(skip_locked=True, of=head)
-        )
         # Two statements: inside an UPDATE, PostgreSQL may run a LIMIT subquery more than once.
-        chosen = list((await self._session.execute(candidates)).scalars())
+        chosen = list(
+            (await self._session.execute(_CANDIDATES, {"now": now, "limit": limit})).scalars()
+        )
         if not chosen:
             return []
-        free = or_(InboxRow.locked_until.is_(None), InboxRow.locked_until <= now)
-        stmt = (
-            update(InboxRow)
-            # `free` again: under READ COMMITTED a row claimed meanwhile is re-checked, not taken.
-            .where(InboxRow.update_id.in_(chosen), InboxRow.done_at.is_(None), free)
-            .values(
-                locked_by=worker_id,
-                locked_until=now + lease,
-                attempts=InboxRow.attempts + 1,
-            )
-            .returning(InboxRow.update_id, InboxRow.chat_id, InboxRow.payload, InboxRow.attempts)
-            .execution_options(synchronize_session=False)
-        )
-        rows = (await self._session.execute(stmt)).all()
+        params = {"chosen": chosen, "now": now, "worker_id": worker_id, "until": now + lease}
+        rows = (await self._session.execute(_CLAIM, params)).all()
         claimed = [
             InboxUpdate(
                 update_id=row.update_id,
@@ -107,13 +70,10 @@ class SqlInboxRepository:
         ]
         return sorted(claimed, key=lambda item: item.update_id)
 
-    async def done(self, update_id: int, at: datetime) -> None:
-        """Marks the update handled; the chat's next update becomes claimable."""
-        await self._session.execute(
-            update(InboxRow)
-            .where(InboxRow.update_id == update_id)
-            .values(done_at=at, locked_by=None, locked_until=None)
-        )
+    async def done(self, update_ids: Sequence[int], at: datetime) -> None:
+        """Marks the updates handled; each chat's next update becomes claimable."""
+        if update_ids:
+            await self._session.execute(_DONE, {"update_ids": list(update_ids), "at": at})
 
     async def retry(self, update_id: int, error: str, not_before: datetime) -> None:
         """Releases a failed update to be claimed again from `not_before`; its chat waits too."""
@@ -146,3 +106,56 @@ class SqlInboxRepository:
         """How many stored updates are not handled yet."""
         stmt = select(func.count()).select_from(InboxRow).where(InboxRow.done_at.is_(None))
         return int((await self._session.execute(stmt)).scalar_one())
+
+
+# The statements of the hot path (a claim and a done mark per handled update), built once:
+# constructing them anew each time cost more than running them (inbound benchmark profile).
+# Aliases throughout the claim: the UPDATE targets `inbox`, and an unaliased subquery on it would
+# be correlated to the row being updated instead of scanning the table.
+_head = aliased(InboxRow)
+_older = aliased(InboxRow)
+# Only a chat's oldest pending update may run: its order is the order of update ids. While that
+# update is leased the chat has no claimable head, so one worker at a time.
+_earlier_pending = (
+    select(_older.update_id)
+    .where(
+        _older.chat_id == _head.chat_id,
+        _older.done_at.is_(None),
+        _older.update_id < _head.update_id,
+    )
+    .exists()
+)
+_CANDIDATES = (
+    select(_head.update_id)
+    .where(
+        _head.done_at.is_(None),
+        or_(_head.locked_until.is_(None), _head.locked_until <= bindparam("now")),
+        ~_earlier_pending,
+    )
+    .order_by(_head.update_id)
+    .limit(bindparam("limit"))
+    # PostgreSQL: concurrent claimers skip rows another transaction is claiming.
+    .with_for_update(skip_locked=True, of=_head)
+)
+_CLAIM = (
+    update(InboxRow)
+    # Free again: under READ COMMITTED a row claimed meanwhile is re-checked, not taken.
+    .where(
+        InboxRow.update_id.in_(bindparam("chosen", expanding=True)),
+        InboxRow.done_at.is_(None),
+        or_(InboxRow.locked_until.is_(None), InboxRow.locked_until <= bindparam("now")),
+    )
+    .values(
+        locked_by=bindparam("worker_id"),
+        locked_until=bindparam("until"),
+        attempts=InboxRow.attempts + 1,
+    )
+    .returning(InboxRow.update_id, InboxRow.chat_id, InboxRow.payload, InboxRow.attempts)
+    .execution_options(synchronize_session=False)
+)
+_DONE = (
+    update(InboxRow)
+    .where(InboxRow.update_id.in_(bindparam("update_ids", expanding=True)))
+    .values(done_at=bindparam("at"), locked_by=None, locked_until=None)
+    .execution_options(synchronize_session=False)
+)

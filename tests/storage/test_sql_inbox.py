@@ -35,7 +35,7 @@ async def claim(
 async def done(db: Database, *update_ids: int) -> None:
     async with db.uow() as uow:
         for update_id in update_ids:
-            await uow.inbox.done(update_id, T0)
+            await uow.inbox.done([update_id], T0)
         await uow.commit()
 
 

@@ -78,8 +78,8 @@ async def test_forgetting_a_user_deletes_their_rows_only(db: Database) -> None:
             ],
             T0,
         )
-        await uow.inbox.done(1, T0)
-        await uow.inbox.done(3, T0)
+        await uow.inbox.done([1], T0)
+        await uow.inbox.done([3], T0)
         for key, chat in (("sent-buyer", BUYER), ("pending-buyer", BUYER), ("sent-other", OTHER)):
             await uow.outbox.add(chat, {"key": "menu.main"}, T0, key=key)
         await uow.commit()

@@ -34,9 +34,9 @@ async def test_handled_updates_older_than_the_cutoff_go_and_pending_ones_stay(
 ) -> None:
     async with db.uow() as uow:
         await uow.inbox.add_many([IncomingUpdate(n, 1, {"n": n}) for n in range(1, 5)], OLD)
-        await uow.inbox.done(1, OLD)
+        await uow.inbox.done([1], OLD)
         await uow.inbox.fail(2, OLD, "boom")  # given up: handled as well
-        await uow.inbox.done(3, RECENT)
+        await uow.inbox.done([3], RECENT)
         # 4 is still pending, however old it is.
         for update_id, at in ((1, OLD), (2, OLD), (3, RECENT)):
             await uow.updates.mark_processed(update_id, at)
