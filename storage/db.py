@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import ConnectionPoolEntry
+
+from storage import sqlite_driver
 
 DATABASE_FILE_NAME = "complaint_bot.db"
 # How long an SQLite writer waits for the file lock before failing with "database is locked".
@@ -53,7 +56,10 @@ def _sqlite_engine(url: URL) -> AsyncEngine:
     database = url.database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_async_engine(url)
+    # The file, and sqlite3's options, exactly as SQLAlchemy would open them itself.
+    args, options = url.get_dialect()().create_connect_args(url)
+    connect = partial(sqlite_driver.connect, *args, **options)
+    engine = create_async_engine(url, async_creator=connect)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine
