@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DialogDraftRow
-from storage.repositories._sql import dialect_insert
+from storage.repositories._sql import insert_for, prepared
 
 
 class SqlDraftRepository:
@@ -16,19 +17,11 @@ class SqlDraftRepository:
         self._session = session
 
     async def load(self, user_id: int) -> str | None:
-        stmt = select(DialogDraftRow.state).where(DialogDraftRow.user_id == user_id)
-        return (await self._session.execute(stmt)).scalar_one_or_none()
+        return (await self._session.execute(_LOAD, {"user_id": user_id})).scalar_one_or_none()
 
     async def save(self, user_id: int, state_json: str, at: datetime) -> None:
-        stmt = dialect_insert(self._session, DialogDraftRow).values(
-            user_id=user_id, state=state_json, updated_at=at
-        )
-        await self._session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=[DialogDraftRow.__table__.c.user_id],
-                set_={"state": stmt.excluded.state, "updated_at": stmt.excluded.updated_at},
-            )
-        )
+        params = {"user_id": user_id, "state": state_json, "at": at}
+        await self._session.execute(_save(self._session), params)
 
     async def delete(self, user_id: int) -> None:
         await self._session.execute(
@@ -36,3 +29,17 @@ class SqlDraftRepository:
             .where(DialogDraftRow.user_id == user_id)
             .execution_options(synchronize_session=False)
         )
+
+
+_LOAD = select(DialogDraftRow.state).where(DialogDraftRow.user_id == bindparam("user_id"))
+
+
+@prepared
+def _save(dialect: str) -> Any:
+    stmt = insert_for(dialect, DialogDraftRow).values(
+        user_id=bindparam("user_id"), state=bindparam("state"), updated_at=bindparam("at")
+    )
+    return stmt.on_conflict_do_update(
+        index_elements=[DialogDraftRow.__table__.c.user_id],
+        set_={"state": stmt.excluded.state, "updated_at": stmt.excluded.updated_at},
+    )

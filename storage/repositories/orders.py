@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, or_, select
+from sqlalchemy import Row, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.model import Order, OrderStatus
@@ -29,8 +29,7 @@ class SqlOrderRepository:
         self._session = session
 
     async def get(self, order_no: str) -> Order | None:
-        stmt = select(OrderRow.__table__).where(OrderRow.order_no == order_no)
-        row = (await self._session.execute(stmt)).first()
+        row = (await self._session.execute(_GET, {"order_no": order_no})).first()
         return None if row is None else _to_order(row)
 
     async def upsert(self, order: Order) -> bool:
@@ -66,3 +65,6 @@ def _to_order(row: Row[Any]) -> Order:
         delivered_at=row.delivered_at,
         status=OrderStatus(row.status),
     )
+
+
+_GET = select(OrderRow.__table__).where(OrderRow.order_no == bindparam("order_no"))

@@ -6,13 +6,23 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, cast, delete, func, literal_column, or_, select, update
+from sqlalchemy import (
+    Integer,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import BlockedChatRow, OutboxRow
 from storage.ports import OutboxQueue, QueuedMessage
-from storage.repositories._sql import dialect_insert
+from storage.repositories._sql import dialect_insert, insert_for, prepared
 
 # last_error is for operators reading the table, not a log: keep it bounded.
 MAX_ERROR_LENGTH = 2000
@@ -54,22 +64,15 @@ class SqlOutboxRepository:
         lease: timedelta,
     ) -> QueuedMessage | None:
         """Queues a message already leased to `worker_id`; None when `key` was queued before."""
-        table = OutboxRow.__table__.c
-        stmt = (
-            dialect_insert(self._session, OutboxRow)
-            .values(
-                chat_id=chat_id,
-                payload=dict(payload),
-                due_at=now,
-                key=key,
-                attempts=0,
-                locked_by=worker_id,
-                locked_until=now + lease,
-            )
-            .on_conflict_do_nothing(index_elements=[table.key])
-            .returning(table.id)
-        )
-        row_id = (await self._session.execute(stmt)).scalar_one_or_none()
+        params = {
+            "chat_id": chat_id,
+            "payload": dict(payload),
+            "now": now,
+            "key": key,
+            "worker_id": worker_id,
+            "until": now + lease,
+        }
+        row_id = (await self._session.execute(_add_claimed(self._session), params)).scalar()
         if row_id is None:
             return None
         return QueuedMessage(
@@ -143,14 +146,8 @@ class SqlOutboxRepository:
         return sorted(claimed, key=lambda message: (message.due_at, message.id))
 
     async def mark_sent(self, message_id: int, at: datetime, telegram_message_id: int) -> None:
-        await self._set(
-            message_id,
-            OutboxRow.sent_at.is_(None),
-            sent_at=at,
-            message_id=telegram_message_id,
-            locked_by=None,
-            locked_until=None,
-        )
+        params = {"row_id": message_id, "at": at, "message_id": telegram_message_id}
+        await self._session.execute(_MARK_SENT, params)
 
     async def retry(self, message_id: int, error: str, next_due: datetime) -> None:
         await self._set(
@@ -224,9 +221,7 @@ class SqlOutboxRepository:
         await self._session.execute(stmt)
 
     async def unblock_chat(self, chat_id: int) -> bool:
-        result = await self._session.execute(
-            delete(BlockedChatRow).where(BlockedChatRow.chat_id == chat_id)
-        )
+        result = await self._session.execute(_UNBLOCK, {"chat_id": chat_id})
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def blocked_among(self, chat_ids: Collection[int]) -> set[int]:
@@ -244,6 +239,40 @@ class SqlOutboxRepository:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
+
+
+# Statements every update's replies run, built once (see storage.repositories._sql.prepared).
+@prepared
+def _add_claimed(dialect: str) -> Any:
+    table = OutboxRow.__table__.c
+    return (
+        insert_for(dialect, OutboxRow)
+        .values(
+            chat_id=bindparam("chat_id"),
+            payload=bindparam("payload"),
+            due_at=bindparam("now"),
+            key=bindparam("key"),
+            attempts=0,
+            locked_by=bindparam("worker_id"),
+            locked_until=bindparam("until"),
+        )
+        .on_conflict_do_nothing(index_elements=[table.key])
+        .returning(table.id)
+    )
+
+
+_MARK_SENT = (
+    update(OutboxRow)
+    .where(OutboxRow.id == bindparam("row_id"), OutboxRow.sent_at.is_(None))
+    .values(
+        sent_at=bindparam("at"),
+        message_id=bindparam("message_id"),
+        locked_by=None,
+        locked_until=None,
+    )
+    .execution_options(synchronize_session=False)
+)
+_UNBLOCK = delete(BlockedChatRow).where(BlockedChatRow.chat_id == bindparam("chat_id"))
 
 
 def _conforms(repository: SqlOutboxRepository) -> OutboxQueue:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdateRow
-from storage.repositories._sql import dialect_insert
+from storage.repositories._sql import insert_for, prepared
 
 
 class SqlProcessedUpdateRepository:
@@ -20,11 +22,16 @@ class SqlProcessedUpdateRepository:
         Called inside the unit of work that handles the update, so the mark and the handling
         commit together: a crash before commit lets the redelivered update be handled again.
         """
-        table = ProcessedUpdateRow.__table__
-        stmt = (
-            dialect_insert(self._session, ProcessedUpdateRow)
-            .values(update_id=update_id, processed_at=at)
-            .on_conflict_do_nothing(index_elements=[table.c.update_id])
-            .returning(table.c.update_id)
-        )
-        return (await self._session.execute(stmt)).first() is not None
+        params = {"update_id": update_id, "at": at}
+        return (await self._session.execute(_mark(self._session), params)).first() is not None
+
+
+@prepared
+def _mark(dialect: str) -> Any:
+    table = ProcessedUpdateRow.__table__
+    return (
+        insert_for(dialect, ProcessedUpdateRow)
+        .values(update_id=bindparam("update_id"), processed_at=bindparam("at"))
+        .on_conflict_do_nothing(index_elements=[table.c.update_id])
+        .returning(table.c.update_id)
+    )
