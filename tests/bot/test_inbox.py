@@ -81,6 +81,31 @@ async def test_each_chat_is_handled_in_order_while_chats_interleave(
     assert await backlog(harness) == 0
 
 
+async def test_lanes_keep_each_chat_in_order_and_leave_every_update_done(
+    harness: BotHarness,
+) -> None:
+    # The lanes mark an update done in the transaction claiming their next one: a chat's next
+    # update must still follow its previous one, and stopping must leave nothing pending.
+    first = harness.api.user(id=2001, language_code="en")
+    second = harness.api.user(id=2002, language_code="en")
+    a = filing_start(first, ORDER_NO, "lihua_88")
+    b = filing_start(second, "KM202611250002", "wang_9")
+    running = worker(harness)
+    task = asyncio.create_task(running.run_forever(idle=0.05))
+    await store_updates(harness.deps, [a[0], b[0], a[1], b[1], a[2], b[2]])
+    running.wake()
+    async with asyncio.timeout(10):
+        while len(texts(harness, first)) < 3 or len(texts(harness, second)) < 3:  # noqa: ASYNC110
+            await asyncio.sleep(0.02)
+    running.stop()
+    await asyncio.wait_for(task, timeout=5)
+    for user in (first, second):
+        replies = texts(harness, user)
+        assert "account" in replies[0]
+        assert "what went wrong" in replies[1]
+    assert await backlog(harness) == 0
+
+
 async def test_an_update_stored_twice_has_one_effect(harness: BotHarness) -> None:
     buyer = harness.api.user(id=2001, language_code="en")
     update = buyer.build_command("complain", ORDER_NO)
