@@ -6,13 +6,14 @@ import logging
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, Update, User
 
 from bot.events import callback_to_event, message_to_event
 from bot.outbox import queue_replies, send_queued
+from bot.routers.filters import in_chat_types
 from dialogs import buyer
 from dialogs.context import UserCtx
 from dialogs.types import Event, OtherIn
@@ -25,9 +26,10 @@ log = logging.getLogger(__name__)
 
 def build_buyer_router() -> Router:
     router = Router(name="buyer")
-    router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.edited_message.filter(F.chat.type == ChatType.PRIVATE)
-    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    private = in_chat_types(ChatType.PRIVATE)
+    router.message.filter(private)
+    router.edited_message.filter(private)
+    router.callback_query.filter(private)
     router.message.register(on_message)
     router.edited_message.register(on_edited_message)
     router.callback_query.register(on_button)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.enums import ChatMemberStatus, ChatType
 from aiogram.types import ChatMemberUpdated, Message, Update, User
 
 from bot.events import addressed_to_another_bot, message_to_event
 from bot.outbox import queue_replies, send_queued
+from bot.routers.filters import in_chat_types
 from dialogs import groups
 from dialogs.context import UserCtx
 from dialogs.types import Event
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-_GROUPS = F.chat.type.in_({ChatType.GROUP, ChatType.SUPERGROUP})
+_GROUPS = in_chat_types(ChatType.GROUP, ChatType.SUPERGROUP)
 _OUTSIDE = {ChatMemberStatus.LEFT, ChatMemberStatus.KICKED}
 _INSIDE = {ChatMemberStatus.MEMBER, ChatMemberStatus.ADMINISTRATOR}
 

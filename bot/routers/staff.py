@@ -13,12 +13,13 @@ import re
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, Update, User
 
 from bot.events import addressed_to_another_bot, callback_to_event, message_to_event
 from bot.outbox import queue_replies, send_queued
+from bot.routers.filters import in_chat
 from dialogs import staff
 from dialogs.context import UserCtx
 from dialogs.types import Event, Reply
@@ -38,8 +39,9 @@ def build_staff_router(staff_chat_id: int | None) -> Router:
     router = Router(name="staff")
     if staff_chat_id is None:
         return router
-    router.message.filter(F.chat.id == staff_chat_id)
-    router.callback_query.filter(F.message.chat.id == staff_chat_id)
+    staff_group = in_chat(staff_chat_id)
+    router.message.filter(staff_group)
+    router.callback_query.filter(staff_group)
     router.message.register(on_message)
     router.callback_query.register(on_button)
     return router
