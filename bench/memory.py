@@ -1,8 +1,11 @@
 """Memory: the resident set of the real bot process (`python -m bot run`, long polling the local
-Bot API server) with an empty database and with a database of many cases and drafts.
+Bot API server) with an empty database and with a database of many cases and drafts, beside a
+bare aiogram echo bot (bench/bare_bot.py) measured the same way in the same run: the floor any
+aiogram bot on this machine stands on.
 
-The bot is started as an operator starts it, handles a few filing conversations so every code
-path it runs has been imported and warmed, then idles a moment; RSS is read with psutil.
+Each bot is started as an operator starts it, handles a few conversations so every code path it
+runs has been imported and warmed, then idles a moment; RSS is read with psutil. Start-up is the
+time from starting the process to its first long poll with nothing left to receive.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import asyncio
 import os
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +27,23 @@ from storage.migrate import upgrade
 MB = 1024 * 1024
 
 
-async def rss_of_bot(database: Path, workdir: Path) -> float:
-    """Starts the bot on `database`, lets three buyers talk to it, returns its RSS in MB."""
+@dataclass
+class Reading:
+    rss_mb: float
+    start_s: float
+
+
+async def rss_of_bot(database: Path, workdir: Path) -> Reading:
+    """Starts the bot on `database`, lets three buyers talk to it, reads its RSS."""
+    return await _reading(["-m", "bot", "run"], database, workdir)
+
+
+async def rss_of_bare_aiogram(workdir: Path) -> Reading:
+    """The same for a bare aiogram echo bot (it never opens the database)."""
+    return await _reading(["-m", "bench.bare_bot"], workdir / "unused.db", workdir)
+
+
+async def _reading(command: list[str], database: Path, workdir: Path) -> Reading:
     async with FakeBotAPI() as api:
         env = {
             **os.environ,
@@ -36,17 +55,19 @@ async def rss_of_bot(database: Path, workdir: Path) -> float:
             "POLLING_TIMEOUT": "1",
             "LOG_LEVEL": "WARNING",
         }
+        started = time.perf_counter()
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", env=env, stdout=asyncio.subprocess.DEVNULL
+            sys.executable, *command, env=env, stdout=asyncio.subprocess.DEVNULL
         )
         try:
             await api.wait_for_poll(timeout=120)
+            start = time.perf_counter() - started
             for n in range(3):
                 buyer = api.user(id=7_000_000 + n)
                 await buyer.send_command("/start")
                 await api.wait_for_call("sendMessage", chat_id=buyer.chat_id, timeout=30)
             await asyncio.sleep(3)
-            return psutil.Process(process.pid).memory_info().rss / MB
+            return Reading(psutil.Process(process.pid).memory_info().rss / MB, start)
         finally:
             process.terminate()
             await process.wait()
@@ -63,13 +84,20 @@ async def run(cases: int, workdir: Path) -> dict[str, Any]:
     full_dir = workdir / "full"
     full_dir.mkdir(parents=True, exist_ok=True)
     full = copy_of(source, full_dir)
+    bare_dir = workdir / "bare"
+    bare_dir.mkdir(parents=True, exist_ok=True)
+    bare = await rss_of_bare_aiogram(bare_dir)
     empty_rss = await rss_of_bot(empty, empty_dir)
     full_rss = await rss_of_bot(full, full_dir)
     return {
         "cases": cases,
         "drafts": cases,
         "seed_s": round(seeding, 1),
-        "empty_mb": round(empty_rss, 1),
-        "full_mb": round(full_rss, 1),
-        "growth_mb": round(full_rss - empty_rss, 1),
+        "bare_aiogram_mb": round(bare.rss_mb, 1),
+        "empty_mb": round(empty_rss.rss_mb, 1),
+        "full_mb": round(full_rss.rss_mb, 1),
+        "growth_mb": round(full_rss.rss_mb - empty_rss.rss_mb, 1),
+        "above_bare_mb": round(empty_rss.rss_mb - bare.rss_mb, 1),
+        "bare_aiogram_start_s": round(bare.start_s, 2),
+        "start_s": round(empty_rss.start_s, 2),
     }

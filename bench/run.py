@@ -176,6 +176,15 @@ def rows(results: dict[str, Any]) -> list[Row]:
                 unit=" MB",
             )
         )
+        if "bare_aiogram_mb" in mem:
+            # The floor under the target: what aiogram alone holds, measured beside the bot.
+            bare_start = mem["bare_aiogram_start_s"]
+            for what, key, unit in (
+                ("RSS, bare aiogram echo bot (same run)", "bare_aiogram_mb", " MB"),
+                ("RSS, empty database, above bare aiogram", "above_bare_mb", " MB"),
+                (f"start-up to first poll (bare aiogram: {bare_start:.1f} s)", "start_s", " s"),
+            ):
+                out.append(_row(what, mem[key], "(reported)", None, None, unit=unit))
         out.append(
             _row(
                 f"RSS, {mem['cases']:,} cases and drafts",
