@@ -6,20 +6,19 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.api_session import keep_response_models
 from bot.config import Settings
 from bot.middlewares import ChatLockMiddleware, ChatLocks, PerChatLocks
 from bot.ratelimit import LocalSendLimiter, SendLimiter
-from bot.redis_limits import RedisChatLocks, RedisSendLimiter
 from bot.routers import build_routers
 from cases.calendar import WorkingCalendar, build_calendar
 from cases.clock import Clock
@@ -29,6 +28,10 @@ from dialogs.notices import CaseNotifier
 from locales import Translator
 from storage.db import make_engine, make_session_factory
 from storage.uow import SqlUnitOfWork
+
+if TYPE_CHECKING:
+    # Loaded only with REDIS_URL (see build_deps): a single process never needs the client.
+    from redis.asyncio import Redis
 
 
 def default_worker_id() -> str:
@@ -73,12 +76,17 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
     )
     # Staff pay by hand unless a platform gateway pays: then no "refund paid" button is shown.
     notifier = CaseNotifier.from_env(env, manual_payout=settings.platform_gateway == "manual")
-    redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
-    # Telegram's limits are per bot: bots sharing one Redis keep separate budgets and locks.
-    keys = f"bot:{settings.bot_id}"
+    redis: Redis | None = None
     limiter: SendLimiter = LocalSendLimiter()
     chat_locks: PerChatLocks = ChatLocks()
-    if redis is not None:
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        from bot.redis_limits import RedisChatLocks, RedisSendLimiter
+
+        redis = Redis.from_url(settings.redis_url)
+        # Telegram's limits are per bot: bots sharing one Redis keep separate budgets and locks.
+        keys = f"bot:{settings.bot_id}"
         limiter = RedisSendLimiter(redis, f"{keys}:limits")
         chat_locks = RedisChatLocks(redis, f"{keys}:chatlock")
     return Deps(
