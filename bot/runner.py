@@ -27,7 +27,7 @@ from bot.payouts import PayoutWorker
 from bot.platform_gateway import build_gateway
 from bot.retention import RetentionWorker
 from cases.clock import Clock, SystemClock
-from storage.migrate import upgrade
+from storage.schema_version import is_current
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +44,11 @@ async def run_bot(
     installs no handlers of its own then.
     """
     url = settings.resolved_database_url
-    if url.startswith("sqlite"):
+    if url.startswith("sqlite") and not await is_current(url):
         # The single-machine shape needs no operator step: the file is migrated on start.
+        # Alembic is loaded only then, so a process started on a current file never holds it.
+        from storage.migrate import upgrade
+
         await upgrade(url)
     deps = build_deps(settings, clock or SystemClock())
     bot = build_bot(settings)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from storage.db import make_engine
 from storage.migrate import downgrade, revisions, upgrade
 from storage.models import Base, CaseRow, OrderRow
+from storage.schema_version import head_revision, is_current, revision_ids, stamped_revisions
 from tests.storage.factories import T0
 
 pytestmark = pytest.mark.usefixtures("backend")
@@ -44,6 +45,22 @@ async def _diff(url: str) -> list[Any]:
 
 def test_revisions_form_a_single_line_starting_at_0001() -> None:
     assert revisions()[:2] == ["0001", "0002"]
+
+
+def test_the_revision_ids_are_the_file_prefixes_so_the_head_is_known_without_alembic() -> None:
+    # The bot's start-up check (storage.schema_version) relies on this naming.
+    assert revision_ids() == revisions()
+    assert head_revision() == revisions()[-1]
+
+
+async def test_a_database_is_current_only_at_the_head(empty_database: str) -> None:
+    assert await stamped_revisions(empty_database) == []
+    assert not await is_current(empty_database)
+    await upgrade(empty_database, revisions()[-2])
+    assert await stamped_revisions(empty_database) == [revisions()[-2]]
+    assert not await is_current(empty_database)
+    await upgrade(empty_database)
+    assert await is_current(empty_database)
 
 
 async def test_stairway_every_revision_upgrades_downgrades_and_upgrades_again(
