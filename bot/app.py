@@ -64,7 +64,7 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
     policy = load_policy(settings.policy_file, timezone=settings.timezone)
     calendar = build_calendar(settings.timezone, policy.holiday_file)
     translator = Translator(settings.tz, default_locale=settings.default_locale)
-    translator.compile_all()
+    translator.check_all()
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
     env = DialogEnv(

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from jinja2 import TemplateAssertionError, TemplateSyntaxError
 
 from locales import LOCALES, LOCALES_DIR, Translator, load_texts
 
@@ -44,6 +45,30 @@ def test_every_area_file_has_the_same_keys_in_every_language(area: str) -> None:
 def test_every_template_compiles() -> None:
     translator = Translator(SHANGHAI)
     assert translator.compile_all() == sum(len(load_texts(locale)) for locale in LOCALES)
+
+
+def test_the_start_up_check_reads_every_template_and_compiles_none() -> None:
+    translator = Translator(SHANGHAI)
+    assert translator.check_all() == sum(len(load_texts(locale)) for locale in LOCALES)
+    assert translator._templates == {}  # compiled on first use
+
+
+@pytest.mark.parametrize(
+    ("source", "error"),
+    [
+        ("{{ amount | money }", TemplateSyntaxError),
+        ("{% if paid %}{{ amount | moneyy }}{% endif %}", TemplateAssertionError),
+        ("{{ 'yes' if amount is evn else 'no' }}", TemplateAssertionError),
+    ],
+)
+def test_the_start_up_check_stops_at_a_broken_template(
+    monkeypatch: pytest.MonkeyPatch, source: str, error: type[TemplateSyntaxError]
+) -> None:
+    texts = {locale: {**load_texts(locale), "x.broken": source} for locale in LOCALES}
+    monkeypatch.setattr("locales.load_texts", texts.__getitem__)
+    with pytest.raises(error) as raised:
+        Translator(SHANGHAI).check_all()
+    assert raised.value.name == f"{LOCALES[0]}:x.broken"
 
 
 @pytest.mark.parametrize("locale", LOCALES)
