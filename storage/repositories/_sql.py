@@ -6,7 +6,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Base
@@ -45,9 +44,14 @@ def prepared(build: Callable[[str], T]) -> Callable[[AsyncSession], T]:
 def insert_for(name: str, model: type[Base]) -> Any:
     """`dialect_insert` for the backend called `name`."""
     table = cast(Table, model.__table__)
+    # Each dialect imported when first used: a bot on SQLite never loads PostgreSQL's (2 MB).
     if name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
         return postgresql.insert(table)
     if name == "sqlite":
+        from sqlalchemy.dialects import sqlite
+
         return sqlite.insert(table)
     raise NotImplementedError(f"no upsert support for the {name} dialect")
 
