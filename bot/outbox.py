@@ -4,11 +4,13 @@ transaction as the change that caused it.
 
 Replies are written already leased to the process handling the update (`queue_replies`), which
 sends them the moment its transaction commits (`OutboxSender.deliver_now`): the person who wrote
-is answered without waiting for a sender loop. Everything else is claimed by the loop: each run
-claims due rows with a lease (several bot processes can run side by side), sends them outside any
+is answered without waiting for a sender loop. Everything else is claimed by the loop: it claims
+due rows with a lease (several bot processes can run side by side), sends them outside any
 transaction, chat by chat in order and within Telegram's limits (bot/ratelimit.py), and records
-each result in its own short transaction. A process killed at any moment loses nothing: rows it
-had leased are claimed again by anyone once the lease runs out.
+each result in its own short transaction. It claims more while earlier rows are still on their
+way — never for a chat it is still writing to — so a chat waiting for its next second never
+leaves the bot's 30 a second unused. A process killed at any moment loses nothing: rows it had
+leased are claimed again by anyone once the lease runs out.
 
 What Telegram answers decides what happens to a row:
 - OK: sent_at and the Telegram message_id are recorded.
@@ -43,7 +45,7 @@ from aiogram.exceptions import (
 from jinja2 import TemplateError
 
 from bot.leases import LEASE, LeaseKeeper
-from bot.ratelimit import LocalSendLimiter, SendLimiter
+from bot.ratelimit import PACE, LocalSendLimiter, SendLimiter
 from bot.render import RenderedMessage, render_reply
 from dialogs.types import FileReply, Reply
 
@@ -56,17 +58,24 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 BATCH = 50
+# The loop keeps this many claimed rows in hand, claiming again once a quarter of them is done:
+# a few seconds of sending at 29/s, so the limiter never waits for a claim or for the last chat
+# of a claim, and every row still goes out long before LEASE_MARGIN.
+IN_FLIGHT = 2 * BATCH
 SEND_TIMEOUT = 15
 # No send starts this close to the end of its lease (bot/leases.py: LEASE, renewed while the
 # process lives): the send (SEND_TIMEOUT at most) and the commit that marks it sent must finish
 # while no other worker can have claimed the row.
 LEASE_MARGIN = timedelta(seconds=SEND_TIMEOUT + 5)
-# A run stops starting sends after this many seconds and hands the rest back, so rows that fell
-# due meanwhile (other chats) are not stuck behind a long queue for one chat.
+# A chat's delivery stops starting sends this many seconds after its claim and hands the rest
+# back, so rows that fell due meanwhile (other chats) are not stuck behind a long queue for one.
 RUN_BUDGET = 20.0
 # A chat that must wait longer than this (a group's 20/min) goes back to the table until then
 # instead of holding the run.
 MAX_INLINE_WAIT = 2.0
+# A wait no longer than the pace between two sends is the bot's, not the chat's: the chat in turn
+# sleeps it out holding the turn, as every other chat would be told the same (bot/ratelimit.py).
+SHARED_WAIT = PACE.per + 0.001
 MAX_ATTEMPTS = 10
 BLOCKED_ERROR = "chat blocked the bot"
 
@@ -150,25 +159,59 @@ class OutboxSender:
         self.leases = leases
         self._monotonic = monotonic
         self._sleep = sleep
+        self._turn = asyncio.Lock()
 
-    async def run_forever(self, idle: float = 1.0) -> None:
-        """Delivers due messages until cancelled; a failed run is logged and tried again."""
-        while True:
-            try:
-                handled = await self.run_once()
-            except Exception:
-                # The database or the network hiccuped outside any one row's handling; the
-                # claimed rows come back after their lease, so waiting a moment is enough.
-                log.exception("outbox run failed")
-                handled = 0
-            if handled == 0:
-                await self._sleep(idle)
+    async def run_forever(self, idle: float = 1.0, in_flight: int = IN_FLIGHT) -> None:
+        """Delivers due messages until cancelled, keeping up to `in_flight` claimed rows on their
+        way: it claims again as chats finish rather than after a whole claim is done, and looks
+        for rows that fell due every `idle` seconds once the table has run dry."""
+        deliveries: dict[int, tuple[asyncio.Task[None], int]] = {}  # chat: (task, its rows)
+        finished = asyncio.Event()
+        more = True  # the last claim was full: more rows are due already
+        looked = -idle
+        try:
+            while True:
+                finished.clear()
+                for chat_id in [chat for chat, (task, _) in deliveries.items() if task.done()]:
+                    deliveries.pop(chat_id)
+                room = in_flight - sum(rows for _, rows in deliveries.values())
+                if room >= max(1, in_flight // 4) and (more or self._monotonic() >= looked + idle):
+                    looked = self._monotonic()
+                    try:
+                        claimed, started = await self._claim(room, skip_chats=set(deliveries))
+                    except Exception:
+                        # The database hiccuped: the rows come back after their lease, so
+                        # looking again in a moment is enough.
+                        log.exception("outbox claim failed")
+                        claimed, started = 0, {}
+                    for chat_id, (task, rows) in started.items():
+                        task.add_done_callback(lambda _: finished.set())
+                        deliveries[chat_id] = (task, rows)
+                    more = claimed == room
+                    continue
+                await self._wait(finished, None if more else looked + idle - self._monotonic())
+        finally:
+            # Stopped: the deliveries stop with the loop, their rows come back after the lease.
+            for task, _ in deliveries.values():
+                task.cancel()
+            await asyncio.gather(*(task for task, _ in deliveries.values()), return_exceptions=True)
 
     async def run_once(self, limit: int = BATCH) -> int:
         """Claims up to `limit` due messages and delivers them; returns how many it claimed."""
+        claimed, started = await self._claim(limit)
+        await asyncio.gather(*(task for task, _ in started.values()))
+        return claimed
+
+    async def _claim(
+        self, limit: int, skip_chats: set[int] | None = None
+    ) -> tuple[int, dict[int, tuple[asyncio.Task[None], int]]]:
+        """Claims up to `limit` due messages, not of `skip_chats`, and starts one delivery per
+        chat: (how many rows it claimed, each chat's delivery task and its number of rows)."""
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
-            rows = await uow.outbox.claim_due(now, self.worker_id, LEASE, limit)
+            rows = await uow.outbox.claim_due(
+                now, self.worker_id, LEASE, limit, skip_chats=skip_chats or ()
+            )
             blocked = await uow.outbox.blocked_among({row.chat_id for row in rows})
             for row in rows:
                 if row.chat_id in blocked:
@@ -179,19 +222,35 @@ class OutboxSender:
             if row.chat_id not in blocked:
                 by_chat.setdefault(row.chat_id, []).append(row)
         deadline = self._monotonic() + RUN_BUDGET
-        lease_end = now + LEASE
         # One task per chat: a chat waiting for its 1 message/s never holds up the others.
-        results = await asyncio.gather(
-            *(
-                self._deliver_chat(chat_id, chat_rows, deadline, lease_end)
-                for chat_id, chat_rows in by_chat.items()
-            ),
-            return_exceptions=True,
-        )
-        for chat_id, result in zip(by_chat, results, strict=True):
-            if isinstance(result, BaseException):
-                log.error("delivering to chat %s failed", chat_id, exc_info=result)
-        return len(rows)
+        started = {
+            chat_id: (
+                asyncio.create_task(self._deliver_claimed(chat_id, chat_rows, deadline, now)),
+                len(chat_rows),
+            )
+            for chat_id, chat_rows in by_chat.items()
+        }
+        return len(rows), started
+
+    async def _deliver_claimed(
+        self, chat_id: int, rows: Sequence[QueuedMessage], deadline: float, claimed: datetime
+    ) -> None:
+        try:
+            await self._deliver_chat(chat_id, rows, deadline, claimed + LEASE)
+        except Exception:
+            log.exception("delivering to chat %s failed", chat_id)
+
+    async def _wait(self, finished: asyncio.Event, seconds: float | None) -> None:
+        """Until a delivery finishes, or `seconds` (None: no limit) have passed."""
+        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(finished.wait())]
+        if seconds is not None:
+            waits.append(asyncio.ensure_future(self._sleep(max(seconds, 0.0))))
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+            await asyncio.gather(*waits, return_exceptions=True)
 
     async def deliver_now(self, rows: Sequence[QueuedMessage]) -> None:
         """Sends rows this process queued leased to itself (`queue_replies`), at once and in order.
@@ -248,18 +307,36 @@ class OutboxSender:
         return lease_end if self.leases is None else self.leases.extend(lease_end)
 
     async def _take_turn(self, chat_id: int, deadline: float, lease_end: datetime) -> bool:
-        """Waits for the limiter to let one message to `chat_id` go; False hands the chat back."""
+        """Waits for the limiter to let one message to `chat_id` go; False hands the chat back.
+
+        The chats ready to send ask the limiter one at a time, in line: the bot's pace keeps
+        one waiting, not every chat of the claim waking up to be told no (with the limiter in
+        Redis, a round trip each).
+        """
         while True:
-            lease_end = self._extend(lease_end)
-            if self.deps.clock.now() >= lease_end - LEASE_MARGIN or self._monotonic() >= deadline:
+            async with self._turn:
+                wait = await self._reserve(chat_id, deadline, lease_end)
+            if wait is None:
                 await self._postpone(chat_id, 0.0)
                 return False
-            wait = await self.limiter.reserve(chat_id)
             if wait <= 0:
                 return True
             if wait > MAX_INLINE_WAIT or self._monotonic() + wait >= deadline:
                 await self._postpone(chat_id, wait)
                 return False
+            # The chat's own second: others go meanwhile.
+            await self._sleep(wait)
+
+    async def _reserve(self, chat_id: int, deadline: float, lease_end: datetime) -> float | None:
+        """0.0 when the message may go, the chat's own wait, or None when the chat must be
+        handed back (its lease or this run's budget is nearly over)."""
+        while True:
+            lease_end = self._extend(lease_end)
+            if self.deps.clock.now() >= lease_end - LEASE_MARGIN or self._monotonic() >= deadline:
+                return None
+            wait = await self.limiter.reserve(chat_id)
+            if wait <= 0 or wait > SHARED_WAIT:
+                return wait
             await self._sleep(wait)
 
     async def _send(

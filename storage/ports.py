@@ -58,13 +58,19 @@ class OutboxQueue(OutboxRepository, Protocol):
     """The sender side of the outbox: claim with a lease, then mark sent, retry or fail."""
 
     async def claim_due(
-        self, now: datetime, worker_id: str, lease: timedelta, limit: int
+        self,
+        now: datetime,
+        worker_id: str,
+        lease: timedelta,
+        limit: int,
+        skip_chats: Collection[int] = (),
     ) -> list[QueuedMessage]:
         """Locks up to `limit` due messages for `worker_id` until now + lease, oldest due first.
 
         Due: neither sent nor failed, due_at has come, no live lease holds it. Chats in which
         another worker holds a live lease are skipped, so one worker at a time writes to a chat
-        (its order and its 1 message/s stay with one limiter). Commit right after claiming.
+        (its order and its 1 message/s stay with one limiter); so are `skip_chats`, the chats
+        the caller is still writing to. Commit right after claiming.
         """
         ...
 

@@ -80,7 +80,12 @@ class SqlOutboxRepository:
         )
 
     async def claim_due(
-        self, now: datetime, worker_id: str, lease: timedelta, limit: int
+        self,
+        now: datetime,
+        worker_id: str,
+        lease: timedelta,
+        limit: int,
+        skip_chats: Collection[int] = (),
     ) -> list[QueuedMessage]:
         """Locks up to `limit` due messages for `worker_id` until now + lease, oldest due first."""
         other = aliased(OutboxRow)
@@ -104,6 +109,7 @@ class SqlOutboxRepository:
                 or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until <= now),
                 # One worker per chat, so its messages keep their order and one rate limiter.
                 ~chat_busy,
+                *([OutboxRow.chat_id.not_in(list(skip_chats))] if skip_chats else []),
             )
             .order_by(OutboxRow.due_at, OutboxRow.id)
             .limit(limit)

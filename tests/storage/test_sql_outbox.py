@@ -144,6 +144,17 @@ async def test_a_chat_another_worker_is_writing_to_is_skipped_until_its_lease_en
     assert [m.payload["params"]["n"] for m in after_lease] == [1, 2, 3]
 
 
+async def test_a_claim_skips_the_chats_its_worker_is_still_writing_to(db: Database) -> None:
+    await queue(db, (BUYER, 1), (OTHER_BUYER, 2), (STAFF_GROUP, 3), (BUYER, 4))
+    async with db.uow() as uow:
+        claimed = await uow.outbox.claim_due(T0, "w1", LEASE, 10, skip_chats={BUYER})
+        await uow.commit()
+    assert [m.payload["params"]["n"] for m in claimed] == [2, 3]
+    async with db.uow() as uow:
+        rest = await uow.outbox.claim_due(T0, "w1", LEASE, 10, skip_chats={OTHER_BUYER})
+    assert [m.payload["params"]["n"] for m in rest] == [1, 4]
+
+
 async def test_a_reply_is_queued_leased_to_its_worker_and_once_per_key(db: Database) -> None:
     async with db.uow() as uow:
         queued = await uow.outbox.add_claimed(BUYER, note(1), T0, "reply:7:0", "w1", LEASE)
