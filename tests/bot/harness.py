@@ -8,16 +8,36 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from aiogram import Bot, Dispatcher
 
 from bot.app import Deps, build_bot, build_deps, build_dispatcher
 from bot.config import Settings
 from bot.evidence import EvidenceDownloader
-from cases.clock import ManualClock
+from cases.clock import Clock, ManualClock
 from cases.model import Order
+from locales import Translator
 from sandbox.botapi import FakeBotAPI, FakeUser, SentMessage
 from tests.dbs import fresh_database_url
+
+_texts_checked = False  # whether a bot of this test process has checked every text
+
+
+def build_test_deps(settings: Settings, clock: Clock) -> Deps:
+    """`build_deps` as the bot starts, but its start-up check of every text (0.2-0.3 s) runs
+    for the first bot of the test process only.
+
+    The texts are read once per process (`load_texts` is cached), so every later check would
+    parse the very same sources again; each bot still compiles every text it renders.
+    """
+    global _texts_checked
+    if _texts_checked:
+        with mock.patch.object(Translator, "check_all", return_value=0):
+            return build_deps(settings, clock)
+    deps = build_deps(settings, clock)
+    _texts_checked = True
+    return deps
 
 
 @dataclass
@@ -121,7 +141,7 @@ async def _harness_on(
         **settings,
     )
     clock = ManualClock(now)
-    deps = build_deps(config, clock)
+    deps = build_test_deps(config, clock)
     bot = build_bot(config)  # the production wiring: API URL, parse mode
     try:
         yield BotHarness(api, bot, build_dispatcher(deps), deps, clock)

@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_deps, build_dispatcher
+from bot.app import build_dispatcher
 from dialogs.case_lookup import MAX_MISSES, WINDOW
 from sandbox.botapi import FakeBotAPI
-from tests.bot.harness import BotHarness, Person, bot_harness
+from tests.bot.harness import BotHarness, Person, bot_harness, build_test_deps
 from tests.bot.hostile_kit import UNKNOWN_CASE
 from tests.bot.hostile_scenes import NOW, World, file_until, order
 
@@ -121,7 +121,7 @@ async def test_misses_made_on_one_bot_process_count_on_another(
 ) -> None:
     bot, case_no = world
     first = bot.harness
-    deps = build_deps(first.deps.settings, first.clock)
+    deps = build_test_deps(first.deps.settings, first.clock)
     second = BotHarness(first.api, first.bot, build_dispatcher(deps), deps, first.clock)
     try:
         on_first = Person(first, first.api.user(id=STRANGER, language_code="en"))

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Deps, build_bot, build_deps
+from bot.app import Deps, build_bot
 from bot.config import Settings
 from cases.clock import ManualClock
 from sandbox.botapi import FakeBotAPI
 from storage.migrate import upgrade
+from tests.bot.harness import build_test_deps
 from tests.bot.outbox_support import (
     T0,
     VirtualTime,
@@ -58,7 +59,7 @@ async def deps(database_url: str, fake_api: FakeBotAPI, tmp_path: Path) -> Async
         database_url=database_url,
         evidence_dir=tmp_path / "evidence",
     )
-    built = build_deps(settings, ManualClock(T0))
+    built = build_test_deps(settings, ManualClock(T0))
     try:
         yield built
     finally:

@@ -28,7 +28,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cli
-from bot.app import build_bot, build_deps, build_dispatcher
+from bot.app import build_bot, build_dispatcher
 from bot.config import Settings
 from bot.deadlines import DeadlineWorker
 from bot.evidence import EvidenceDownloader
@@ -39,10 +39,9 @@ from cases.audit import verify_chain
 from cases.clock import ManualClock
 from cases.model import Case, CaseStatus
 from cases.ports import StoredEvidence
-from locales import Translator
 from sandbox.botapi import FakeBotAPI, FakeUser, SentMessage
 from storage.models import JobRow, OutboxRow
-from tests.bot.harness import BotHarness, Person
+from tests.bot.harness import BotHarness, Person, build_test_deps
 from tests.bot.outbox_support import VirtualTime, deliver_all, make_sender
 from tests.dbs import fresh_database_url
 
@@ -206,7 +205,7 @@ class Stories:
             **self.settings,
         )
         clock = ManualClock(now)
-        deps = build_deps(config, clock)
+        deps = build_test_deps(config, clock)
         bot = build_bot(config)  # the production wiring: API URL, parse mode
         self._harness = BotHarness(self.api, bot, build_dispatcher(deps), deps, clock)
         self._time = StoryTime(clock)
@@ -239,9 +238,6 @@ class Stories:
         """Stops the bot and starts a new process over the same database, at the same time."""
         now = self.now
         await self.stop()
-        # Checking every text is a process's start-up check, and the first start made it; made
-        # again at each of a story's many restarts it would only add to the story's time.
-        self.env.setattr(Translator, "check_all", lambda translator: 0)
         await self.start(now)
         self.restarts += 1
 
