@@ -32,7 +32,8 @@ lint: $(STAMP)
 	$(BIN)/mypy bot dialogs cases storage locales sandbox
 
 # Everything on SQLite, then the tests that keep rows (tests/storage runs both backends itself)
-# again on PostgreSQL at TEST_POSTGRES_URL; without a reachable server that run is skipped, saying so.
+# again on PostgreSQL at TEST_POSTGRES_URL, less those marked backend_independent (tests/dbs.py);
+# without a reachable server that run is skipped, saying so.
 PG_TESTS := tests/bot tests/e2e tests/stories
 
 test: lint

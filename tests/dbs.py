@@ -6,6 +6,9 @@ from one migrated template database per test process. A PostgreSQL database is n
 its test ends (CREATE and DROP DATABASE each wait for the disk, about a second together): its
 connections are closed, every row deleted and every sequence restarted, and the next test gets
 it back as a fresh clone would be; one whose schema the test changed is dropped instead.
+Tests marked `backend_independent` keep no rows on the database TEST_DATABASE names (they use
+none, or their own on each backend): the PostgreSQL run leaves them out, as it would repeat them
+unchanged, and one that asks for that database fails, on either run.
 `python -m tests.dbs [paths]` exits 0 when the PostgreSQL run can go ahead, else prints one
 line saying it skips those paths and why.
 """
@@ -38,6 +41,8 @@ _template_schema = ""  # its schema's fingerprint (see _schema_of)
 _sqlite_template: Path | None = None  # the migrated template file, made once per process
 _this_tests_databases: dict[str, str] = {}  # database file path -> PostgreSQL database name
 _emptied: list[str] = []  # PostgreSQL databases earlier tests used, emptied for the next ones
+_running_backend_independent = False  # whether the running test is marked backend_independent
+BACKEND_INDEPENDENT = "backend_independent"
 # The other connections to the database these statements run in: ended, counted.
 _END_OTHERS = (
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
@@ -163,6 +168,11 @@ async def fresh_database_url(tmp_path: Path, name: str = "bot.db") -> AsyncItera
     its rows, as with an SQLite file); PostgreSQL ones are emptied for other tests when the test
     ends.
     """
+    if _running_backend_independent:
+        raise RuntimeError(
+            f"a test marked {BACKEND_INDEPENDENT} asks for the database TEST_DATABASE names; "
+            "remove the mark, so that the PostgreSQL run covers it"
+        )
     tmp_path.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - as make_engine does for SQLite
     if backend() == "sqlite":
         path = (tmp_path / name).resolve()
@@ -185,10 +195,15 @@ async def fresh_database_url(tmp_path: Path, name: str = "bot.db") -> AsyncItera
 
 
 @pytest.fixture(autouse=True)
-def _empty_this_tests_databases() -> Iterator[None]:
+def _empty_this_tests_databases(request: pytest.FixtureRequest) -> Iterator[None]:
     """Empties the PostgreSQL databases a test used for the next tests (drops any whose schema
     the test changed), after every other fixture has let go of them."""
-    yield
+    global _running_backend_independent
+    _running_backend_independent = request.node.get_closest_marker(BACKEND_INDEPENDENT) is not None
+    try:
+        yield
+    finally:
+        _running_backend_independent = False
     if _this_tests_databases:
         names = list(_this_tests_databases.values())
         _this_tests_databases.clear()
@@ -199,6 +214,16 @@ def _empty_this_tests_databases() -> Iterator[None]:
                 asyncio.run(_execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On the PostgreSQL run, leaves out the tests marked backend_independent."""
+    if backend() != "postgres":
+        return
+    left_out = [item for item in items if item.get_closest_marker(BACKEND_INDEPENDENT)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker(BACKEND_INDEPENDENT)]
+
+
 @pytest.fixture
 async def fresh_db_url(tmp_path: Path) -> AsyncIterator[str]:
     """A migrated, empty database on the backend TEST_DATABASE names (see fresh_database_url)."""
@@ -207,6 +232,8 @@ async def fresh_db_url(tmp_path: Path) -> AsyncIterator[str]:
 
 
 def pytest_report_header() -> str:
+    if backend() == "postgres":
+        return f"test database: postgres (TEST_DATABASE), leaving out {BACKEND_INDEPENDENT} tests"
     return f"test database: {backend()} (TEST_DATABASE)"
 
 

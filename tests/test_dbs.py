@@ -60,6 +60,15 @@ async def test_a_sqlite_database_is_migrated_empty_and_kept_within_its_test(
         assert set((await row_counts(other)).values()) == {0}
 
 
+@pytest.mark.backend_independent
+async def test_a_test_marked_backend_independent_cannot_ask_for_the_database(
+    tmp_path: Path,
+) -> None:
+    with pytest.raises(RuntimeError, match="backend_independent"):
+        async with dbs.fresh_database_url(tmp_path):
+            pass
+
+
 async def test_a_postgresql_database_another_test_used_comes_back_as_a_fresh_clone(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from bot.middlewares import ChatLocks
+
+pytestmark = pytest.mark.backend_independent
 
 
 async def test_updates_of_one_chat_run_one_at_a_time_in_arrival_order() -> None:

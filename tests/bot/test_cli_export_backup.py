@@ -21,6 +21,8 @@ from storage.uow import SqlUnitOfWork
 from tests.bot.test_cli import run_cli
 from tests.storage.factories import T0, case, order
 
+pytestmark = pytest.mark.backend_independent
+
 
 @pytest.fixture
 def database(tmp_path: Path) -> Path:

@@ -18,6 +18,8 @@ from storage.db import make_engine, make_session_factory
 from storage.uow import SqlUnitOfWork
 from tests.bot.test_cli import run_cli
 
+pytestmark = pytest.mark.backend_independent
+
 LINK = re.compile(r"https://t\.me/(?P<bot>\w+)\?start=m_(?P<token>[A-Za-z0-9_-]+)")
 
 

@@ -7,6 +7,8 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 
+pytestmark = pytest.mark.backend_independent
+
 
 def test_defaults_use_an_sqlite_file_under_the_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DATABASE_URL", raising=False)

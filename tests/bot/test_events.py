@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import pytest
+
 from bot.events import addressed_to_another_bot
+
+pytestmark = pytest.mark.backend_independent
 
 
 def test_a_command_for_another_bot_is_not_ours() -> None:

@@ -7,6 +7,8 @@ import pytest
 from bot.evidence_check import Refusal, check_content
 from cases.model import EvidenceKind
 
+pytestmark = pytest.mark.backend_independent
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 PDF = b"%PDF-1.7\n" + b"\x00" * 32

@@ -15,6 +15,8 @@ from bot.render import render_reply
 from dialogs.types import Button, FileReply, Reply
 from locales import Translator
 
+pytestmark = pytest.mark.backend_independent
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from bot.ratelimit import PER_CHAT, Limit, LocalSendLimiter
 
+pytestmark = pytest.mark.backend_independent
+
 USER, OTHER_USER, GROUP = 1001, 1002, -100_777
 
 

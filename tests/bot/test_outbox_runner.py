@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 from pathlib import Path
 
+import pytest
+
 from bot.config import Settings
 from bot.runner import run_polling
 from sandbox.botapi import FakeBotAPI
@@ -13,6 +15,8 @@ from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWork
 from tests.bot.outbox_support import T0, numbered
+
+pytestmark = pytest.mark.backend_independent
 
 BUYER = 1001
 

@@ -26,6 +26,8 @@ from tests.bot.outbox_support import (
 )
 from tests.storage.conftest import DEFAULT_POSTGRES_URL, PostgresServer
 
+pytestmark = pytest.mark.backend_independent
+
 CHATS = [1001, 1002, 1003, -100_500, -100_501]
 PER_CHAT = 6
 

@@ -24,6 +24,8 @@ from cases.model import RefundMethod
 from cases.refunds import RefundRequest, RefundResult, RefundStatus
 from tests.fakes.platform import FakePlatform
 
+pytestmark = pytest.mark.backend_independent
+
 SECRET = "test-secret-0123456789abcdef"
 DOC = Path(__file__).resolve().parents[2] / "docs" / "platform-refund-api.md"
 

@@ -24,6 +24,8 @@ from bot.redis_limits import RedisChatLocks, RedisSendLimiter
 from cases.clock import ManualClock
 from tests.bot.outbox_support import T0
 
+pytestmark = pytest.mark.backend_independent
+
 USER, OTHER_USER, GROUP = 1001, 1002, -100_777
 ROOMY = Limit(1000, 1.0)
 

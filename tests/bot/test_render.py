@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.render import render_reply
 from dialogs.types import Button, Reply
 from locales import Translator
+
+pytestmark = pytest.mark.backend_independent
 
 
 def test_button_labels_are_plain_text_and_message_text_is_escaped_html() -> None:
