@@ -3,7 +3,9 @@ bench/results/latest.json. `--quick` runs smaller sizes (under a minute once the
 databases are cached); `--tiny` only proves the scripts work (the test suite runs it).
 
 Each section runs in its own child process (`python -m bench.run --section NAME`), so one
-section's imports, caches and garbage do not colour the next one's numbers.
+section's imports, caches and garbage do not colour the next one's numbers. A tiny run's numbers
+mean nothing, so it runs every section in one child (`--section A --section B ...`) and imports
+the bot once, not once a section.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
+import traceback
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -249,20 +252,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--tiny", action="store_true")
-    parser.add_argument("--section", choices=SECTIONS)
+    parser.add_argument("--section", choices=SECTIONS, action="append")
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args()
     mode = "tiny" if args.tiny else "quick" if args.quick else "full"
     if args.section:
-        with tempfile.TemporaryDirectory(prefix="bench-") as folder:
-            result = asyncio.run(section(args.section, SIZES[mode], Path(folder)))
-        sys.stdout.write(json.dumps(result) + "\n")
+        _sections_here(args.section, mode)
         return
     started = datetime.now(UTC)
     results: dict[str, Any] = {"mode": mode, "machine": machine()}
-    for name in SECTIONS:
-        sys.stderr.write(f"== {name} ({mode})\n")
-        results[name] = _run_section(name, mode)
+    for group in [SECTIONS] if mode == "tiny" else [[name] for name in SECTIONS]:
+        sys.stderr.write(f"== {', '.join(group)} ({mode})\n")
+        results.update(_run_sections(group, mode))
     results["seconds"] = round((datetime.now(UTC) - started).total_seconds(), 1)
     results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     args.output.parent.mkdir(parents=True, exist_ok=True)
@@ -279,20 +280,50 @@ def main() -> None:
 SECTION_TIMEOUT = {"tiny": 180, "quick": 300, "full": 1200}
 
 
-def _run_section(name: str, mode: str) -> dict[str, Any]:
+def _sections_here(names: list[str], mode: str) -> None:
+    """Runs the sections in this process; writes one JSON line {name: result} after each.
+
+    Alone, a section that fails ends the process (its error is the stderr); among others, its
+    error is its result and the next one runs.
+    """
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix="bench-") as folder:
+            try:
+                result = asyncio.run(section(name, SIZES[mode], Path(folder)))
+            except Exception:
+                if len(names) == 1:
+                    raise
+                result = {"error": traceback.format_exc()}
+        sys.stdout.write(json.dumps({name: result}) + "\n")
+        sys.stdout.flush()
+
+
+def _run_sections(names: list[str], mode: str) -> dict[str, dict[str, Any]]:
+    """Runs the sections in one child process; each one missing from its output is an error."""
     flag = [] if mode == "full" else [f"--{mode}"]
-    command = [sys.executable, "-m", "bench.run", "--section", name, *flag]
+    command = [sys.executable, "-m", "bench.run", *flag]
+    for name in names:
+        command += ["--section", name]
+    timeout = SECTION_TIMEOUT[mode] * len(names)
     try:
         done = subprocess.run(  # noqa: S603
-            command, capture_output=True, text=True, check=False, timeout=SECTION_TIMEOUT[mode]
+            command, capture_output=True, text=True, check=False, timeout=timeout
         )
-    except subprocess.TimeoutExpired:
+        output, problem = done.stdout, done.stderr.strip() or f"exit {done.returncode}"
+    except subprocess.TimeoutExpired as expired:
         # A section that hangs is reported in the table, not left to hang the whole run.
-        return {"error": f"no result within {SECTION_TIMEOUT[mode]} s"}
-    if done.returncode != 0:
-        return {"error": done.stderr.strip() or f"exit {done.returncode}"}
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+        raw = expired.stdout or ""
+        output = raw.decode(errors="replace") if isinstance(raw, bytes) else raw
+        problem = f"no result within {SECTION_TIMEOUT[mode]} s a section"
+    results: dict[str, dict[str, Any]] = {}
+    for line in output.splitlines():
+        try:
+            reported = json.loads(line)
+        except ValueError:
+            continue  # not a result line
+        if isinstance(reported, dict):
+            results.update({name: reported[name] for name in names if name in reported})
+    return {name: results.get(name) or {"error": problem} for name in names}
 
 
 if __name__ == "__main__":
