@@ -33,17 +33,17 @@ class Reading:
     start_s: float
 
 
-async def rss_of_bot(database: Path, workdir: Path) -> Reading:
+async def rss_of_bot(database: Path, workdir: Path, idle_s: float) -> Reading:
     """Starts the bot on `database`, lets three buyers talk to it, reads its RSS."""
-    return await _reading(["-m", "bot", "run"], database, workdir)
+    return await _reading(["-m", "bot", "run"], database, workdir, idle_s)
 
 
-async def rss_of_bare_aiogram(workdir: Path) -> Reading:
+async def rss_of_bare_aiogram(workdir: Path, idle_s: float) -> Reading:
     """The same for a bare aiogram echo bot (it never opens the database)."""
-    return await _reading(["-m", "bench.bare_bot"], workdir / "unused.db", workdir)
+    return await _reading(["-m", "bench.bare_bot"], workdir / "unused.db", workdir, idle_s)
 
 
-async def _reading(command: list[str], database: Path, workdir: Path) -> Reading:
+async def _reading(command: list[str], database: Path, workdir: Path, idle_s: float) -> Reading:
     async with FakeBotAPI() as api:
         env = {
             **os.environ,
@@ -66,14 +66,16 @@ async def _reading(command: list[str], database: Path, workdir: Path) -> Reading
                 buyer = api.user(id=7_000_000 + n)
                 await buyer.send_command("/start")
                 await api.wait_for_call("sendMessage", chat_id=buyer.chat_id, timeout=30)
-            await asyncio.sleep(3)
+            await asyncio.sleep(idle_s)
             return Reading(psutil.Process(process.pid).memory_info().rss / MB, start)
         finally:
             process.terminate()
             await process.wait()
 
 
-async def run(cases: int, workdir: Path) -> dict[str, Any]:
+async def run(cases: int, workdir: Path, idle_s: float) -> dict[str, Any]:
+    """`idle_s`: how long each bot idles before its RSS is read (3 s; a tiny run's reading,
+    which means nothing, waits less)."""
     empty_dir = workdir / "empty"
     empty_dir.mkdir(parents=True, exist_ok=True)
     empty = empty_dir / "bot.db"
@@ -86,9 +88,9 @@ async def run(cases: int, workdir: Path) -> dict[str, Any]:
     full = copy_of(source, full_dir)
     bare_dir = workdir / "bare"
     bare_dir.mkdir(parents=True, exist_ok=True)
-    bare = await rss_of_bare_aiogram(bare_dir)
-    empty_rss = await rss_of_bot(empty, empty_dir)
-    full_rss = await rss_of_bot(full, full_dir)
+    bare = await rss_of_bare_aiogram(bare_dir, idle_s)
+    empty_rss = await rss_of_bot(empty, empty_dir, idle_s)
+    full_rss = await rss_of_bot(full, full_dir, idle_s)
     return {
         "cases": cases,
         "drafts": cases,

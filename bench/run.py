@@ -30,15 +30,15 @@ RESULTS = Path(__file__).parent / "results"
 SIZES: dict[str, dict[str, Any]] = {
     "full": {
         "buyers": 150, "steady_s": 10.0, "messages": 3000, "chats": 1000,
-        "small": 10_000, "big": 1_000_000, "memory_cases": 100_000,
+        "small": 10_000, "big": 1_000_000, "memory_cases": 100_000, "memory_idle_s": 3.0,
     },
     "quick": {
         "buyers": 60, "steady_s": 5.0, "messages": 300, "chats": 100,
-        "small": 10_000, "big": 100_000, "memory_cases": 10_000,
+        "small": 10_000, "big": 100_000, "memory_cases": 10_000, "memory_idle_s": 3.0,
     },
     "tiny": {
         "buyers": 3, "steady_s": 0.3, "messages": 6, "chats": 3,
-        "small": 200, "big": 2_000, "memory_cases": 200,
+        "small": 200, "big": 2_000, "memory_cases": 200, "memory_idle_s": 0.5,
     },
 }  # fmt: skip
 
@@ -61,7 +61,7 @@ async def section(name: str, size: dict[str, Any], workdir: Path) -> dict[str, A
     if name == "deadlines":
         return await deadlines.run(size["small"], size["big"], workdir)
     if name == "memory":
-        return await memory.run(size["memory_cases"], workdir)
+        return await memory.run(size["memory_cases"], workdir, size["memory_idle_s"])
     raise ValueError(name)
 
 
