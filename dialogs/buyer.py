@@ -7,6 +7,8 @@ replies. It never commits: the bot commits once the replies are built, then send
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from cases.ports import UnitOfWork
 from dialogs import callbacks as cb
 from dialogs import erasure
@@ -31,7 +33,15 @@ from dialogs.types import ButtonIn, CommandIn, Event, FileIn, OtherIn, Reply, Te
 
 DEEP_LINK_COMPLAIN = "complain_"
 
-__all__ = ["DialogEnv", "UserCtx", "handle", "locale_for"]
+__all__ = ["Answered", "DialogEnv", "UserCtx", "handle", "locale_for"]
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A turn's replies and the language to write them in."""
+
+    replies: list[Reply]
+    locale: str
 
 
 async def locale_for(uow: UnitOfWork, user: UserCtx) -> str:
@@ -43,15 +53,17 @@ async def locale_for(uow: UnitOfWork, user: UserCtx) -> str:
     return ZH_CN if not code or code.startswith("zh") else EN
 
 
-async def handle(event: Event, user: UserCtx, uow: UnitOfWork, env: DialogEnv) -> list[Reply]:
+async def handle(event: Event, user: UserCtx, uow: UnitOfWork, env: DialogEnv) -> Answered:
     """Answers one update: at least one reply, except for the later files of an album."""
     turn = Turn.start(user, uow, env)
+    # Settled before the event is handled: /deletemydata removes the profile that holds it.
+    turn.locale = await locale_for(uow, user)
     session = await _load(turn)
     repeated = user.update_id is not None and session.last_update_id == user.update_id
     if repeated and session.draft is not None:
         # Telegram delivered this update again: its effect is already in the draft.
         await ask(turn, session.draft)
-        return turn.replies
+        return Answered(turn.replies, turn.locale)
     turn.pending = session.pending
     await _dispatch(turn, session, event)
     session.pending = turn.pending
@@ -59,9 +71,10 @@ async def handle(event: Event, user: UserCtx, uow: UnitOfWork, env: DialogEnv) -
     if turn.submitted_case_no is not None:
         session.last_case_no = turn.submitted_case_no
     if turn.forget_session:
-        return turn.replies  # the user's data was removed: a fresh start, nothing saved
+        # The user's data was removed: a fresh start, nothing saved.
+        return Answered(turn.replies, turn.locale)
     await uow.drafts.save(user.user_id, dump_session(session), turn.now)
-    return turn.replies
+    return Answered(turn.replies, turn.locale)
 
 
 async def _load(turn: Turn) -> Session:
@@ -153,7 +166,12 @@ async def _command(turn: Turn, session: Session, command: CommandIn) -> None:
         show_help(turn)
         await _resume(turn, session)
     elif name == "privacy":
-        turn.say("privacy.info", max_files=turn.policy.max_evidence_files)
+        turn.say(
+            "privacy.info",
+            max_files=turn.policy.max_evidence_files,
+            inbox_days=turn.env.inbox_retention_days,
+            outbox_days=turn.env.outbox_retention_days,
+        )
         await _resume(turn, session)
     elif name == "deletemydata":
         await erasure.ask(turn, session)

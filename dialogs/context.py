@@ -43,6 +43,10 @@ class DialogEnv:
     calendar: WorkingCalendar
     staff_chat_id: int | None = None  # the staff group that hears of cases; None: no group
     default_locale: str = "zh_CN"  # for chats whose language is unknown (the staff group)
+    # How long stored updates and sent notifications are kept (INBOX_/OUTBOX_RETENTION_DAYS),
+    # as /privacy tells the user.
+    inbox_retention_days: int = 7
+    outbox_retention_days: int = 30
     # Queues the messages a case change causes (cases.workflow.perform); None queues nothing.
     notifier: Notifier | None = None
 
@@ -63,11 +67,15 @@ class Turn:
     pending: PendingInput | None = None
     # Set once the user's personal data was removed: the saved session is not written back.
     forget_session: bool = False
+    # The language of this turn's replies, settled when the turn starts (dialogs/buyer.py) and
+    # changed only by /language: a step that deletes the profile (/deletemydata) must not
+    # switch its own confirmation to another language.
+    locale: str = "zh_CN"
 
     @classmethod
     def start(cls, user: UserCtx, uow: UnitOfWork, env: DialogEnv) -> Turn:
         # One instant per update, so every rule in this turn judges the same moment.
-        return cls(user=user, uow=uow, env=env, now=env.clock.now())
+        return cls(user=user, uow=uow, env=env, now=env.clock.now(), locale=env.default_locale)
 
     @property
     def policy(self) -> Policy:

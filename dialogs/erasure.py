@@ -2,8 +2,12 @@
 
 | event         | condition                                  | effect                        |
 |---------------|--------------------------------------------|-------------------------------|
-| /deletemydata | —                                          | what goes, what stays;        |
+| /deletemydata | the user holds a staff role or is bound to | refused: says which and how   |
+|               | a merchant                                 | to give it up; nothing asked  |
+| /deletemydata | otherwise                                  | what goes, what stays;        |
 |               |                                            | buttons confirm / keep        |
+| pd:yes:NONCE  | a staff role or merchant binding now       | refused as above, nothing     |
+|               |                                            | removed                       |
 | pd:yes:NONCE  | NONCE is this chat's latest request, asked | removes (cases/erasure.py);   |
 |               | within CONFIRM_WINDOW                      | the session is not saved      |
 | pd:yes:NONCE  | otherwise (pressed twice, an old or forged | "no longer valid", nothing    |
@@ -13,6 +17,14 @@
 The confirm button carries a nonce stored in the presser's own session, so only a press in
 answer to the presser's latest request removes anything, and it only ever removes the
 presser's data. After removal the session is gone: a second press finds no request.
+
+A staff member or a merchant's bound account is refused rather than stripped of the role.
+Both are the operator's to grant and to take back, and both have work hanging on them: an
+admin deleting their own data could leave the platform with no one who can add staff, and a
+merchant's binding dropped on the quiet would leave complaints about their orders with no one
+to answer them, and no one told. So the user is told what they hold and who can end it (an
+admin's `/staff remove`, the operator's `complaint-bot staff remove` or `merchants unbind`);
+once it is ended, /deletemydata works as for any buyer.
 """
 
 from __future__ import annotations
@@ -33,6 +45,9 @@ CONFIRM_WINDOW: Final = timedelta(minutes=15)
 
 async def ask(turn: Turn, session: Session) -> None:
     """Says what will be removed and which open cases stay, and asks to confirm."""
+    if await _refused_for_duties(turn):
+        session.erase_nonce = None
+        return
     cases = await cases_of(turn.uow, turn.user.user_id)
     nonce = str(int(turn.now.timestamp()))
     session.erase_nonce = nonce
@@ -67,6 +82,10 @@ async def press(turn: Turn, session: Session, data: str) -> bool:
     if not _current(session, nonce, turn.now):
         turn.say("privacy.erase_stale")
         return True
+    # A role granted, or a merchant bound, between the question and the press.
+    if await _refused_for_duties(turn):
+        session.erase_nonce = None
+        return True
     await _erase(turn, draft=session.draft is not None)
     return True
 
@@ -90,6 +109,23 @@ async def _erase(turn: Turn, *, draft: bool) -> None:
         evidence_removed=result.evidence_removed,
         attempts_kept=result.attempts_kept > 0,
     )
+
+
+async def _refused_for_duties(turn: Turn) -> bool:
+    """Refuses, saying why, while the user holds a staff role or a merchant binding."""
+    user_id = turn.user.user_id
+    role = await turn.uow.staff.role_of(user_id)
+    merchant = await turn.uow.merchants.by_user(user_id)
+    if role is None and merchant is None:
+        return False
+    turn.say(
+        "privacy.erase_refused",
+        role=role,
+        user_id=user_id,
+        merchant_code=None if merchant is None else merchant.code,
+        merchant_name=None if merchant is None else merchant.name,
+    )
+    return True
 
 
 def _current(session: Session, nonce: str, now: datetime) -> bool:

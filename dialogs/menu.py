@@ -43,6 +43,7 @@ async def set_language(turn: Turn, locale: str) -> bool:
     if locale not in SUPPORTED_LOCALES:
         return False
     await turn.uow.users.set_locale(turn.user.user_id, locale)
+    turn.locale = locale
     turn.say("menu.language_set", locale=locale)
     return True
 

@@ -93,8 +93,9 @@ async def converse(
         # A user who writes again has unblocked the bot: their notifications may flow again.
         if await uow.outbox.unblock_chat(chat_id):
             log.info("chat %s unblocked the bot", chat_id)
-        replies = await buyer.handle(event, ctx, uow, deps.env)
-        locale = await buyer.locale_for(uow, ctx)
-        queued = await queue_replies(uow.outbox, deps, chat_id, locale, update_id, replies)
+        answered = await buyer.handle(event, ctx, uow, deps.env)
+        queued = await queue_replies(
+            uow.outbox, deps, chat_id, answered.locale, update_id, answered.replies
+        )
         await uow.commit()
     await send_queued(deps, bot, queued)

@@ -10,6 +10,8 @@ from aiogram.types import ErrorEvent
 
 from bot.leases import LEASE
 from bot.outbox import send_queued
+from dialogs.buyer import locale_for
+from dialogs.context import UserCtx
 from dialogs.types import Reply
 
 if TYPE_CHECKING:
@@ -38,13 +40,12 @@ async def on_error(event: ErrorEvent, bot: Bot, deps: Deps) -> None:
         chat_id = message.chat.id if message is not None else user.id
     if user is None or chat_id is None or chat_id < 0:
         return
-    locale = deps.settings.default_locale
-    if user.language_code and not user.language_code.startswith("zh"):
-        locale = "en"
-    apology = Reply(key="bot.error.internal").to_payload(locale)
     try:
         # Keyed by the update: a handler that fails on every retry apologises once.
         async with deps.uow() as uow:
+            # In the language the user chose with /language, as every other answer is.
+            locale = await locale_for(uow, UserCtx(user.id, user.language_code))
+            apology = Reply(key="bot.error.internal").to_payload(locale)
             key = f"error:{update.update_id}"
             now = deps.clock.now()
             row = await uow.outbox.add_claimed(chat_id, apology, now, key, deps.worker_id, LEASE)

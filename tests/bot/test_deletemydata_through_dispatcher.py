@@ -151,3 +151,15 @@ async def test_deleting_mid_filing_drops_the_draft_and_starts_afresh(harness: Bo
     assert "继续" not in buyer.last_text()  # no unfinished complaint is offered
     await buyer.send("/complain KM202611250001")
     assert "账号" in buyer.last_text()  # asked to prove the order again, from the start
+
+
+async def test_the_confirmation_keeps_the_language_chosen_with_language(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.user(language_code="zh-hans")
+    await buyer.send("/language")
+    await buyer.click("English")
+    await buyer.send("/deletemydata")
+    assert "Delete your personal data?" in buyer.last_text()
+    await buyer.click("Delete my data")
+    assert "Your personal data was deleted." in buyer.last_text()

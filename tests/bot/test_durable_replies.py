@@ -140,6 +140,21 @@ async def test_a_failing_handler_apologises_once_however_often_the_update_comes(
     assert row.sent_at is not None
 
 
+async def test_the_apology_is_in_the_language_chosen_with_language(
+    harness: BotHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    buyer = harness.user(language_code="zh-hans")
+    await buyer.send("/language")
+    await buyer.click("English")
+
+    async def a_bug(*_: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(buyer_dialog, "handle", a_bug)
+    await buyer.send("hello")
+    assert buyer.last_text().startswith("Sorry, something went wrong")
+
+
 async def test_a_reply_refused_with_429_waits_retry_after_then_goes_out_once(
     harness: BotHarness,
 ) -> None:

@@ -11,7 +11,7 @@ from cases.audit import verify_chain
 from cases.clock import ManualClock
 from cases.erasure import PERSONAL_DATA_REMOVED, REMOVE_EVIDENCE_FILE_JOB
 from cases.lifecycle import Action
-from cases.model import CaseStatus, EvidenceStatus
+from cases.model import CaseStatus, EvidenceStatus, Merchant
 from dialogs.case_lookup import LOOKUP_KEY
 from dialogs.context import DialogEnv
 from dialogs.erasure import CONFIRM_WINDOW
@@ -202,3 +202,69 @@ async def test_deleting_between_wrong_answers_gives_no_fresh_guesses(
     await chat.send("/complain A1001")
     third = await chat.send("third_guess")
     assert "filing.ownership_locked" in third.keys
+
+
+async def test_the_confirmation_is_in_the_language_chosen_with_language_not_telegrams(
+    store: FakeStore, env: DialogEnv
+) -> None:
+    chat = Chat(store, env, user_id=BUYER_ID, language_code="zh-hans")
+    await chat.send("/language")
+    await chat.click("lang:en")
+    asked = await chat.send("/deletemydata")
+    assert asked.locale == "en"
+    done = await chat.click(_confirm_button(asked.buttons))
+    assert done.keys == ["privacy.erased"]
+    # The profile that held the choice is gone, yet its own confirmation keeps the choice.
+    assert BUYER_ID not in store.users
+    assert done.locale == "en"
+
+
+async def test_a_staff_member_is_refused_with_how_to_give_up_the_role(
+    store: FakeStore, env: DialogEnv, two_cases: tuple[str, str]
+) -> None:
+    final, _ = two_cases
+    store.staff[BUYER_ID] = "admin"
+    chat = Chat(store, env, user_id=BUYER_ID)
+    refused = await chat.send("/deletemydata")
+    assert refused.keys == ["privacy.erase_refused"]
+    assert not [data for data in refused.buttons if data.startswith("pd:yes:")]
+    assert f"complaint-bot staff remove {BUYER_ID}" in refused.text("en")
+    assert f"/staff remove {BUYER_ID}" in refused.text("zh_CN")
+    assert store.staff[BUYER_ID] == "admin"
+    assert BUYER_ID in store.users
+    assert store.erasures == []
+    # Once the role is given up, the request goes through as for any buyer.
+    del store.staff[BUYER_ID]
+    asked = await chat.send("/deletemydata")
+    done = await chat.click(_confirm_button(asked.buttons))
+    assert done.params("privacy.erased")["anonymised"] == [final]
+
+
+async def test_a_bound_merchant_is_refused_and_stays_bound(
+    store: FakeStore, env: DialogEnv
+) -> None:
+    store.merchants["M1001"] = Merchant("M1001", "星辰<卡铺>", BUYER_ID)
+    chat = Chat(store, env, user_id=BUYER_ID)
+    refused = await chat.send("/deletemydata")
+    assert refused.keys == ["privacy.erase_refused"]
+    text = refused.text("en")
+    assert "complaint-bot merchants unbind M1001" in text
+    assert "星辰&lt;卡铺&gt;" in text  # the shop's name is escaped
+    assert "staff remove" not in text
+    assert store.merchants["M1001"].telegram_user_id == BUYER_ID
+    assert store.erasures == []
+
+
+async def test_a_role_granted_between_question_and_press_refuses_the_press(
+    store: FakeStore, env: DialogEnv, two_cases: tuple[str, str]
+) -> None:
+    final, _ = two_cases
+    chat = Chat(store, env, user_id=BUYER_ID)
+    button = _confirm_button((await chat.send("/deletemydata")).buttons)
+    store.staff[BUYER_ID] = "agent"
+    pressed = await chat.click(button)
+    assert pressed.keys == ["privacy.erase_refused"]
+    assert store.cases[final].personal_data_removed_at is None
+    assert store.erasures == []
+    del store.staff[BUYER_ID]
+    assert (await chat.click(button)).keys == ["privacy.erase_stale"]  # void once refused

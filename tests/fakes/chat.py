@@ -1,10 +1,10 @@
 """Drive the buyer dialog like a user: `await chat.send("/complain")`, `chat.click(...)`.
 
-Each event runs the way the bot runs it: one unit of work, `buyer.handle`, `buyer.locale_for`,
-commit. Every reply is then checked the way Telegram and the renderer would check it: the key
-and every button label render in both locales with the given parameters (so a missing text or
-parameter fails the test that produced it), callback data fits in 64 bytes, and parameters are
-plain values with timezone-aware datetimes.
+Each event runs the way the bot runs it: one unit of work, `buyer.handle` (the replies and
+their language), commit. Every reply is then checked the way Telegram and the renderer would
+check it: the key and every button label render in both locales with the given parameters (so a
+missing text or parameter fails the test that produced it), callback data fits in 64 bytes, and
+parameters are plain values with timezone-aware datetimes.
 """
 
 from __future__ import annotations
@@ -169,11 +169,10 @@ class Chat:
         )
         async with FakeUnitOfWork(self.store) as uow:
             await uow.users.touch(ctx.user_id, ctx.language_code, ctx.username, NOW)
-            replies = await buyer.handle(event, ctx, uow, self.env)
-            locale = await buyer.locale_for(uow, ctx)
+            answered = await buyer.handle(event, ctx, uow, self.env)
             await uow.commit()
-        answer = Answer(replies)
-        answer.locale = locale
+        answer = Answer(answered.replies)
+        answer.locale = answered.locale
         for reply in answer:
             check_reply(reply)
         self.history.append(answer)

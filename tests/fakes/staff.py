@@ -144,7 +144,7 @@ class StaffChat:
                 env = DialogEnv(
                     self.env.clock, self.env.policy, self.env.calendar, notifier=self.notifier
                 )
-                replies = await buyer.handle(event, ctx, uow, env)
+                replies = (await buyer.handle(event, ctx, uow, env)).replies
             else:
                 replies = await handle_group(event, ctx, uow, self.env, self.notifier)
             await uow.commit()
