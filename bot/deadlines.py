@@ -14,6 +14,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.backoff import Backoff
 from bot.leases import LEASE
 from cases.deadlines import DEADLINE_JOB, REMINDER_JOB
 from cases.lifecycle import TransitionRefused
@@ -31,9 +32,8 @@ KINDS = (REMINDER_JOB, DEADLINE_JOB, DRAFT_REMINDER_JOB)
 MAX_ATTEMPTS = 10
 
 
-def backoff(attempts: int) -> timedelta:
-    """10 s, 20 s, 40 s … capped at 10 min: a deadline must not slip far behind."""
-    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 600))
+# 10 s, 20 s, 40 s … capped at 10 min: a deadline must not slip far behind.
+backoff = Backoff(timedelta(seconds=10), cap=timedelta(minutes=10))
 
 
 class DeadlineWorker:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
+from bot.backoff import Backoff
 from bot.evidence_check import Refusal, check_content
 from bot.leases import LEASE
 from cases.erasure import REMOVE_EVIDENCE_FILE_JOB
@@ -48,9 +49,8 @@ GAVE_UP_KEY = "evidence.download_failed"
 _KINDS = (DOWNLOAD_EVIDENCE_JOB, REMOVE_EVIDENCE_FILE_JOB)
 
 
-def backoff(attempts: int) -> timedelta:
-    """30 s, 1 min, 2 min … capped at 1 h: Telegram outages are usually short."""
-    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+# 30 s, 1 min, 2 min … capped at 1 h: Telegram outages are usually short.
+backoff = Backoff(timedelta(seconds=30), cap=timedelta(hours=1))
 
 
 def evidence_path(root: Path, sha256: str) -> Path:

@@ -22,6 +22,7 @@ from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from bot.backoff import Backoff
 from bot.leases import LEASE
 from storage.ports import InboxUpdate, IncomingUpdate
 
@@ -35,9 +36,8 @@ CONCURRENCY = 4
 MAX_ATTEMPTS = 5
 
 
-def retry_delay(attempts: int) -> timedelta:
-    """1 s, 2 s, 4 s … capped at a minute."""
-    return timedelta(seconds=min(2 ** max(attempts - 1, 0), 60))
+# A failed update is tried again after 1 s, 2 s, 4 s … capped at a minute.
+retry_delay = Backoff(timedelta(seconds=1), cap=timedelta(minutes=1))
 
 
 def incoming(payload: Mapping[str, Any]) -> IncomingUpdate:

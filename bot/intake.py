@@ -12,12 +12,14 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
 from aiohttp import web
 from pydantic import ValidationError
 
+from bot.backoff import Backoff
 from bot.inbox import InboxWorker, store_updates
 
 if TYPE_CHECKING:
@@ -27,8 +29,8 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name, not a secret)
 HEALTH_PATH = "/healthz"
-# After a failed getUpdates or commit: wait, doubling up to this many seconds.
-MAX_POLL_BACKOFF = 30.0
+# After a failed getUpdates or commit: 1 s, 2 s, 4 s … capped at 30 s.
+POLL_BACKOFF = Backoff(timedelta(seconds=1), cap=timedelta(seconds=30))
 
 
 class PollingIntake:
@@ -51,18 +53,19 @@ class PollingIntake:
 
     async def run_forever(self) -> None:
         """Polls until cancelled; cancelling mid-poll loses nothing (the offset did not move)."""
-        delay = 1.0
+        failures = 0
         while True:
             try:
                 await self.poll_once()
             except Exception as exc:
+                failures += 1
+                delay = POLL_BACKOFF.seconds(failures)
                 log.warning(
                     "getUpdates or storing updates failed: %r; retrying in %s s", exc, delay
                 )
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_POLL_BACKOFF)
             else:
-                delay = 1.0
+                failures = 0
 
     async def poll_once(self) -> int:
         """One getUpdates; stores what came and moves the offset past it. Returns how many."""

@@ -44,6 +44,7 @@ from aiogram.exceptions import (
 )
 from jinja2 import TemplateError
 
+from bot.backoff import Backoff
 from bot.leases import LEASE, LeaseKeeper
 from bot.ratelimit import PACE, LocalSendLimiter, SendLimiter
 from bot.render import RenderedMessage, render_reply
@@ -80,9 +81,8 @@ MAX_ATTEMPTS = 10
 BLOCKED_ERROR = "chat blocked the bot"
 
 
-def backoff(attempts: int) -> timedelta:
-    """5 s, 10 s, 20 s … capped at 15 min: ten attempts span about 35 minutes of outage."""
-    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 900))
+# 5 s, 10 s, 20 s … capped at 15 min: ten attempts span about 35 minutes of outage.
+backoff = Backoff(timedelta(seconds=5), cap=timedelta(minutes=15))
 
 
 def payload_for(locale: str, reply: Reply) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from bot.backoff import Backoff
 from bot.leases import LEASE
 from cases.lifecycle import Action, TransitionRefused
 from cases.model import CaseStatus
@@ -29,9 +30,8 @@ log = logging.getLogger(__name__)
 ASK_AGAIN = timedelta(minutes=30)
 
 
-def backoff(attempts: int) -> timedelta:
-    """1 min, 2 min, 4 min … capped at 1 h: the platform's outage, not ours."""
-    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 60))
+# 1 min, 2 min, 4 min … capped at 1 h: the platform's outage, not ours.
+backoff = Backoff(timedelta(minutes=1), cap=timedelta(hours=1))
 
 
 class PayoutWorker:

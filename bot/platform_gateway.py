@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
+from bot.backoff import Backoff
 from bot.config import Settings
 from cases.clock import Clock, SystemClock
 from cases.refunds import PlatformGateway, RefundRequest, RefundResult, RefundStatus
@@ -93,7 +94,7 @@ class HttpGateway:
         self._key = secret.get_secret_value().encode("utf-8")
         self._timeout = timeout
         self._attempts = attempts
-        self._backoff = backoff
+        self._backoff = Backoff(timedelta(seconds=backoff))
         self._max_wait = max_wait
         self._session_factory = session_factory or self._new_session
         self._sleep = sleep
@@ -111,7 +112,7 @@ class HttpGateway:
                 result = await self._attempt(session, request, body)
                 if not result.should_retry or attempt == self._attempts:
                     break
-                delay = self._backoff * 2 ** (attempt - 1)
+                delay = self._backoff.seconds(attempt)
                 if result.retry_after is not None:
                     asked = result.retry_after.total_seconds()
                     if asked > self._max_wait:
