@@ -2,7 +2,9 @@
 
 The conversation never waits for a download: filing records the file id and schedules a
 `download_evidence` job in the same transaction; this loop claims due jobs, fetches each file
-through TELEGRAM_API_URL and records the hash. A failed download is retried later with backoff.
+through TELEGRAM_API_URL and records the hash. A failed download (any error but Telegram's
+refusal of a file over its size limit) is retried later with backoff; after MAX_ATTEMPTS the file
+is marked failed, and the buyer is asked to send it again and the staff chat told.
 The same loop deletes stored files whose evidence was removed on the buyer's request
 (cases/erasure.py), once no other evidence refers to the same content.
 """
@@ -20,6 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
@@ -45,7 +48,6 @@ REFUSED_SIZE_KEY = "evidence.refused_size"
 # How Telegram answers getFile for a file over the Bot API's download limit: asking again in an
 # hour gets the same answer, so it is a refusal, not a failure to retry.
 TOO_BIG = "file is too big"
-GAVE_UP_KEY = "evidence.download_failed"
 _KINDS = (DOWNLOAD_EVIDENCE_JOB, REMOVE_EVIDENCE_FILE_JOB)
 
 
@@ -92,11 +94,25 @@ class EvidenceDownloader:
             jobs = await uow.jobs.claim_due(now, self.worker_id, LEASE, limit, kinds=_KINDS)
             await uow.commit()
         for job in jobs:
+            await self._run(job)
+        return len(jobs)
+
+    async def _run(self, job: Job) -> None:
+        """Runs one job; whatever fails in it is retried with the job's backoff and attempts."""
+        try:
             if job.kind == REMOVE_EVIDENCE_FILE_JOB:
                 await self._remove(job)
             else:
                 await self._download(job)
-        return len(jobs)
+        except Exception as exc:
+            # A bug, a full disk or the database away: the job's own retry still applies, and
+            # the other jobs claimed with it run all the same.
+            log.exception("evidence job %s failed unexpectedly", job.id)
+            try:
+                await self._retry(job, describe(exc))
+            except Exception:
+                # Not even that could be written: the lease runs out and the job is claimed again.
+                log.exception("evidence job %s: its failure could not be recorded", job.id)
 
     async def _remove(self, job: Job) -> None:
         """Deletes a removed file from EVIDENCE_DIR unless other evidence still needs it.
@@ -125,25 +141,17 @@ class EvidenceDownloader:
             return
         max_bytes = self.deps.policy.max_evidence_bytes
         try:
-            telegram_file = await self.bot.get_file(evidence.file.file_id)
-            if telegram_file.file_size is not None and telegram_file.file_size > max_bytes:
-                # The size is checked before downloading anything.
-                await self._refuse_size(job, evidence)
-                return
-            if telegram_file.file_path is None:
-                raise TelegramBadRequest(method=None, message="file has no path")  # type: ignore[arg-type]
-            buffer = io.BytesIO()
-            await self.bot.download_file(telegram_file.file_path, destination=buffer)
-        except TelegramBadRequest as exc:
-            if TOO_BIG in exc.message:
-                await self._refuse_size(job, evidence)
-            else:
-                await self._retry(job, str(exc))
+            data = await self._fetch(evidence.file.file_id, max_bytes)
+        except _TooBig:
+            await self._refuse_size(job, evidence)
             return
-        except (TelegramAPIError, OSError, TimeoutError) as exc:
-            await self._retry(job, str(exc))
+        except Exception as exc:
+            # Anything else Telegram or the network does (an error answer, a dropped
+            # connection, a cut-off body, a timeout) may well go right next time.
+            if not isinstance(exc, _EXPECTED):
+                log.exception("evidence %s: unexpected error while downloading", evidence_id)
+            await self._retry(job, describe(exc))
             return
-        data = buffer.getvalue()
         if len(data) > max_bytes:
             await self._refuse_size(job, evidence)
             return
@@ -157,6 +165,22 @@ class EvidenceDownloader:
             await uow.jobs.complete(job.id, self.deps.clock.now())
             await uow.commit()
         log.info("evidence %s stored as %s", evidence_id, digest)
+
+    async def _fetch(self, file_id: str, max_bytes: int) -> bytes:
+        """The file's bytes; _TooBig when Telegram says (or shows) it is over the limit."""
+        try:
+            telegram_file = await self.bot.get_file(file_id)
+        except TelegramBadRequest as exc:
+            if TOO_BIG in exc.message:
+                raise _TooBig from exc
+            raise
+        if telegram_file.file_size is not None and telegram_file.file_size > max_bytes:
+            raise _TooBig  # checked before downloading anything
+        if telegram_file.file_path is None:
+            raise _Unavailable("Telegram gave no file path")
+        buffer = io.BytesIO()
+        await self.bot.download_file(telegram_file.file_path, destination=buffer)
+        return buffer.getvalue()
 
     async def _refuse(self, job: Job, evidence: StoredEvidence, refusal: Refusal) -> None:
         error = f"content refused: declared {refusal.declared}, content is {refusal.found}"
@@ -207,23 +231,44 @@ class EvidenceDownloader:
         log.warning("evidence job %s failed (attempt %s): %s", job.id, job.attempts + 1, error)
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
-            if job.attempts + 1 >= MAX_ATTEMPTS:
-                await self._give_up(uow, job, error)
-            else:
+            if job.attempts + 1 < MAX_ATTEMPTS:
                 await uow.jobs.retry(job.id, now, error, now + backoff(job.attempts + 1))
+            elif job.kind == REMOVE_EVIDENCE_FILE_JOB:
+                log.error("evidence file deletion (job %s) given up: %s", job.id, error)
+                await uow.jobs.retry(job.id, now, error, now)  # keeps the last error on the job
+                await uow.jobs.complete(job.id, now)
+            else:
+                await self._give_up(uow, job, error)
             await uow.commit()
 
     async def _give_up(self, uow: SqlUnitOfWork, job: Job, error: str) -> None:
-        """Stops retrying, marks the file failed and tells staff, so the buyer can be asked
-        for it again instead of the case quietly missing a file."""
+        """Stops retrying and marks the file failed; in the same transaction the buyer is asked
+        to send it again and the staff chat is told, so the case never quietly lacks a file."""
         now = self.deps.clock.now()
         evidence_id = int(job.payload["evidence_id"])
         await uow.jobs.retry(job.id, now, error, now)  # keeps the last error on the job
         await uow.jobs.complete(job.id, now)
         evidence = await uow.evidence.get(evidence_id)
-        if evidence is None:
+        if evidence is None or evidence.status is EvidenceStatus.REMOVED:
             return
         log.error("evidence %s of case %s given up: %s", evidence_id, evidence.case_no, error)
         await uow.evidence.set_status(evidence_id, EvidenceStatus.FAILED)
-        params = {"case_no": evidence.case_no, "evidence_id": evidence_id, "attempts": MAX_ATTEMPTS}
-        await self._tell_staff(uow, GAVE_UP_KEY, params, f"evidence-failed:{evidence_id}")
+        await self.deps.notifier.evidence_missing(uow, evidence, MAX_ATTEMPTS)
+
+
+class _TooBig(Exception):
+    """Telegram will not hand the file over: it is over the download limit (a refusal)."""
+
+
+class _Unavailable(Exception):
+    """Telegram described the file but gave no way to download it (worth another try)."""
+
+
+# What downloads are expected to raise now and then; anything else is logged with its traceback.
+_EXPECTED = (aiohttp.ClientError, TimeoutError, TelegramAPIError, OSError, _Unavailable)
+
+
+def describe(exc: BaseException) -> str:
+    """The error as kept on the job: its type too, as some (ServerDisconnectedError) say little."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

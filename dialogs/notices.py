@@ -21,13 +21,14 @@ from cases.deadlines import WAITS_ON, Party
 from cases.filing import SUBMIT_ACTION
 from cases.model import Case, CaseStatus, DeadlineKind
 from cases.policy import Policy
-from cases.ports import UnitOfWork
+from cases.ports import StoredEvidence, UnitOfWork
 from cases.workflow import Outcome
 from dialogs import callbacks as cb
 from dialogs.context import ButtonRows, DialogEnv
 from dialogs.menu import EN, SUPPORTED_LOCALES, ZH_CN
 from dialogs.notices_buyer import buyer_buttons, buyer_notice
 from dialogs.notices_common import Facts, btn, offer_pending
+from dialogs.notices_evidence import buyer_resend_notice, missing_file_params, staff_missing_notice
 from dialogs.notices_merchant import merchant_buttons, merchant_notice
 from dialogs.notices_staff import (
     deadline_buttons,
@@ -161,6 +162,30 @@ class CaseNotifier:
             key = f"remind:{case.case_no}:{deadline.isoformat()}:{hours}"
         if recipient is not None:
             await uow.outbox.add(recipient.chat_id, reply.to_payload(recipient.locale), now, key)
+
+    async def evidence_missing(self, uow: UnitOfWork, item: StoredEvidence, attempts: int) -> None:
+        """A file could not be downloaded: asks the buyer for it again and tells the staff chat.
+
+        Keyed by the file and the time it was sent, so a retried give-up queues each message
+        once, and the same file failing again after the buyer re-sent it is told again.
+        """
+        case = await uow.cases.get(item.case_no)
+        if case is None:
+            return
+        params = missing_file_params(case, item, list(await uow.evidence.list(case.case_no)))
+        now = self.clock.now()
+        once = f"{item.id}:{item.received_at.isoformat()}"
+        buyer = await self._user(uow, case.buyer_id)
+        reply = buyer_resend_notice(params)
+        await uow.outbox.add(
+            buyer.chat_id, reply.to_payload(buyer.locale), now, f"evidence-resend:{once}"
+        )
+        staff = self._staff()
+        if staff is not None:
+            notice = staff_missing_notice(params, item.id, attempts)
+            await uow.outbox.add(
+                staff.chat_id, notice.to_payload(staff.locale), now, f"evidence-failed:{once}"
+            )
 
     async def _queue(
         self,

@@ -13,6 +13,7 @@ from cases.erasure import PERSONAL_DATA_REMOVED
 from cases.filing import SUBMIT_ACTION
 from cases.lifecycle import Action, rule_for
 from cases.model import Case, CaseEvent, EvidenceStatus, is_open
+from cases.ports import StoredEvidence
 from dialogs import callbacks as cb
 from dialogs.case_file import evidence_marker
 from dialogs.context import ButtonRows, Turn
@@ -65,6 +66,7 @@ async def show_card(turn: Turn, case: Case, *, buttons: bool = True) -> None:
     order = await turn.uow.orders.get(case.order_no)
     assignee = await _person(turn, case.assignee_id)
     deadline = case.next_deadline_at or (case.review_due_at if is_open(case.status) else None)
+    files = await turn.uow.evidence.list(case.case_no)
     turn.say(
         "staff.card",
         card_buttons(case) if buttons else (),
@@ -76,6 +78,7 @@ async def show_card(turn: Turn, case: Case, *, buttons: bool = True) -> None:
         reason=case.reason.value,
         description=case.description,
         evidence_count=case.evidence_count,
+        missing=missing_files(files),
         refund_amount=case.refund_amount,
         refund_method=case.refund_method.value,
         approved_amount=case.approved_amount,
@@ -95,6 +98,15 @@ async def show_card(turn: Turn, case: Case, *, buttons: bool = True) -> None:
         omitted=len(events) - len(shown),
         currency=case.currency,
     )
+
+
+def missing_files(files: Sequence[StoredEvidence]) -> list[dict[str, Any]]:
+    """The files whose download was given up (the buyer was asked for them again), by place."""
+    return [
+        {"position": position, "kind": item.file.kind.value, "file_name": item.file.file_name or ""}
+        for position, item in enumerate(files, start=1)
+        if item.status is EvidenceStatus.FAILED
+    ]
 
 
 async def _person(turn: Turn, user_id: int | None) -> dict[str, Any] | None:

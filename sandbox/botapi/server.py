@@ -29,12 +29,16 @@ from .webhook import WebhookDelivery, check_loopback
 
 log = logging.getLogger(__name__)
 
+# The name file downloads go by among the injected failures (no Bot API method has it).
+DOWNLOAD = "file download"
+
 @dataclass
 class _Failure:
     method: str
     error: BotAPIError | None  # None: drop the connection instead of answering
     chat_id: int | str | None
     remaining: int
+    cut: bool = False  # a file download: send half the body, then drop the connection
 
     def matches(self, method: str, params: dict[str, Any]) -> bool:
         if self.method != method:
@@ -246,6 +250,20 @@ class FakeBotAPI:
         """Drops the connection on the next `times` calls of `method` (a network error)."""
         self._failures.append(_Failure(method.lower(), None, None, times))
 
+    def fail_next_download(self, status: int = 502, *, times: int = 1) -> None:
+        """Answers the next `times` file downloads with an HTTP error instead of the file."""
+        self._failures.append(
+            _Failure(DOWNLOAD, BotAPIError(status, default_description(status, 0)), None, times)
+        )
+
+    def disconnect_next_download(self, *, times: int = 1) -> None:
+        """Drops the connection on the next `times` file downloads before answering."""
+        self._failures.append(_Failure(DOWNLOAD, None, None, times))
+
+    def cut_next_download(self, *, times: int = 1) -> None:
+        """Sends only half of the file on the next `times` downloads, then drops the connection."""
+        self._failures.append(_Failure(DOWNLOAD, None, None, times, cut=True))
+
     def delay(self, method: str, seconds: float) -> None:
         """Holds every call of `method` for `seconds` before answering; 0 stops delaying."""
         if seconds > 0:
@@ -356,10 +374,26 @@ class FakeBotAPI:
         stored = self.state.files.by_path(path)
         if stored is None:
             return web.json_response(BotAPIError(404, "Not Found").body(), status=404)
+        failure = self._take_failure(DOWNLOAD, {})
+        if failure is not None and failure.error is not None:
+            return web.json_response(failure.error.body(), status=failure.error.status)
+        if failure is not None:
+            return await self._broken_download(request, stored.content, cut=failure.cut)
         self.downloads.append(path)
         return web.Response(
             body=stored.content, content_type=stored.mime_type or "application/octet-stream"
         )
+
+    async def _broken_download(
+        self, request: web.Request, content: bytes, *, cut: bool
+    ) -> web.StreamResponse:
+        if cut:
+            response = web.StreamResponse(headers={"Content-Length": str(len(content))})
+            await response.prepare(request)
+            await response.write(content[: len(content) // 2])
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response()
 
     async def _serve_unknown_path(self, request: web.Request) -> web.StreamResponse:
         call = ApiCall(request.path, dict(request.query), time.monotonic())
