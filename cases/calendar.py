@@ -2,8 +2,10 @@
 
 The ``chinese_calendar`` package carries the State Council's published holiday arrangements, but
 only up to the last published year; deadlines later than that must still be computed. For those
-years this module falls back to an approximation (see ``_fallback_is_working_day``) that the
-operator corrects with a holiday file once the State Council publishes the real list.
+years the holidays are computed ahead (``cases.holiday_estimate``): the lunar festivals and the
+fixed dates, without the make-up working days nobody can know before they are published. The
+operator's holiday file corrects any date, and the bot warns from ``WARN_DAYS`` before the
+published data runs out (``outlook``).
 """
 
 from __future__ import annotations
@@ -16,25 +18,28 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
+from chinese_calendar import constants as published
 
-# Statutory holidays whose dates are fixed in the solar calendar. The lunar ones (Spring
-# Festival, Qingming, Dragon Boat, Mid-Autumn) and every make-up working day are only known once
-# published, so the fallback cannot know them; the operator's holiday file fills them in.
-_FIXED_HOLIDAYS: frozenset[tuple[int, int]] = frozenset(
-    {(1, 1)} | {(5, day) for day in range(1, 6)} | {(10, day) for day in range(1, 8)}
-)
+from cases.holiday_estimate import estimated_days_off
 
 _CALENDAR_FILE_KEYS = ("holidays", "workdays")
 
+# The library answers for whole years: the first and last year it has an arrangement for.
+PUBLISHED_YEARS = range(min(published.holidays).year, max(published.holidays).year + 1)
+# How long before the published data runs out the operator is warned, to have time to act.
+WARN_DAYS = 60
 
-def _fallback_is_working_day(day: date) -> bool:
-    """Approximates a year the library has no data for: weekends and fixed-date holidays off.
 
-    This is deliberately an approximation: it knows no lunar holidays and no make-up working days.
-    """
+def published_data_ends() -> date:
+    """Returns the last date the State Council's published arrangements cover."""
+    return date(PUBLISHED_YEARS[-1], 12, 31)
+
+
+def _estimated_is_working_day(day: date) -> bool:
+    """Decides a day of a year without published data from the computed holidays and weekends."""
     if day.weekday() >= 5:
         return False
-    return (day.month, day.day) not in _FIXED_HOLIDAYS
+    return day not in estimated_days_off(day.year)
 
 
 @dataclass(frozen=True)
@@ -52,16 +57,15 @@ class WorkingCalendar:
             raise ValueError(f"dates listed both as holiday and as workday: {listed}")
 
     def is_working_day(self, day: date) -> bool:
-        """Operator extras win over the library data, which wins over the fallback."""
+        """Operator extras win over the published data, which wins over the estimate."""
         if day in self.extra_workdays:
             return True
         if day in self.extra_holidays:
             return False
-        try:
+        if day.year in PUBLISHED_YEARS:
             return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            # The library raises for years outside its data; a deadline must never crash.
-            return _fallback_is_working_day(day)
+        # The library raises for years outside its data; a deadline must never crash.
+        return _estimated_is_working_day(day)
 
     def add_working_days(self, start: datetime, n: int) -> datetime:
         """Returns the end of the n-th working day after the local date of ``start``.
@@ -164,3 +168,37 @@ def build_calendar(
         holidays |= file_holidays
         workdays |= file_workdays
     return WorkingCalendar(tz=tz, extra_holidays=holidays, extra_workdays=workdays)
+
+
+@dataclass(frozen=True)
+class CalendarOutlook:
+    """Where the published holiday data stands on `today`, for the operator's warnings."""
+
+    today: date
+    data_ends: date
+
+    @property
+    def days_left(self) -> int:
+        """Days from today to the last published date; negative once it has passed."""
+        return (self.data_ends - self.today).days
+
+    @property
+    def estimating(self) -> bool:
+        """Today itself lies past the published data: deadlines already rest on the estimate."""
+        return self.days_left < 0
+
+    @property
+    def warn(self) -> bool:
+        """From WARN_DAYS before the data runs out, and for as long as it is missing."""
+        return self.days_left <= WARN_DAYS
+
+    @property
+    def estimated_years(self) -> range:
+        """The years without published data, from the first up to the year after today."""
+        first = self.data_ends.year + 1
+        return range(first, max(first, self.today.year + 1) + 1)
+
+
+def calendar_outlook(today: date, data_ends: date | None = None) -> CalendarOutlook:
+    """Returns the outlook of the published data (the installed library's, unless given)."""
+    return CalendarOutlook(today, data_ends or published_data_ends())

@@ -6,9 +6,18 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import chinese_calendar
 import pytest
 
-from cases.calendar import WorkingCalendar, build_calendar, load_calendar_file
+from cases.calendar import (
+    WARN_DAYS,
+    WorkingCalendar,
+    _estimated_is_working_day,
+    build_calendar,
+    calendar_outlook,
+    load_calendar_file,
+    published_data_ends,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -95,11 +104,13 @@ def test_year_end_skips_new_year_2027_and_the_weekend_without_library_data(
     assert deadline == shanghai(2027, 1, 6)
 
 
-def test_fallback_years_know_fixed_date_holidays_and_weekends(calendar: WorkingCalendar) -> None:
+def test_estimated_years_know_fixed_date_holidays_and_weekends(calendar: WorkingCalendar) -> None:
     assert not calendar.is_working_day(date(2031, 1, 1))
     assert not calendar.is_working_day(date(2031, 5, 5))
     assert not calendar.is_working_day(date(2031, 10, 7))
-    assert calendar.is_working_day(date(2031, 10, 8))
+    # Mid-Autumn 2031 falls on 10-01, inside National Day: the next working day is off instead.
+    assert not calendar.is_working_day(date(2031, 10, 8))
+    assert calendar.is_working_day(date(2031, 10, 9))
     assert not calendar.is_working_day(date(2031, 3, 15))  # Saturday
     assert calendar.is_working_day(date(2031, 3, 17))  # Monday
 
@@ -108,9 +119,114 @@ def test_far_future_and_far_past_deadlines_compute_without_error(
     calendar: WorkingCalendar,
 ) -> None:
     deadline = calendar.add_working_days(shanghai(2031, 9, 29, 12, 0), 5)
-    assert calendar.deadline_date(deadline) == date(2031, 10, 13)
-    # 2000-01-01 is a Saturday; 01-03 Monday is the first working day.
-    assert calendar.add_working_days(shanghai(1999, 12, 31), 1) == shanghai(2000, 1, 4)
+    # 09-30, then 10-01..07 National Day and 10-08 for Mid-Autumn: 10-09, 10-10, 10-13, 10-14.
+    assert calendar.deadline_date(deadline) == date(2031, 10, 14)
+    # 2000-01-01 is a Saturday, so New Year's Day moves to Monday 01-03 (as it was published).
+    assert calendar.add_working_days(shanghai(1999, 12, 31), 1) == shanghai(2000, 1, 5)
+
+
+@pytest.mark.parametrize("year", [2040, 2099, 2199, 2200, 2500, 9998])
+def test_working_days_compute_in_any_year(calendar: WorkingCalendar, year: int) -> None:
+    deadline = calendar.add_working_days(shanghai(year, 1, 20, 9, 0), 30)
+
+    assert shanghai(year, 2, 20) < deadline < shanghai(year, 4, 1)
+
+
+def test_spring_festival_2027_is_off_from_new_years_eve_to_the_seventh_day(
+    calendar: WorkingCalendar,
+) -> None:
+    # 除夕 is Friday 2027-02-05, 初一 Saturday 02-06, 初七 Friday 02-12.
+    assert calendar.is_working_day(date(2027, 2, 4))
+    for day in range(5, 15):
+        assert not calendar.is_working_day(date(2027, 2, day)), day
+    assert calendar.is_working_day(date(2027, 2, 15))
+
+
+def test_three_working_days_from_the_eve_of_spring_festival_2027_end_after_the_holiday(
+    calendar: WorkingCalendar,
+) -> None:
+    deadline = calendar.add_working_days(shanghai(2027, 2, 4, 10, 0), 3)
+
+    assert calendar.deadline_date(deadline) == date(2027, 2, 17)
+
+
+def test_qingming_dragon_boat_and_mid_autumn_2027_are_off(calendar: WorkingCalendar) -> None:
+    # Qingming 2027-04-05 (a Monday, from the solar term), Dragon Boat Wednesday 06-09,
+    # Mid-Autumn Wednesday 09-15.
+    for day in (date(2027, 4, 5), date(2027, 6, 9), date(2027, 9, 15)):
+        assert not calendar.is_working_day(day), day
+        assert calendar.is_working_day(day + timedelta(days=1)), day
+
+
+def test_two_working_days_before_mid_autumn_2027_skip_the_festival(
+    calendar: WorkingCalendar,
+) -> None:
+    deadline = calendar.add_working_days(shanghai(2027, 9, 13, 16, 0), 2)
+
+    # 09-14 Tue, (09-15 Wed Mid-Autumn), 09-16 Thu.
+    assert calendar.deadline_date(deadline) == date(2027, 9, 16)
+
+
+def test_a_one_day_festival_on_a_weekend_frees_the_next_monday(calendar: WorkingCalendar) -> None:
+    # Dragon Boat 2028 is Wednesday 05-28; Mid-Autumn 2029 is Saturday 09-22.
+    assert not calendar.is_working_day(date(2029, 9, 24))
+    assert calendar.is_working_day(date(2029, 9, 25))
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_the_estimate_matches_the_published_years_but_for_their_make_up_days(year: int) -> None:
+    published = WorkingCalendar(tz=SHANGHAI)
+    differ = []
+    day = date(year, 1, 1)
+    while day.year == year:
+        if published.is_working_day(day) != _estimated_is_working_day(day):
+            differ.append(day)
+        day += timedelta(days=1)
+
+    make_up_days = {d for d in differ if d.weekday() >= 5 and published.is_working_day(d)}
+    # The bridge day that a make-up Sunday paid for (2026-01-04 for 2026-01-02).
+    bridge_days = {date(2026, 1, 2)}
+    assert set(differ) - make_up_days <= bridge_days
+    assert make_up_days  # the comparison saw the make-up days it leaves out
+
+
+def test_the_operator_file_wins_over_the_estimate(tmp_path: Path) -> None:
+    holiday_file = tmp_path / "holidays.toml"
+    # As if the State Council made Saturday 2027-02-13 a make-up working day and freed 02-15.
+    holiday_file.write_text(
+        'holidays = ["2027-02-15"]\nworkdays = ["2027-02-12", "2027-02-13"]\n', encoding="utf-8"
+    )
+    calendar = build_calendar("Asia/Shanghai", holiday_file)
+
+    assert calendar.is_working_day(date(2027, 2, 12))  # 初七 in the estimate
+    assert calendar.is_working_day(date(2027, 2, 13))  # a Saturday
+    assert not calendar.is_working_day(date(2027, 2, 15))
+    deadline = calendar.add_working_days(shanghai(2027, 2, 4, 10, 0), 3)
+    assert calendar.deadline_date(deadline) == date(2027, 2, 16)
+
+
+def test_outlook_warns_from_sixty_days_before_the_data_runs_out() -> None:
+    ends = date(2026, 12, 31)
+
+    assert not calendar_outlook(date(2026, 10, 31), ends).warn
+    early = calendar_outlook(date(2026, 11, 1), ends)
+    assert early.warn
+    assert not early.estimating
+    assert early.days_left == WARN_DAYS
+    late = calendar_outlook(date(2027, 3, 1), ends)
+    assert late.warn
+    assert late.estimating
+    assert list(early.estimated_years) == [2027]
+    assert list(late.estimated_years) == [2027, 2028]
+
+
+def test_outlook_reads_the_installed_data_range() -> None:
+    outlook = calendar_outlook(date(2026, 12, 6))
+
+    assert outlook.data_ends == published_data_ends()
+    assert WorkingCalendar(tz=SHANGHAI).is_working_day(outlook.data_ends) == (
+        bool(chinese_calendar.is_workday(outlook.data_ends))
+    )
 
 
 def test_make_up_day_from_the_operator_file_counts_as_working(tmp_path: Path) -> None:
@@ -124,8 +240,8 @@ def test_make_up_day_from_the_operator_file_counts_as_working(tmp_path: Path) ->
     assert calendar.is_working_day(date(2027, 2, 7))  # a Sunday
     assert not calendar.is_working_day(date(2027, 2, 8))
     deadline = calendar.add_working_days(shanghai(2027, 2, 5, 18, 0), 2)
-    # 02-06 Sat off, 02-07 Sun make-up day, 02-08..10 holiday, 02-11 Thu.
-    assert calendar.deadline_date(deadline) == date(2027, 2, 11)
+    # 02-06 Sat off, 02-07 Sun make-up day, 02-08..12 Spring Festival, 02-13/14 weekend, 02-15.
+    assert calendar.deadline_date(deadline) == date(2027, 2, 15)
 
 
 def test_operator_extras_win_over_the_library_data() -> None:
