@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     staff_add = staff_commands.add_parser("add", help="grant a Telegram user a staff role")
     staff_add.add_argument("telegram_id", type=int)
     staff_add.add_argument("--role", choices=STAFF_ROLES, required=True)
+    staff_commands.add_parser("list", help="list every staff member and their role")
+    staff_remove = staff_commands.add_parser(
+        "remove", help="take a user's staff role away (never the last admin's)"
+    )
+    staff_remove.add_argument("telegram_id", type=int)
 
     merchants = commands.add_parser("merchants", help="merchants who answer complaints")
     merchants_commands = merchants.add_subparsers(dest="merchants_command", required=True)
@@ -81,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--bot-username",
         help="the bot's @username for the link; asked from Telegram when BOT_TOKEN is set",
     )
+    merchants_commands.add_parser(
+        "list", help="list the merchants, the account each is bound to and their open cases"
+    )
+    merchants_unbind = merchants_commands.add_parser(
+        "unbind", help="unbind a merchant's Telegram account and void its unused link"
+    )
+    merchants_unbind.add_argument("merchant_code")
     return parser
 
 
@@ -126,11 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "backup":
         return asyncio.run(_backup(settings, console, args.file))
     if args.command == "staff":
-        return asyncio.run(_add_staff(settings, console, args.telegram_id, args.role))
+        return asyncio.run(_staff(settings, console, args))
     if args.command == "merchants":
-        return asyncio.run(
-            _add_merchant(settings, console, args.merchant_code, args.name, args.bot_username)
-        )
+        return asyncio.run(_merchants(settings, console, args))
     return 2
 
 
@@ -301,6 +311,30 @@ async def _backup(settings: Settings, console: Console, target: Path) -> int:
         return 1
     console.say("cli.backup_done", target=str(target), kib=size // 1024)
     return 0
+
+
+async def _staff(settings: Settings, console: Console, args: argparse.Namespace) -> int:
+    from bot import cli_accounts
+
+    if args.staff_command == "add":
+        return await _add_staff(settings, console, args.telegram_id, args.role)
+    async with _database(settings) as uows:
+        if args.staff_command == "list":
+            return await cli_accounts.list_staff(uows, settings, console)
+        return await cli_accounts.remove_staff(uows, settings, console, args.telegram_id)
+
+
+async def _merchants(settings: Settings, console: Console, args: argparse.Namespace) -> int:
+    from bot import cli_accounts
+
+    if args.merchants_command == "add":
+        return await _add_merchant(
+            settings, console, args.merchant_code, args.name, args.bot_username
+        )
+    async with _database(settings) as uows:
+        if args.merchants_command == "list":
+            return await cli_accounts.list_merchants(uows, console)
+        return await cli_accounts.unbind_merchant(uows, console, args.merchant_code)
 
 
 async def _add_staff(settings: Settings, console: Console, telegram_id: int, role: str) -> int:

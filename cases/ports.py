@@ -55,6 +55,15 @@ class AnonymisedCase:
 
 
 @dataclass(frozen=True)
+class MerchantAccount:
+    """A merchant as the operator lists it: its binding, an unused link, its open cases."""
+
+    merchant: Merchant
+    link_pending: bool  # a binding link was made and not used yet
+    open_cases: int
+
+
+@dataclass(frozen=True)
 class UserProfile:
     user_id: int
     locale: str | None  # chosen with /language; None = follow Telegram's language_code
@@ -216,6 +225,16 @@ class MerchantRepository(Protocol):
         None, changing nothing, when no merchant holds the token (unknown or already spent) or
         when the user is already bound to another merchant (the token stays usable by the right
         account); `by_user(user_id)` tells the two apart."""
+        ...
+
+    async def list(self) -> Sequence[MerchantAccount]:
+        """Every merchant, by code."""
+        ...
+
+    async def unbind(self, code: str) -> Merchant | None:
+        """Unbinds the merchant's account and voids an unused link; returns it as it was.
+
+        None for an unknown merchant."""
         ...
 
 

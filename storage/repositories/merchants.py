@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.model import Merchant
-from storage.models import MerchantRow
+from cases.ports import MerchantAccount
+from storage.models import CaseRow, MerchantRow
 from storage.repositories._sql import constraint_name, dialect_insert
 
 _COLUMNS = (MerchantRow.code, MerchantRow.name, MerchantRow.telegram_user_id)
@@ -82,6 +84,33 @@ class SqlMerchantRepository:
                 raise
             return None
         return None if row is None else _to_merchant(row)
+
+    async def list(self) -> Sequence[MerchantAccount]:
+        # open_order_no is set exactly while a case is open (storage/models.py CaseRow).
+        open_cases = (
+            select(func.count())
+            .where(CaseRow.merchant_code == MerchantRow.code, CaseRow.open_order_no.is_not(None))
+            .scalar_subquery()
+        )
+        stmt = select(
+            *_COLUMNS, MerchantRow.bind_token_hash.is_not(None).label("pending"), open_cases
+        ).order_by(MerchantRow.code)
+        return [
+            MerchantAccount(_to_merchant(row), bool(row[3]), int(row[4]))
+            for row in await self._session.execute(stmt)
+        ]
+
+    async def unbind(self, code: str) -> Merchant | None:
+        before = await self.get(code)
+        if before is None:
+            return None
+        await self._session.execute(
+            update(MerchantRow)
+            .where(MerchantRow.code == code)
+            .values(telegram_user_id=None, bound_at=None, bind_token_hash=None)
+            .execution_options(synchronize_session=False)
+        )
+        return before
 
 
 def _to_merchant(row: Row[str, str, int | None]) -> Merchant:

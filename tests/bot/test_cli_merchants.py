@@ -155,3 +155,49 @@ async def test_a_token_telegram_refuses_is_reported(
     assert await in_process(monkeypatch, tmp_path, env, *add) == 2
     assert "TELEGRAM_API_URL" in capsys.readouterr().err
     fake_api.clear()  # the refused call is what this test is about
+
+
+async def _bind(tmp_path: Path, code: str, user_id: int) -> None:
+    """Binds the merchant to the user as opening its link would (committed)."""
+    engine = make_engine(database_url(tmp_path))
+    try:
+        async with SqlUnitOfWork(make_session_factory(engine)) as uow:
+            await uow.merchants.set_bind_token(code, "f" * 64, SystemClock().now())
+            await uow.merchants.bind("f" * 64, user_id, SystemClock().now())
+            await uow.commit()
+    finally:
+        await engine.dispose()
+
+
+async def test_the_list_shows_each_merchant_and_its_account(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    no_token = {"BOT_TOKEN": ""}
+    assert await in_process(monkeypatch, tmp_path, no_token, "merchants", "list") == 0
+    assert "No merchants yet" in capsys.readouterr().out
+    for code in ("M1001", "M2002"):
+        add = ("merchants", "add", code, "--name", "星辰卡铺", "--bot-username", "km_bot")
+        assert await in_process(monkeypatch, tmp_path, no_token, *add) == 0
+    await _bind(tmp_path, "M2002", 777)
+    capsys.readouterr()
+    assert await in_process(monkeypatch, tmp_path, no_token, "merchants", "list") == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "Merchants (2):",
+        "M1001  星辰卡铺  not bound, a binding link not used yet, 0 open case(s)",
+        "M2002  星辰卡铺  bound to Telegram user 777, 0 open case(s)",
+    ]
+
+
+async def test_unbinding_frees_the_account_and_an_unknown_code_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    no_token = {"BOT_TOKEN": ""}
+    add = ("merchants", "add", "M1001", "--name", "星辰卡铺", "--bot-username", "km_bot")
+    await in_process(monkeypatch, tmp_path, no_token, *add)
+    await _bind(tmp_path, "M1001", 777)
+    capsys.readouterr()
+    assert await in_process(monkeypatch, tmp_path, no_token, "merchants", "unbind", "M1001") == 0
+    assert "no longer bound to Telegram user 777" in capsys.readouterr().out
+    assert await stored_merchant(tmp_path, "M1001") == Merchant("M1001", "星辰卡铺")
+    assert await in_process(monkeypatch, tmp_path, no_token, "merchants", "unbind", "M9") == 1
+    assert "There is no merchant M9" in capsys.readouterr().err

@@ -26,6 +26,7 @@ from cases.model import (
 from cases.ports import (
     AnonymisedCase,
     DuplicateCaseNumberError,
+    MerchantAccount,
     OpenCaseExistsError,
     StoredEvidence,
     UserProfile,
@@ -274,6 +275,30 @@ class FakeMerchants:
         merchant = replace(self._s.merchants[code], telegram_user_id=user_id)
         self._s.merchants[code] = merchant
         return merchant
+
+    async def list(self) -> list[MerchantAccount]:
+        pending = set(self._s.merchant_tokens.values())
+        return [
+            MerchantAccount(
+                merchant,
+                code in pending,
+                sum(
+                    1
+                    for case in self._s.cases.values()
+                    if case.merchant_code == code and is_open(case.status)
+                ),
+            )
+            for code, merchant in sorted(self._s.merchants.items())
+        ]
+
+    async def unbind(self, code: str) -> Merchant | None:
+        before = self._s.merchants.get(code)
+        if before is not None:
+            self._s.merchants[code] = replace(before, telegram_user_id=None)
+            for token, owner in list(self._s.merchant_tokens.items()):
+                if owner == code:
+                    del self._s.merchant_tokens[token]
+        return before
 
 
 class FakeOutbox:

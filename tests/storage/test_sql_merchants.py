@@ -8,10 +8,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from cases.model import Merchant, StaffMember
+from cases.model import CaseStatus, Merchant, StaffMember
+from cases.ports import MerchantAccount
 from storage.models import MerchantRow, OutboxRow
 from tests.storage.conftest import Database, postgres_only
-from tests.storage.factories import T0
+from tests.storage.factories import T0, case, order
 
 TOKEN = "a" * 64  # the repositories only ever see a token's SHA-256 hex digest
 OTHER_TOKEN = "b" * 64
@@ -37,6 +38,42 @@ async def test_a_merchant_is_added_and_renamed_keeping_its_binding(db: Database)
     async with db.uow() as uow:
         assert await uow.merchants.get("M1001") == renamed
         assert await uow.merchants.get("M404") is None
+
+
+async def test_the_list_shows_each_binding_its_unused_link_and_its_open_cases(
+    db: Database,
+) -> None:
+    await _merchant_with_token(db)
+    await _merchant_with_token(db, "M2002", OTHER_TOKEN)
+    async with db.uow() as uow:
+        await uow.merchants.bind(OTHER_TOKEN, USER, T0)
+        for order_no in ("KM1", "KM2", "KM3"):
+            await uow.orders.upsert(order(order_no))
+        await uow.cases.add(case("TS1", "KM1", merchant_code="M1001"))
+        await uow.cases.add(case("TS2", "KM2", merchant_code="M1001"))
+        await uow.cases.add(case("TS3", "KM3", merchant_code="M2002"))
+        closed = case("TS1", "KM1", merchant_code="M1001", status=CaseStatus.WITHDRAWN)
+        await uow.cases.update(closed)
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await uow.merchants.list() == [
+            MerchantAccount(Merchant("M1001", "星辰卡铺"), link_pending=True, open_cases=1),
+            MerchantAccount(Merchant("M2002", "星辰卡铺", USER), link_pending=False, open_cases=1),
+        ]
+
+
+async def test_unbinding_frees_the_account_and_voids_an_unused_link(db: Database) -> None:
+    await _merchant_with_token(db)
+    async with db.uow() as uow:
+        await uow.merchants.bind(TOKEN, USER, T0)
+        await uow.merchants.set_bind_token("M1001", OTHER_TOKEN, T0)  # a second link, unused
+        assert await uow.merchants.unbind("M1001") == Merchant("M1001", "星辰卡铺", USER)
+        assert await uow.merchants.unbind("M404") is None
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await uow.merchants.by_user(USER) is None
+        assert await uow.merchants.get("M1001") == Merchant("M1001", "星辰卡铺")
+        assert await uow.merchants.bind(OTHER_TOKEN, OTHER_USER, T0) is None
 
 
 async def test_a_binding_token_binds_its_merchant_once(db: Database) -> None:

@@ -1,0 +1,93 @@
+"""`complaint-bot staff list|remove` and `merchants list|unbind`: who may act, and for whom.
+
+The same rules as the staff chat's `/staff` (dialogs/staff_admin.py): the last admin is never
+removed, so the platform always has someone who can add staff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.cli import Console
+    from bot.config import Settings
+    from storage.uow import SqlUnitOfWork
+
+    Uows = Callable[[], SqlUnitOfWork]
+
+
+async def list_staff(uows: Uows, settings: Settings, console: Console) -> int:
+    async with uows() as uow:
+        members = await uow.staff.list()
+    if not members:
+        console.say("cli.staff_list_empty")
+        return 0
+    console.say("cli.staff_list_header", count=len(members))
+    for member in members:
+        console.say(
+            "cli.staff_list_row",
+            telegram_id=member.user_id,
+            role=member.role,
+            bootstrapped=member.user_id in settings.admin_ids,
+        )
+    return 0
+
+
+async def remove_staff(
+    uows: Uows, settings: Settings, console: Console, telegram_id: int
+) -> int:
+    async with uows() as uow:
+        role = await uow.staff.role_of(telegram_id)
+        if role is None:
+            console.error("cli.staff_not_found", telegram_id=telegram_id)
+            return 1
+        admins = [m for m in await uow.staff.list() if m.role == "admin"]
+        if role == "admin" and len(admins) == 1:
+            console.error("cli.staff_last_admin", telegram_id=telegram_id)
+            return 1
+        await uow.staff.remove(telegram_id)
+        await uow.commit()
+    console.say("cli.staff_removed", telegram_id=telegram_id, role=role)
+    if telegram_id in settings.admin_ids:
+        # bot/app.py bootstrap_admins makes every ADMIN_IDS user an admin again at start.
+        console.error("cli.staff_still_in_admin_ids", telegram_id=telegram_id)
+    return 0
+
+
+async def list_merchants(uows: Uows, console: Console) -> int:
+    async with uows() as uow:
+        accounts = await uow.merchants.list()
+    if not accounts:
+        console.say("cli.merchants_list_empty")
+        return 0
+    console.say("cli.merchants_list_header", count=len(accounts))
+    for account in accounts:
+        merchant = account.merchant
+        console.say(
+            "cli.merchants_list_row",
+            code=merchant.code,
+            name=merchant.name,
+            telegram_id=merchant.telegram_user_id,
+            link_pending=account.link_pending,
+            open_cases=account.open_cases,
+        )
+    return 0
+
+
+async def unbind_merchant(uows: Uows, console: Console, code: str) -> int:
+    async with uows() as uow:
+        accounts = {account.merchant.code: account for account in await uow.merchants.list()}
+        before = await uow.merchants.unbind(code)
+        if before is None:
+            console.error("cli.merchant_not_found", code=code)
+            return 1
+        await uow.commit()
+    console.say(
+        "cli.merchant_unbound",
+        code=code,
+        name=before.name,
+        telegram_id=before.telegram_user_id,
+        open_cases=accounts[code].open_cases,
+    )
+    return 0
