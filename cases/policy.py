@@ -25,7 +25,7 @@ MIB = 1024 * 1024
 class MerchantTimeout(StrEnum):
     """What happens when the merchant lets the response deadline pass."""
 
-    REFUND = "refund"  # the buyer's full refund is approved
+    REFUND = "refund"  # the refund the buyer asked for is approved
     ESCALATE = "escalate"  # the case goes to platform arbitration
 
 

@@ -55,7 +55,7 @@ BUYER_FILE: Final = "b:file:"  # send the case file (案卷)
 BUYER_EVIDENCE_DONE: Final = "b:evd:"  # the files are all there: send them (supply_evidence)
 BUYER_EVIDENCE_CANCEL: Final = "b:evx:"  # stop supplying evidence; nothing is sent
 # A merchant's answers to a complaint.
-MERCHANT_ACCEPT: Final = "mc:acc:"  # accept a full refund
+MERCHANT_ACCEPT: Final = "mc:acc:"  # refund the amount the buyer asked for
 MERCHANT_OFFER: Final = "mc:off:"  # offer a partial refund (asks for the amount)
 MERCHANT_REJECT: Final = "mc:rej:"  # reject with an explanation (asks for it)
 MERCHANT_EVIDENCE: Final = "mc:ev:"  # see the buyer's evidence files

@@ -129,6 +129,7 @@ async def _ask_with_order(turn: Turn, draft: FilingDraft) -> None:
             "btn.refund_full",
             cb.REFUND + RefundKind.FULL.value,
             cap_amount=cap,
+            order_amount=order.amount,
             currency=order.currency,
         )
         partial = cb.button("btn.refund_partial", cb.REFUND + RefundKind.PARTIAL.value)

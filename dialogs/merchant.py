@@ -11,7 +11,7 @@ the answer an unknown number gets, and no buyer contact data is ever shown.
 | /merchant              | anyone              | what the account answers for, and how          |
 | /status N, s:N         | the case's merchant | the case as the merchant sees it               |
 | mc:ev:N                | the case's merchant | the buyer's evidence files                     |
-| mc:acc:N               | the case's merchant | full refund approved → refund_pending          |
+| mc:acc:N               | the case's merchant | the amount asked for approved → refund_pending |
 | mc:off:N → amount      | the case's merchant | partial offer → negotiating                    |
 | mc:rej:N → explanation | the case's merchant | refused → negotiating (the buyer may escalate) |
 

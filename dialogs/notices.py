@@ -292,6 +292,7 @@ def reminder_reply(case: Case, kind: DeadlineKind, due: date, hours: str, policy
         "hours": hours,
         "currency": case.currency,
         "offer": case.offer_amount,
+        "requested": case.refund_amount,
         "silence": policy.merchant_timeout.value,
     }
     buttons: ButtonRows

@@ -62,6 +62,13 @@ class Facts:
             return after.approved_amount
         return self.event.amount if self.event.amount is not None else after.refund_amount
 
+    @property
+    def lapsed_offer(self) -> int | None:
+        """The merchant's offer the buyer let expire unanswered (the case closes, no refund)."""
+        if self.action is Action.ESCALATION_EXPIRED and offer_pending(self.before):
+            return self.before.offer_amount
+        return None
+
 
 def offer_pending(case: Case) -> bool:
     """The merchant's partial offer waits for the buyer's answer."""
@@ -82,6 +89,7 @@ def base_params(facts: Facts) -> dict[str, Any]:
         "currency": case.currency,
         "deadline": facts.deadline,
         "note": facts.event.note,
+        "lapsed_offer": facts.lapsed_offer,
     }
 
 

@@ -72,7 +72,7 @@ def _happening(facts: Facts) -> str | None:
 
 
 def merchant_buttons(case_no: str) -> ButtonRows:
-    """The merchant's three answers: a full refund, a partial offer, or a reasoned no."""
+    """The merchant's three answers: the refund asked for, a partial offer, or a reasoned no."""
     n = case_no
     return (
         (btn("m_accept", cb.MERCHANT_ACCEPT, n),),

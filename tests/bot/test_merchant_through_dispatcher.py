@@ -130,7 +130,7 @@ async def test_a_merchant_binds_then_answers_with_a_partial_offer(harness: BotHa
 
     await staff_moves(harness, case_no, (Action.TAKE, ""), (Action.SEND_TO_MERCHANT, ""))
     await deliver_notices(harness)
-    assert "收到一笔投诉" in merchant.last_text()
+    assert "收到一条新投诉" in merchant.last_text()
     assert "lihua_88" not in merchant.last_text()  # no buyer contact data
     await merchant.send(f"/status {case_no}")
     await merchant.click(f"mc:ev:{case_no}")

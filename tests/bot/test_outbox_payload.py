@@ -30,6 +30,9 @@ def through_json(payload: dict[str, object]) -> dict[str, object]:
     return loaded
 
 
+FULL = {"cap_amount": 1250, "order_amount": 1250}
+
+
 def status_reply() -> Reply:
     return Reply(
         "status.case",
@@ -46,7 +49,7 @@ def status_reply() -> Reply:
             "updated_at": datetime(2026, 11, 26, 18, 5, tzinfo=SHANGHAI),
             "next_deadline": date(2026, 12, 1),
         },
-        ((Button("btn.refund_full", "b:full", {"cap_amount": 1250, "currency": "CNY"}),),),
+        ((Button("btn.refund_full", "b:full", {**FULL, "currency": "CNY"}),),),
     )
 
 

@@ -103,7 +103,7 @@ async def test_a_group_member_who_is_not_staff_gets_an_alert_and_changes_nothing
 ) -> None:
     agent, outsider = in_group(harness, AGENT), in_group(harness, OUTSIDER)
     await agent.send(f"/case {case_no}")
-    await outsider.click("全额退款")
+    await outsider.click("按申请金额退款")
     alert = answers(harness)[-1]
     assert alert["show_alert"] is True
     assert "仅限平台工作人员" in alert["text"]
@@ -118,8 +118,8 @@ async def test_a_double_click_on_approve_refunds_once(
     agent = in_group(harness, AGENT)
     await agent.send(f"/case {case_no}")
     card = agent.messages()[-2]
-    await agent.feed(agent.fake.build_click(card.message_id, "全额退款"))
-    await agent.feed(agent.fake.build_click(card.message_id, "全额退款"))
+    await agent.feed(agent.fake.build_click(card.message_id, "按申请金额退款"))
+    await agent.feed(agent.fake.build_click(card.message_id, "按申请金额退款"))
     assert "已批准" in agent.texts()[-2]
     assert "待退款" in answers(harness)[-1]["text"]
     async with harness.deps.uow() as uow:
@@ -232,7 +232,7 @@ async def test_the_new_case_notice_in_the_group_carries_working_buttons_and_the_
     assert case_no in notice.plain_text
     await agent.click("接单")  # the notice's own button
     assert "您已接手" in agent.last_text()
-    await agent.click("批准全额退款")
+    await agent.click("按申请金额批准退款")
     assert await status_of(harness, case_no) is CaseStatus.REFUND_PENDING
     await deliver_all(sender, harness.deps.engine, time)
     buyer_texts = [m.plain_text for m in harness.api.sent_messages(BUYER)]

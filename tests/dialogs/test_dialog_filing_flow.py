@@ -10,7 +10,7 @@ import pytest
 from cases.model import Reason, RefundKind, RefundMethod
 from cases.policy import Policy
 from dialogs.draft import Step
-from tests.fakes.chat import NOW, Chat, make_env, make_order, photo
+from tests.fakes.chat import NOW, Answer, Chat, make_env, make_order, photo, translator
 from tests.fakes.filing_script import DESCRIPTION, reach, saved_session, saved_step
 from tests.fakes.uow import FakeStore
 
@@ -98,6 +98,33 @@ async def test_the_full_refund_is_capped_by_the_policy(store: FakeStore) -> None
 
     assert answer.key == "filing.ask_refund_method"
     assert summary.params("filing.summary")["refund_amount"] == 2700
+
+
+def button_label(answer: Answer, data: str, locale: str = "zh_CN") -> str:
+    [found] = [b for reply in answer for row in reply.buttons for b in row if b.data == data]
+    return translator().render(locale, found.label, found.params)
+
+
+async def test_a_capped_request_is_named_the_most_refundable_not_a_full_refund(
+    store: FakeStore,
+) -> None:
+    chat = Chat(store, make_env(policy=Policy(refund_cap_ratio=Decimal("0.9"))))
+
+    answer = await reach(chat, Step.REFUND_KIND)
+
+    assert button_label(answer, "f:refund:full") == "申请最高可退金额（27.00 元）"
+    assert button_label(answer, "f:refund:full", "en").startswith("The most refundable")
+    assert "全额" not in answer.text()
+    await chat.click("f:refund:full")
+    summary = await chat.click("f:method:original")
+    assert "退款申请：最高可退金额 27.00 元" in summary.text()
+    assert "全额" not in summary.text()
+
+
+async def test_an_uncapped_request_is_still_called_a_full_refund(chat: Chat) -> None:
+    answer = await reach(chat, Step.REFUND_KIND)
+
+    assert button_label(answer, "f:refund:full") == "全额退款（30.00 元）"
 
 
 @pytest.mark.parametrize(

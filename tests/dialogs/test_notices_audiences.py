@@ -192,7 +192,7 @@ async def test_the_new_case_notice_flags_a_repeat_buyer_and_a_high_value() -> No
     assert staff.reply.params["earlier_cases"] == 1
     assert staff.reply.params["high_value"] is True
     text = staff.render("zh_CN")
-    assert "此前已有 1 笔投诉" in text
+    assert "此前已有 1 条投诉" in text
     assert "高额投诉" in text
     assert "earlier complaint" in staff.render("en")
 

@@ -117,7 +117,7 @@ async def test_a_buyer_complains_the_staff_group_sees_it_and_two_working_days_ti
 
     mark = api.mark()
     handle.clock.advance_working_days(2)
-    told_merchant = await heard(api, MERCHANT_ID, "您没有在期限内答复这笔投诉", after=mark)
+    told_merchant = await heard(api, MERCHANT_ID, "您没有在期限内答复这条投诉", after=mark)
     assert case_no in told_merchant
     await heard(api, handle.buyer.chat_id, "商家没有在期限内答复", after=mark)
     # The outcome is dated on the sandbox's clock, two working days ahead.

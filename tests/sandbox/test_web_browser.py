@@ -55,7 +55,7 @@ async def test_a_complaint_with_a_photo_goes_to_refund_in_the_browser(tmp_path: 
         assert await photo.evaluate("img => img.naturalWidth") == 320
 
         await take_case(page, case_no)
-        await staff.press("批准全额退款", then="确认已退款")
+        await staff.press("按申请金额批准退款", then="确认已退款")
         await buyer.hears("原路返回到您付款的账户")
         await staff.press("确认已退款")
         await buyer.hears("退款已完成")

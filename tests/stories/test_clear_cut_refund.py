@@ -24,7 +24,7 @@ async def test_a_clear_cut_complaint_is_approved_in_full_paid_and_its_history_ve
     assert case_no in new_case.text
     assert "申请退款：100.00 元（原路返回）" in new_case.text
     assert "审核期限：2026-12-01" in new_case.text  # 3 working days: Fri 27, Mon 30, Tue 1
-    assert {"接单", "查看证据", "要求补充材料", "转商家处理", "批准全额退款", "驳回"} <= set(
+    assert {"接单", "查看证据", "要求补充材料", "转商家处理", "按申请金额批准退款", "驳回"} <= set(
         new_case.buttons
     )
     # The evidence downloader has kept the buyer's photo, fingerprinted.
@@ -34,7 +34,7 @@ async def test_a_clear_cut_complaint_is_approved_in_full_paid_and_its_history_ve
 
     await s.agent.click("接单")
     assert "您已接手投诉" in s.agent.last.text
-    await s.agent.click("批准全额退款")
+    await s.agent.click("按申请金额批准退款")
     await s.settle()
 
     approved = s.buyer.last

@@ -47,7 +47,7 @@ async def test_evidence_supplied_in_time_returns_the_case_to_review_and_staff_he
     [told] = s.agent.heard(since=staff_heard)
     assert "买家已补充材料" in told.text
     assert "现有证据 2 个文件" in told.text
-    assert {"查看证据", "批准全额退款", "驳回"} <= set(told.buttons)
+    assert {"查看证据", "按申请金额批准退款", "驳回"} <= set(told.buttons)
     evidence = await s.evidence(case_no)
     assert len(evidence) == 2
     assert all(item.sha256 for item in evidence)  # both downloaded and fingerprinted

@@ -24,7 +24,7 @@ async def test_a_group_member_who_is_not_staff_cannot_approve_take_or_rule(
     case_no = await s.file_complaint()
     history, queued = await s.history(case_no), len(await s.outbox())
 
-    await s.outsider.click("批准全额退款")  # the real button on the group's new-case notice
+    await s.outsider.click("按申请金额批准退款")  # the real button on the group's new-case notice
     assert s.alerts()[-1] == "此操作仅限平台工作人员，未做任何更改。"
     for data in (
         f"st:appf:{case_no}",

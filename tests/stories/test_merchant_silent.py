@@ -37,16 +37,16 @@ async def test_a_silent_merchant_is_reminded_on_the_last_day_then_the_full_refun
     for reminder in (reminder_24h, reminder_2h):
         assert "投诉答复即将截止" in reminder.text
         assert "须在 2026-11-30 当天结束前答复" in reminder.text
-        assert "逾期不答复，将直接为买家批准全额退款" in reminder.text
+        assert "逾期不答复，将直接按买家申请的金额（100.00 元）批准退款" in reminder.text
         assert "提出部分退款" in reminder.buttons
     assert outcome.when == "2026-12-01 00:00"
-    assert "您没有在期限内答复这笔投诉" in outcome.text
-    assert "全额退款 100.00 元" in outcome.text
+    assert "您没有在期限内答复这条投诉" in outcome.text
+    assert "按买家申请的金额批准退款 100.00 元" in outcome.text
 
     assert await s.status(case_no) is CaseStatus.REFUND_PENDING
     [told] = s.buyer.heard(since=buyer_heard)
     assert "商家没有在期限内答复" in told.text
-    assert "全额退款 100.00 元" in told.text
+    assert "按您申请的金额批准退款 100.00 元" in told.text
     assert "最晚 2026-12-04 到账" in told.text  # 3 working days after Tuesday 1 December
     [staff_told] = s.agent.heard(since=staff_heard)
     assert "商家逾期未答复" in staff_told.text

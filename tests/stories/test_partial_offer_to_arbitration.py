@@ -19,11 +19,11 @@ async def test_a_declined_partial_offer_goes_to_arbitration_which_rules_for_the_
     await s.agent.click("转商家处理")
     await s.settle()
     asked = s.merchant.last
-    assert "收到一笔投诉，请答复" in asked.text
+    assert "收到一条新投诉，请答复" in asked.text
     assert case_no in asked.text
     assert "申请退款：100.00 元" in asked.text
     assert "请在 2026-11-30（含当天）前答复" in asked.text  # 2 working days: Fri, Mon
-    assert asked.buttons == ("同意全额退款", "提出部分退款", "拒绝并说明理由")
+    assert asked.buttons == ("同意按申请金额退款", "提出部分退款", "拒绝并说明理由")
     for contact in ("lihua_88", "李华", str(s.buyer.id)):
         assert contact not in asked.text  # the merchant never learns who the buyer is
     assert "已转商家处理" in s.buyer.last.text

@@ -43,7 +43,7 @@ async def test_withdrawing_after_the_refund_is_approved_is_refused_and_changes_n
     case_no = await s.file_complaint()
     await s.agent.click("接单")
     await s.settle()
-    await s.agent.click("批准全额退款")
+    await s.agent.click("按申请金额批准退款")
     await s.settle()
     history = await s.history(case_no)
 

@@ -1,0 +1,125 @@
+"""The notices say what really happens to the buyer's money: silence on an offer, capped requests.
+
+An unanswered partial offer closes the case with no refund (negotiating → closed), so the buyer is
+told so before the deadline and in plain words after it. When the merchant accepts or stays
+silent, the refund is the amount the buyer asked for, which may be capped below the order amount:
+no text may call it a full refund then.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from cases.lifecycle import Action
+from cases.model import CaseStatus
+from cases.policy import MerchantTimeout, Policy
+from tests.dialogs.notices_support import NoticeWorld, Sent, by_audience
+
+A = Action
+CAPPED = Policy(refund_cap_ratio=Decimal("0.9"))  # the 30.00 order may refund at most 27.00
+
+
+async def offered(policy: Policy | None = None) -> NoticeWorld:
+    world = NoticeWorld(policy)
+    await world.file()
+    await world.step(A.TAKE, "agent")
+    await world.step(A.SEND_TO_MERCHANT, "agent")
+    await world.step(A.MERCHANT_OFFER, "merchant", amount=2000)
+    return world
+
+
+async def test_the_offer_notice_says_an_unanswered_offer_closes_the_case_without_refund() -> None:
+    world = await offered()
+
+    buyer = [item for item in world.all_sent() if item.key == "notice.buyer.offer_made"][-1]
+
+    assert "逾期不答复" in buyer.render("zh_CN")
+    assert "不会退款" in buyer.render("zh_CN")
+    assert "with no refund" in buyer.render("en")
+
+
+async def test_the_offer_reminder_says_what_silence_means() -> None:
+    world = await offered()
+    world.mark()
+
+    await world.run_jobs_until(world.case.next_deadline_at - timedelta(hours=1))  # type: ignore[operator]
+
+    reminders = [item for item in world.new_sent() if item.key == "notice.remind.offer"]
+    assert reminders
+    assert all("不会退款" in item.render("zh_CN") for item in reminders)
+    assert all("with no refund" in item.render("en") for item in reminders)
+
+
+async def expired(world: NoticeWorld) -> dict[str, Sent]:
+    world.mark()
+    await world.step(A.ESCALATION_EXPIRED, "system")
+    assert world.case.status is CaseStatus.CLOSED
+    assert world.case.approved_amount is None
+    return by_audience(world.new_sent())
+
+
+async def test_a_lapsed_offer_is_told_as_closed_with_no_refund_not_as_settled() -> None:
+    world = await offered()
+
+    sent = await expired(world)
+
+    zh, en = sent["buyer"].render("zh_CN"), sent["buyer"].render("en")
+    assert "部分退款方案（20.00 元），方案已失效" in zh
+    assert "未退款" in zh
+    assert "按商家的答复" not in zh
+    assert "the offer has lapsed" in en
+    assert "with no refund" in en
+    assert "12315" in zh  # the outcome went against the buyer: the outside channels follow
+    staff = sent["staff"].render("zh_CN")
+    assert "未退款" in staff
+    assert "方案已失效" in staff
+
+
+async def test_an_arbitration_window_that_passes_after_a_decline_says_no_refund() -> None:
+    world = await offered()
+    await world.step(A.DECLINE_OFFER, "buyer")
+
+    sent = await expired(world)
+
+    zh = sent["buyer"].render("zh_CN")
+    assert "申请平台仲裁的期限已过" in zh
+    assert "未退款" in zh
+    assert "方案已失效" not in zh
+    assert "with no refund" in sent["buyer"].render("en")
+
+
+async def test_a_silent_merchant_on_a_capped_request_approves_what_was_asked_not_in_full() -> None:
+    world = NoticeWorld(CAPPED)
+    await world.file()
+    await world.step(A.TAKE, "agent")
+    world.mark()
+    await world.step(A.SEND_TO_MERCHANT, "agent")
+    asked = by_audience(world.new_sent())
+
+    await world.step(A.MERCHANT_TIMEOUT, "system")
+
+    told = by_audience(world.new_sent())
+    assert world.case.approved_amount == 2700
+    for item in (asked["buyer"], asked["merchant"], told["buyer"], told["merchant"]):
+        zh, en = item.render("zh_CN"), item.render("en")
+        assert "全额" not in zh, item.key
+        assert "full refund" not in en, item.key
+        assert "27.00" in zh, item.key
+    assert "按您申请的金额" in told["buyer"].render("zh_CN")
+    assert "按买家申请的金额" in told["merchant"].render("zh_CN")
+
+
+async def test_the_merchants_accept_button_names_the_amount_asked_for() -> None:
+    world = NoticeWorld(Policy(merchant_timeout=MerchantTimeout.ESCALATE))
+    await world.file()
+    await world.step(A.TAKE, "agent")
+    world.mark()
+    await world.step(A.SEND_TO_MERCHANT, "agent")
+
+    merchant = by_audience(world.new_sent())["merchant"]
+
+    labels = [button.label for row in merchant.reply.buttons for button in row]
+    assert "notice.btn.m_accept" in labels
+    assert "按买家申请的金额退款" in merchant.render("zh_CN")
+    assert "全额" not in merchant.render("zh_CN")
