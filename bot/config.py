@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "INFO"
     polling_timeout: int = Field(default=30, ge=0, le=50)
+    # Seconds one update may take, Bot API calls included; past it the update is retried once.
+    update_timeout: float = Field(default=30.0, gt=0)
     platform_gateway: Literal["manual", "http"] = "manual"
     platform_refund_url: str | None = None
     platform_secret: SecretStr | None = None

@@ -5,7 +5,9 @@ then acknowledges it (the next getUpdates offset, or the webhook's 200). The Inb
 stored updates with a lease, each chat's oldest first, and feeds them to the dispatcher: one chat
 strictly in order, different chats side by side. A process killed mid-update leaves the row
 leased; once the lease runs out this or another process claims it again, and the handlers'
-`updates.mark_processed` keeps the update's effects to one.
+`updates.mark_processed` keeps the update's effects to one. An update gets UPDATE_TIMEOUT seconds,
+its Bot API calls included: past them it is cancelled, set aside to be tried once more outside
+its chat's order (so the chat goes on), and given up with an apology if it runs out of time again.
 """
 
 from __future__ import annotations
@@ -22,12 +24,15 @@ from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from bot.apology import apology_locale, apology_target
 from bot.backoff import Backoff
 from bot.leases import LEASE
+from dialogs.types import Reply
 from storage.ports import InboxUpdate, IncomingUpdate
 
 if TYPE_CHECKING:
     from bot.app import Deps
+    from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,14 @@ MAX_ATTEMPTS = 5
 
 # A failed update is tried again after 1 s, 2 s, 4 s … capped at a minute.
 retry_delay = Backoff(timedelta(seconds=1), cap=timedelta(minutes=1))
+
+
+def _first_timeout(item: InboxUpdate) -> bool:
+    """Whether the update runs out of time for the first time: it is still in its chat's order
+    (the first time out sets it aside), or it belongs to no chat and has not been retried."""
+    if item.chat_id is not None:
+        return True
+    return incoming(item.payload).chat_id is None and item.attempts <= 1
 
 
 def incoming(payload: Mapping[str, Any]) -> IncomingUpdate:
@@ -79,6 +92,7 @@ class InboxWorker:
         *,
         concurrency: int = CONCURRENCY,
         lease: timedelta = LEASE,
+        update_timeout: float | None = None,
     ) -> None:
         self.deps = deps
         self.bot = bot
@@ -86,6 +100,8 @@ class InboxWorker:
         self.worker_id = worker_id
         self.concurrency = concurrency
         self.lease = lease
+        # Bounds the whole turn, the Bot API calls in it too (aiogram would wait 60 s for one).
+        self.update_timeout = update_timeout or deps.settings.update_timeout
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -180,9 +196,14 @@ class InboxWorker:
             # Claimed this often without an outcome: the process dies on it. Stop trying.
             await self._record_failure(item, "claimed too often without finishing")
             return False
+        deadline = asyncio.timeout(self.update_timeout)
         try:
-            await self.dispatcher.feed_raw_update(self.bot, item.payload)
+            async with deadline:
+                await self.dispatcher.feed_raw_update(self.bot, item.payload)
         except Exception as exc:
+            if isinstance(exc, TimeoutError) and deadline.expired():
+                await self._timed_out(item)
+                return False
             log.exception("update %s failed (attempt %s)", item.update_id, item.attempts)
             if item.attempts >= MAX_ATTEMPTS:
                 await self._record_failure(item, repr(exc))
@@ -194,6 +215,47 @@ class InboxWorker:
                     await uow.commit()
             return False
         return True
+
+    async def _timed_out(self, item: InboxUpdate) -> None:
+        """Records an update that ran out of time; the handler was cancelled already.
+
+        Cancelling rolled its unit of work back and freed the chat's lock; its replies are
+        outbox rows of that unit of work, so nothing of it went out half. The first time, the
+        update is set aside to be tried again a moment later, out of its chat's order, so the
+        chat's next message is answered meanwhile. The second time it is given up, and the user
+        is asked (through the outbox, in the same transaction) to try again; if a handling of
+        it had committed after all, it is only logged, as its answers are on their way.
+        """
+        now = self.deps.clock.now()
+        error = f"timed out after {self.update_timeout:g} s (UPDATE_TIMEOUT)"
+        async with self.deps.uow() as uow:
+            if _first_timeout(item):
+                log.warning(
+                    "update %s %s on attempt %s; trying it again later",
+                    item.update_id,
+                    error,
+                    item.attempts,
+                )
+                await uow.inbox.set_aside(item.update_id, error, now + retry_delay(1))
+            else:
+                log.error("update %s %s again; given up", item.update_id, error)
+                await uow.inbox.fail(item.update_id, now, error)
+                if not await uow.updates.is_processed(item.update_id):
+                    await self._apologise(uow, item)
+            await uow.commit()
+
+    async def _apologise(self, uow: SqlUnitOfWork, item: InboxUpdate) -> None:
+        """Queues, once, the apology for an update given up after running out of time."""
+        try:
+            target = apology_target(Update.model_validate(item.payload))
+        except ValidationError:
+            target = None  # stored unreadable (see incoming): there is no one to tell
+        if target is None:
+            return
+        user, chat_id = target
+        apology = Reply(key="bot.error.timeout").to_payload(await apology_locale(uow, user))
+        now = self.deps.clock.now()
+        await uow.outbox.add(chat_id, apology, now, f"timeout:{item.update_id}")
 
     async def _mark_done(self, update_ids: list[int]) -> None:
         if update_ids:

@@ -136,8 +136,24 @@ async def queue_replies(
 async def send_queued(deps: Deps, bot: Bot, rows: Sequence[QueuedMessage]) -> None:
     """Sends, right after their commit, the rows `queue_replies` (or a handler) leased to this
     process: the one way every handler delivers its answers."""
-    if rows:
+    if not rows:
+        return
+    try:
         await OutboxSender(deps, bot, deps.worker_id, limiter=deps.limiter).deliver_now(rows)
+    except asyncio.CancelledError:
+        # The update ran out of time (UPDATE_TIMEOUT) mid-send. This process renews every lease
+        # it holds, so unsent rows left leased to it would wait for its restart: the sender loop
+        # takes them instead. Shielded, as the task is being cancelled.
+        await asyncio.shield(_hand_back(deps, [row.id for row in rows]))
+        raise
+
+
+async def _hand_back(deps: Deps, message_ids: list[int]) -> None:
+    async with deps.uow() as uow:
+        released = await uow.outbox.hand_back(message_ids, deps.worker_id)
+        await uow.commit()
+    if released:
+        log.info("%s replies of a stopped update left to the sender loop", released)
 
 
 class OutboxSender:

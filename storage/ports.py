@@ -93,6 +93,11 @@ class OutboxQueue(OutboxRepository, Protocol):
         """Records the delivery; a sent message is never claimed again."""
         ...
 
+    async def hand_back(self, message_ids: Collection[int], worker_id: str) -> int:
+        """Releases those of the messages that `worker_id` still holds unsent, for any sender
+        to claim; returns how many."""
+        ...
+
     async def retry(self, message_id: int, error: str, next_due: datetime) -> None:
         """Releases the message after a failed send: attempts + 1, error kept, due at next_due."""
         ...
@@ -144,6 +149,10 @@ class ProcessedUpdateRepository(Protocol):
         """Records the update id; False when it had been recorded before."""
         ...
 
+    async def is_processed(self, update_id: int) -> bool:
+        """Whether a handling of the update committed (its mark is there)."""
+        ...
+
 
 @dataclass(frozen=True)
 class IncomingUpdate:
@@ -191,6 +200,11 @@ class InboxQueue(Protocol):
 
     async def fail(self, update_id: int, at: datetime, error: str) -> None:
         """Gives the update up for good, keeping the error."""
+        ...
+
+    async def set_aside(self, update_id: int, error: str, not_before: datetime) -> None:
+        """Releases an update that ran out of time to be claimed again from `not_before`, out of
+        its chat's order: the chat's later updates no longer wait for it."""
         ...
 
     async def release(self, worker_id: str) -> int:

@@ -83,6 +83,22 @@ class SqlInboxRepository:
             .values(locked_by=None, locked_until=not_before, last_error=error[:MAX_ERROR_LENGTH])
         )
 
+    async def set_aside(self, update_id: int, error: str, not_before: datetime) -> None:
+        """Releases an update that ran out of time, to be claimed again from `not_before`, on no
+        chat: a handler that hangs must not hold up the chat's later updates while it waits.
+        (Handlers still take the chat's lock, so the retry never runs beside another update of
+        the chat.) An update on no chat is never again held back by, nor holds back, others."""
+        await self._session.execute(
+            update(InboxRow)
+            .where(InboxRow.update_id == update_id)
+            .values(
+                chat_id=None,
+                locked_by=None,
+                locked_until=not_before,
+                last_error=error[:MAX_ERROR_LENGTH],
+            )
+        )
+
     async def fail(self, update_id: int, at: datetime, error: str) -> None:
         """Gives the update up (done, with the error kept) so its chat is not stuck behind it."""
         await self._session.execute(

@@ -238,6 +238,22 @@ class SqlOutboxRepository:
         )
         return set(result.scalars())
 
+    async def hand_back(self, message_ids: Collection[int], worker_id: str) -> int:
+        if not message_ids:
+            return 0
+        result = await self._session.execute(
+            update(OutboxRow)
+            .where(
+                OutboxRow.id.in_(list(message_ids)),
+                OutboxRow.locked_by == worker_id,
+                OutboxRow.sent_at.is_(None),
+                OutboxRow.failed_at.is_(None),
+            )
+            .values(locked_by=None, locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
     async def _set(self, row_id: int, /, *conditions: Any, **values: Any) -> None:
         await self._session.execute(
             update(OutboxRow)

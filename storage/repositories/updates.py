@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdateRow
@@ -24,6 +24,12 @@ class SqlProcessedUpdateRepository:
         """
         params = {"update_id": update_id, "at": at}
         return (await self._session.execute(_mark(self._session), params)).first() is not None
+
+    async def is_processed(self, update_id: int) -> bool:
+        stmt = select(ProcessedUpdateRow.update_id).where(
+            ProcessedUpdateRow.update_id == update_id
+        )
+        return (await self._session.execute(stmt)).first() is not None
 
 
 @prepared
