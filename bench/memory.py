@@ -54,6 +54,7 @@ async def _reading(command: list[str], database: Path, workdir: Path, idle_s: fl
             "DATA_DIR": str(workdir),
             "POLLING_TIMEOUT": "1",
             "LOG_LEVEL": "WARNING",
+            "STAFF_CHAT_ID": "off",
         }
         started = time.perf_counter()
         process = await asyncio.create_subprocess_exec(

@@ -71,7 +71,7 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
         clock=clock,
         policy=policy,
         calendar=calendar,
-        staff_chat_id=settings.staff_chat_id,
+        staff_chat_id=settings.staff_chat,
         default_locale=settings.default_locale,
         inbox_retention_days=settings.inbox_retention_days,
         outbox_retention_days=settings.outbox_retention_days,
@@ -124,7 +124,7 @@ def build_bot(settings: Settings) -> Bot:
 def build_dispatcher(deps: Deps) -> Dispatcher:
     dispatcher = Dispatcher(deps=deps)
     dispatcher.update.outer_middleware(ChatLockMiddleware(deps.chat_locks))
-    dispatcher.include_routers(*build_routers(deps.settings.staff_chat_id))
+    dispatcher.include_routers(*build_routers(deps.settings.staff_chat))
     return dispatcher
 
 

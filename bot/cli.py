@@ -148,9 +148,13 @@ def _run(settings: Settings, console: Console) -> int:
     if settings.bot_token is None:
         console.error("cli.no_token")
         return 2
-    from bot.runner import run_bot
+    from bot.runner import StaffChatUnsetError, run_bot
 
-    asyncio.run(run_bot(settings))
+    try:
+        asyncio.run(run_bot(settings))
+    except StaffChatUnsetError:
+        console.error("cli.no_staff_chat")
+        return 2
     return 0
 
 

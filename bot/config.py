@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 SUPPORTED_LOCALES = ("zh_CN", "en")
 # An HMAC key shorter than this is guessable offline from one signed request.
 MIN_PLATFORM_SECRET_LENGTH = 16
+STAFF_CHAT_OFF = "off"
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
@@ -24,7 +25,9 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = ""
     redis_url: str | None = None
-    staff_chat_id: int | None = None
+    # The staff group's id, or "off" to run without one on purpose: unset is refused at start
+    # (bot/runner.py), because staff notices and alerts would go nowhere without a word.
+    staff_chat_id: int | Literal["off"] | None = None
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     default_locale: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
@@ -66,6 +69,13 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("staff_chat_id", mode="before")
+    @classmethod
+    def _staff_chat_off(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip().lower() == STAFF_CHAT_OFF:
+            return STAFF_CHAT_OFF
+        return value
 
     @field_validator("bot_token", "webhook_secret", "platform_secret", mode="before")
     @classmethod
@@ -126,6 +136,11 @@ class Settings(BaseSettings):
     def webhook_path(self) -> str:
         """The path Telegram posts to, which the bot's own server listens on as well."""
         return urlsplit(self.webhook_url or "").path or "/"
+
+    @property
+    def staff_chat(self) -> int | None:
+        """The staff group's id; None when it is off (or unset, which `run` refuses)."""
+        return self.staff_chat_id if isinstance(self.staff_chat_id, int) else None
 
     @property
     def tz(self) -> ZoneInfo:

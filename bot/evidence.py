@@ -215,7 +215,7 @@ class EvidenceDownloader:
         self, uow: SqlUnitOfWork, key: str, params: dict[str, object], once_key: str
     ) -> None:
         """Queues a notice to the staff chat (if there is one), once per `once_key`."""
-        staff_chat = self.deps.settings.staff_chat_id
+        staff_chat = self.deps.settings.staff_chat
         if staff_chat is None:
             return
         payload = {"locale": self.deps.settings.default_locale, "key": key, "params": params,

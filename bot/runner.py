@@ -32,6 +32,11 @@ from storage.schema_version import is_current
 log = logging.getLogger(__name__)
 
 SHUTDOWN_GRACE = 10.0
+
+
+class StaffChatUnsetError(RuntimeError):
+    """STAFF_CHAT_ID is neither a group's id nor "off": the bot does not start."""
+
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -43,6 +48,15 @@ async def run_bot(
     A caller that gives `stop` (the offline sandbox) owns the process's signals, so the bot
     installs no handlers of its own then.
     """
+    if settings.staff_chat_id is None:
+        # New cases, missed deadlines and refused payouts are told to the staff chat only:
+        # without one they would reach nobody, and nothing would say so.
+        raise StaffChatUnsetError("STAFF_CHAT_ID is not set (a group id, or off)")
+    if settings.staff_chat is None:
+        log.warning(
+            "STAFF_CHAT_ID=off: new cases, staff alerts and refused payouts are not delivered "
+            "to any staff chat"
+        )
     url = settings.resolved_database_url
     if url.startswith("sqlite") and not await is_current(url):
         # The single-machine shape needs no operator step: the file is migrated on start.

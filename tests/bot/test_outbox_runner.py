@@ -41,6 +41,7 @@ async def test_the_running_bot_delivers_notices_queued_before_and_while_it_runs(
         database_url=database_url,
         evidence_dir=tmp_path / "evidence",
         polling_timeout=1,
+        staff_chat_id="off",
     )
     await queue(1)
     runner = asyncio.create_task(run_polling(settings))

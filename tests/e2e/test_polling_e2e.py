@@ -70,6 +70,7 @@ async def running_bot(
         "EVIDENCE_DIR": str(evidence_dir),
         "POLLING_TIMEOUT": "1",
         "LOG_LEVEL": "INFO",
+        "STAFF_CHAT_ID": "off",
     }
     log_path = tmp_path / "bot.log"
     async with python_process("-m", "bot", "run", cwd=tmp_path, env=env, log_path=log_path):

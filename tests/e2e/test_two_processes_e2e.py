@@ -163,6 +163,7 @@ async def start_bot(
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
         "EVIDENCE_DIR": str(workdir / "evidence"),
+        "STAFF_CHAT_ID": "off",
         "WEBHOOK_URL": "https://bot.example.com/tg/hook",
         "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_HOST": "127.0.0.1",

@@ -44,6 +44,7 @@ async def webhook_bot(
         "TELEGRAM_API_URL": fake_api.base_url,
         "DATABASE_URL": database_url,
         "EVIDENCE_DIR": str(tmp_path / "evidence"),
+        "STAFF_CHAT_ID": "off",
         "WEBHOOK_URL": PUBLIC_URL,
         "WEBHOOK_SECRET": SECRET,
         "WEBHOOK_HOST": "127.0.0.1",
