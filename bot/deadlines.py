@@ -9,7 +9,6 @@ with marking the job done, so it happens exactly once.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -30,6 +29,7 @@ log = logging.getLogger(__name__)
 
 KINDS = (REMINDER_JOB, DEADLINE_JOB, DRAFT_REMINDER_JOB)
 MAX_ATTEMPTS = 10
+IDLE = 1.0  # seconds between looks for due jobs when none was due (bot/runner.py)
 
 
 # 10 s, 20 s, 40 s … capped at 10 min: a deadline must not slip far behind.
@@ -40,12 +40,6 @@ class DeadlineWorker:
     def __init__(self, deps: Deps, worker_id: str) -> None:
         self.deps = deps
         self.worker_id = worker_id
-
-    async def run_forever(self, idle: float = 1.0) -> None:
-        """Fires due jobs until cancelled; sleeps `idle` seconds when nothing is due."""
-        while True:
-            if await self.run_once() == 0:
-                await asyncio.sleep(idle)
 
     async def run_once(self, limit: int = 20) -> int:
         """Claims up to `limit` due jobs and fires each; returns how many were claimed."""

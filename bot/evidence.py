@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 12
+IDLE = 1.0  # seconds between looks for due downloads when none was due (bot/runner.py)
 REFUSED_KEY = "evidence.refused_content"
 REFUSED_SIZE_KEY = "evidence.refused_size"
 # How Telegram answers getFile for a file over the Bot API's download limit: asking again in an
@@ -80,13 +81,6 @@ class EvidenceDownloader:
         self.deps = deps
         self.bot = bot
         self.worker_id = worker_id
-
-    async def run_forever(self, idle: float = 1.0) -> None:
-        """Claims and downloads due evidence until cancelled."""
-        while True:
-            handled = await self.run_once()
-            if handled == 0:
-                await asyncio.sleep(idle)
 
     async def run_once(self, limit: int = 5) -> int:
         now = self.deps.clock.now()

@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from bot.apology import apology_locale, apology_target
 from bot.backoff import Backoff
 from bot.leases import LEASE
+from bot.supervisor import LoopHealth
 from dialogs.types import Reply
 from storage.ports import InboxUpdate, IncomingUpdate
 
@@ -130,9 +131,11 @@ class InboxWorker:
             total += handled
         return total
 
-    async def run_forever(self, idle: float = 1.0) -> None:
-        """Works the inbox until `stop()`; the update in hand is always finished first."""
-        lanes = [asyncio.create_task(self._lane(idle)) for _ in range(self.concurrency)]
+    async def run_forever(self, health: LoopHealth | None = None, idle: float = 1.0) -> None:
+        """Works the inbox until `stop()`; the update in hand is always finished first. Each
+        lane's claims are reported to `health` (bot/supervisor.py)."""
+        health = health or LoopHealth("inbox")
+        lanes = [asyncio.create_task(self._lane(health, idle)) for _ in range(self.concurrency)]
         try:
             await asyncio.gather(*lanes)
         finally:
@@ -152,12 +155,13 @@ class InboxWorker:
                 await uow.inbox.release(self.worker_id)
                 await uow.commit()
 
-    async def _lane(self, idle: float) -> None:
+    async def _lane(self, health: LoopHealth, idle: float) -> None:
         # An update handled here is marked done in the transaction that claims the lane's next
         # one: a transaction per update saved. Until then its chat waits (a moment), and a crash
         # in between only makes it claimed again, its effects still once (mark_processed).
         finished: list[int] = []
         while not self._stopping:
+            wait = idle
             try:
                 now = self.deps.clock.now()
                 async with self.deps.uow() as uow:
@@ -165,8 +169,11 @@ class InboxWorker:
                     claimed = await uow.inbox.claim(now, self.worker_id, self.lease, 1)
                     await uow.commit()
                 finished = []
-            except Exception:
+                health.ok()
+            except Exception as exc:
+                # The database is away: back off (an update stored meanwhile still wakes us).
                 log.exception("claiming from the inbox failed")
+                wait = health.failed(exc)
                 claimed = []
             for item in claimed:
                 try:
@@ -179,7 +186,7 @@ class InboxWorker:
             if not claimed and not self._stopping:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), idle)
+                    await asyncio.wait_for(self._wake.wait(), wait)
         with contextlib.suppress(Exception):  # else claimed again after the lease, as above
             await self._mark_done(finished)
 

@@ -12,15 +12,14 @@ import asyncio
 import hmac
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot
 from aiohttp import web
 from pydantic import ValidationError
 
-from bot.backoff import Backoff
 from bot.inbox import InboxWorker, store_updates
+from bot.supervisor import LoopHealth
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -29,8 +28,6 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name, not a secret)
 HEALTH_PATH = "/healthz"
-# After a failed getUpdates or commit: 1 s, 2 s, 4 s … capped at 30 s.
-POLL_BACKOFF = Backoff(timedelta(seconds=1), cap=timedelta(seconds=30))
 
 
 class PollingIntake:
@@ -51,21 +48,23 @@ class PollingIntake:
         self.timeout = timeout
         self.offset: int | None = None
 
-    async def run_forever(self) -> None:
-        """Polls until cancelled; cancelling mid-poll loses nothing (the offset did not move)."""
-        failures = 0
+    async def run_forever(self, health: LoopHealth | None = None) -> None:
+        """Polls until cancelled; cancelling mid-poll loses nothing (the offset did not move).
+
+        A failed getUpdates or commit is retried with backoff; each answered poll is reported
+        to `health` (bot/supervisor.py)."""
+        health = health or LoopHealth("polling")
         while True:
             try:
                 await self.poll_once()
             except Exception as exc:
-                failures += 1
-                delay = POLL_BACKOFF.seconds(failures)
+                delay = health.failed(exc)
                 log.warning(
-                    "getUpdates or storing updates failed: %r; retrying in %s s", exc, delay
+                    "getUpdates or storing updates failed: %r; retrying in %.1f s", exc, delay
                 )
                 await asyncio.sleep(delay)
             else:
-                failures = 0
+                health.ok()
 
     async def poll_once(self) -> int:
         """One getUpdates; stores what came and moves the offset past it. Returns how many."""

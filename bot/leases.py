@@ -13,10 +13,11 @@ life held, so a restarted single process does not wait for its own leases at all
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+from bot.backoff import Backoff
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=30)
 # Six renewals per lease: several may fail in a row (a database hiccup) before any lease ends.
 RENEW_EVERY = 5.0
+# A failed renewal is tried again soon, never later than the next beat would have been: the
+# leases run out whether or not the database is back (bot/runner.py supervises the heartbeat).
+RENEW_BACKOFF = Backoff(timedelta(seconds=1), cap=timedelta(seconds=RENEW_EVERY))
 
 
 class LeaseKeeper:
@@ -77,11 +81,3 @@ class LeaseKeeper:
         self._renewed_at = now
         return renewed
 
-    async def run_forever(self) -> None:
-        """Renews every `every` seconds until cancelled; a failed renewal is retried next beat."""
-        while True:
-            try:
-                await self.renew()
-            except Exception:
-                log.exception("renewing this worker's leases failed")
-            await asyncio.sleep(self.every)

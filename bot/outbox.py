@@ -48,6 +48,7 @@ from bot.backoff import Backoff
 from bot.leases import LEASE, LeaseKeeper
 from bot.ratelimit import PACE, LocalSendLimiter, SendLimiter
 from bot.render import RenderedMessage, render_reply
+from bot.supervisor import LoopHealth
 from dialogs.types import FileReply, Reply
 
 if TYPE_CHECKING:
@@ -177,10 +178,14 @@ class OutboxSender:
         self._sleep = sleep
         self._turn = asyncio.Lock()
 
-    async def run_forever(self, idle: float = 1.0, in_flight: int = IN_FLIGHT) -> None:
+    async def run_forever(
+        self, health: LoopHealth | None = None, idle: float = 1.0, in_flight: int = IN_FLIGHT
+    ) -> None:
         """Delivers due messages until cancelled, keeping up to `in_flight` claimed rows on their
         way: it claims again as chats finish rather than after a whole claim is done, and looks
-        for rows that fell due every `idle` seconds once the table has run dry."""
+        for rows that fell due every `idle` seconds once the table has run dry. Each claim is
+        reported to `health` (bot/supervisor.py)."""
+        health = health or LoopHealth("outbox")
         deliveries: dict[int, tuple[asyncio.Task[None], int]] = {}  # chat: (task, its rows)
         finished = asyncio.Event()
         more = True  # the last claim was full: more rows are due already
@@ -195,11 +200,14 @@ class OutboxSender:
                     looked = self._monotonic()
                     try:
                         claimed, started = await self._claim(room, skip_chats=set(deliveries))
-                    except Exception:
-                        # The database hiccuped: the rows come back after their lease, so
-                        # looking again in a moment is enough.
+                    except Exception as exc:
+                        # The database hiccuped: the deliveries in hand go on, and the next look
+                        # waits out the backoff (the rows come back after their lease anyway).
                         log.exception("outbox claim failed")
+                        looked += health.failed(exc) - idle
                         claimed, started = 0, {}
+                    else:
+                        health.ok()
                     for chat_id, (task, rows) in started.items():
                         task.add_done_callback(lambda _: finished.set())
                         deliveries[chat_id] = (task, rows)

@@ -8,7 +8,6 @@ the system; a refusal goes to the staff chat to be paid by hand.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -28,6 +27,7 @@ log = logging.getLogger(__name__)
 
 # How soon to ask again about a refund the platform accepted but has not paid yet.
 ASK_AGAIN = timedelta(minutes=30)
+IDLE = 2.0  # seconds between looks for due payouts when none was due (bot/runner.py)
 
 
 # 1 min, 2 min, 4 min … capped at 1 h: the platform's outage, not ours.
@@ -39,12 +39,6 @@ class PayoutWorker:
         self.deps = deps
         self.gateway = gateway
         self.worker_id = worker_id
-
-    async def run_forever(self, idle: float = 2.0) -> None:
-        """Works due payout jobs until cancelled."""
-        while True:
-            if await self.run_once() == 0:
-                await asyncio.sleep(idle)
 
     async def run_once(self, limit: int = 10) -> int:
         now = self.deps.clock.now()

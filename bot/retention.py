@@ -9,12 +9,13 @@ storage/repositories/retention.py), so running it twice only shares the work.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
+
+from cases.health import STALL_AFTER as HEALTHY_SILENCE
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 INTERVAL = 600.0  # seconds between rounds: the rows only need to go eventually
+# A round is due every INTERVAL: only a round missing for 5 minutes past that is a stall.
+STALL_AFTER = HEALTHY_SILENCE + timedelta(seconds=INTERVAL)
 # A round stops after this many batches per table and leaves the rest to the next round, so a
 # large backlog (the first run on an old database) never holds the loop for long.
 MAX_BATCHES = 20
@@ -43,20 +46,12 @@ class RetentionWorker:
         self.deps = deps
         self.batch = batch
 
-    async def run_forever(self, interval: float = INTERVAL) -> None:
-        """Runs a round every `interval` seconds until cancelled."""
-        while True:
-            purged = await self.run_once()
-            if purged != Purged(0, 0, 0):
-                log.info("retention: deleted %s", purged)
-            await asyncio.sleep(interval)
-
     async def run_once(self) -> Purged:
         """Deletes what is past its retention now; returns how many rows of each table went."""
         settings, now = self.deps.settings, self.deps.clock.now()
         inbox_before = now - timedelta(days=settings.inbox_retention_days)
         outbox_before = now - timedelta(days=settings.outbox_retention_days)
-        return Purged(
+        purged = Purged(
             inbox=await self._drain(lambda u, t, n: u.retention.purge_inbox(t, n), inbox_before),
             processed_updates=await self._drain(
                 lambda u, t, n: u.retention.purge_processed_updates(t, n), inbox_before
@@ -65,6 +60,9 @@ class RetentionWorker:
                 lambda u, t, n: u.retention.purge_outbox(t, n), outbox_before
             ),
         )
+        if purged != Purged(0, 0, 0):
+            log.info("retention: deleted %s", purged)
+        return purged
 
     async def _drain(self, purge: Purge, before: datetime) -> int:
         """Deletes batch after batch, one transaction each, until a batch comes back short."""

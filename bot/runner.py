@@ -17,15 +17,21 @@ from aiohttp import web
 from bot.app import bootstrap_admins, build_bot, build_deps, build_dispatcher
 from bot.commands import publish_commands
 from bot.config import Settings
+from bot.deadlines import IDLE as DEADLINES_IDLE
 from bot.deadlines import DeadlineWorker
+from bot.evidence import IDLE as EVIDENCE_IDLE
 from bot.evidence import EvidenceDownloader
 from bot.inbox import InboxWorker
 from bot.intake import PollingIntake, build_webhook_app, start_webhook_server
-from bot.leases import LeaseKeeper
+from bot.leases import RENEW_BACKOFF, LeaseKeeper
 from bot.outbox import OutboxSender
+from bot.payouts import IDLE as PAYOUTS_IDLE
 from bot.payouts import PayoutWorker
 from bot.platform_gateway import build_gateway
+from bot.retention import INTERVAL as RETENTION_INTERVAL
+from bot.retention import STALL_AFTER as RETENTION_STALL_AFTER
 from bot.retention import RetentionWorker
+from bot.supervisor import Supervisor
 from cases.clock import Clock, SystemClock
 from storage.schema_version import is_current
 
@@ -73,7 +79,7 @@ async def run_bot(
     stop = stop or asyncio.Event()
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
-    background: list[asyncio.Task[None]] = []
+    supervisor = Supervisor(deps.clock)
     keeper = LeaseKeeper(deps, worker_id)
     inbox = InboxWorker(deps, bot, dispatcher, worker_id)
     inbox_task: asyncio.Task[None] | None = None
@@ -84,21 +90,30 @@ async def run_bot(
         # Before any claim: what an earlier life of this worker held is free again at once, and
         # from here on every lease this process takes is renewed until it stops.
         await keeper.release()
-        background.append(asyncio.create_task(keeper.run_forever(), name="leases"))
+        supervisor.repeat(
+            "leases", keeper.renew, idle=keeper.every, periodic=True, backoff=RENEW_BACKOFF
+        )
         await publish_commands(bot, deps.translator, settings.default_locale)
         me = await bot.get_me()
+        # Every loop is supervised: an exception is logged and backed off, never its end.
         downloader = EvidenceDownloader(deps, bot, worker_id)
-        background.append(asyncio.create_task(downloader.run_forever(), name="evidence"))
+        supervisor.repeat("evidence", downloader.run_once, idle=EVIDENCE_IDLE)
         outbox = OutboxSender(deps, bot, worker_id, limiter=deps.limiter, leases=keeper)
-        background.append(asyncio.create_task(outbox.run_forever(), name="outbox"))
+        supervisor.start("outbox", outbox.run_forever)
         deadlines = DeadlineWorker(deps, worker_id)
-        background.append(asyncio.create_task(deadlines.run_forever(), name="deadlines"))
+        supervisor.repeat("deadlines", deadlines.run_once, idle=DEADLINES_IDLE)
         payouts = PayoutWorker(deps, build_gateway(settings), worker_id)
-        background.append(asyncio.create_task(payouts.run_forever(), name="payouts"))
+        supervisor.repeat("payouts", payouts.run_once, idle=PAYOUTS_IDLE)
         retention = RetentionWorker(deps)
-        background.append(asyncio.create_task(retention.run_forever(), name="retention"))
+        supervisor.repeat(
+            "retention",
+            retention.run_once,
+            idle=RETENTION_INTERVAL,
+            periodic=True,
+            stall_after=RETENTION_STALL_AFTER,
+        )
         # Updates stored by an earlier run (or another process) are worked off first.
-        inbox_task = asyncio.create_task(inbox.run_forever(), name="inbox")
+        inbox_task = supervisor.start("inbox", inbox.run_forever)
         allowed = dispatcher.resolve_used_update_types()
         if settings.webhook_url is not None and settings.webhook_secret is not None:
             secret = settings.webhook_secret.get_secret_value()
@@ -117,7 +132,7 @@ async def run_bot(
         else:
             await bot.delete_webhook(drop_pending_updates=False)
             intake = PollingIntake(deps, bot, inbox, allowed, settings.polling_timeout)
-            polling = asyncio.create_task(intake.run_forever(), name="polling")
+            polling = supervisor.start("polling", intake.run_forever)
             log.info("bot @%s is running (long polling)", me.username)
         await stop.wait()
         log.info("stopping: no new updates; finishing the ones in hand")
@@ -126,7 +141,7 @@ async def run_bot(
             loop.remove_signal_handler(sig)
         # Intake first: what is not stored now stays with Telegram and comes again.
         if polling is not None:
-            await _cancel(polling)
+            await supervisor.stop("polling")
         if server is not None:
             await server.cleanup()
         if inbox_task is not None:
@@ -135,9 +150,8 @@ async def run_bot(
                 await asyncio.wait_for(asyncio.shield(inbox_task), SHUTDOWN_GRACE)
             except TimeoutError:
                 log.warning("updates still running after %s s; they will run again", SHUTDOWN_GRACE)
-                await _cancel(inbox_task)
-        for task in background:
-            await _cancel(task)
+            await supervisor.stop("inbox")
+        await supervisor.stop_all()
         # Nothing runs any more: what this process held is free for the others at once.
         with contextlib.suppress(Exception):
             await keeper.release()
@@ -145,12 +159,6 @@ async def run_bot(
         await deps.engine.dispose()
         if deps.redis is not None:
             await deps.redis.aclose()
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
 
 
 # The name from before webhook mode existed; tests and scripts still call it.
