@@ -98,12 +98,22 @@ class WorkingCalendar:
 
         A deadline at local midnight covers the day before it, not the day it opens.
         """
-        if deadline.tzinfo is None:
-            raise ValueError("deadline_date needs a timezone-aware deadline")
-        local = deadline.astimezone(self.tz)
-        if local.time() == time.min:
-            return local.date() - timedelta(days=1)
-        return local.date()
+        return last_covered(deadline, self.tz)[0]
+
+
+def last_covered(deadline: datetime, tz: ZoneInfo) -> tuple[date, time | None]:
+    """Returns how a deadline reads to people: the last local day it covers, and a time of day.
+
+    A deadline at local midnight covers the whole day before it, so the time is None and the day
+    is shown as "that day, inclusive". Any other deadline passes during its own day, so people
+    must see the hour and minute too (a resumed review can end at 15:30).
+    """
+    if deadline.tzinfo is None:
+        raise ValueError("a deadline must be timezone-aware")
+    local = deadline.astimezone(tz)
+    if local.time() == time.min:
+        return local.date() - timedelta(days=1), None
+    return local.date(), local.time().replace(second=0, microsecond=0)
 
 
 def load_calendar_file(path: Path | str) -> tuple[frozenset[date], frozenset[date]]:

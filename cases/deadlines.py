@@ -18,8 +18,9 @@ clock starts never counts, so "3 days" asked for at 23:00 are still three whole 
 
 The review clock pauses while the case waits on the buyer: entering awaiting_evidence keeps the
 review time left (`Case.paused_review_seconds`); when the evidence arrives (or its deadline passes)
-review resumes with that much time left, but never less than until the end of the next working
-day, so evidence sent late on a Friday still leaves staff a working day to read it.
+review resumes with that much time left (rounded up to a whole minute, the finest a deadline is
+shown), but never less than until the end of the next working day, so evidence sent late on a
+Friday still leaves staff a working day to read it.
 
 A rejected case is final, yet the buyer may still escalate it within escalation_days: the case
 keeps that window as its deadline so `escalate` can check it. No job is scheduled for it, because
@@ -120,7 +121,13 @@ def resumed_review_due(
 ) -> datetime:
     """Returns the review deadline when review resumes with `paused_seconds` left."""
     floor = calendar.add_working_days(now, 1)
-    return max(now + timedelta(seconds=paused_seconds or 0), floor)
+    return max(_whole_minute(now + timedelta(seconds=paused_seconds or 0)), floor)
+
+
+def _whole_minute(at: datetime) -> datetime:
+    """Rounds up to the next whole minute, so the hour and minute people are shown are exact."""
+    whole = at.replace(second=0, microsecond=0)
+    return whole if whole == at else whole + timedelta(minutes=1)
 
 
 def deadline_after(

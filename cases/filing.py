@@ -13,7 +13,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from cases.audit import chain
@@ -71,7 +71,6 @@ class Submission:
 class SubmitResult:
     case_no: str
     review_due_at: datetime | None
-    review_due_date: date | None
     created: bool  # False: the order already had an open case, which is returned instead
 
 
@@ -144,7 +143,7 @@ async def submit_complaint(
     now = clock.now()
     existing = await uow.cases.open_for_order(submission.order_no)
     if existing is not None:
-        return _existing(existing, calendar)
+        return _existing(existing)
     order = await uow.orders.get(submission.order_no)
     rule = _refusal(order, submission, now, policy)
     if rule or order is None:
@@ -183,7 +182,7 @@ async def submit_complaint(
             other = await uow.cases.get(exc.case_no)
             if other is None:
                 raise
-            return _existing(other, calendar)
+            return _existing(other)
         break
     else:
         raise CaseNumberExhaustedError(f"no free case number after {MAX_NUMBER_ATTEMPTS} draws")
@@ -217,17 +216,15 @@ async def submit_complaint(
     return SubmitResult(
         case_no=case_no,
         review_due_at=review_due_at,
-        review_due_date=calendar.deadline_date(review_due_at),
         created=True,
     )
 
 
-def _existing(case: Case, calendar: WorkingCalendar) -> SubmitResult:
+def _existing(case: Case) -> SubmitResult:
     due = case.review_due_at
     return SubmitResult(
         case_no=case.case_no,
         review_due_at=due,
-        review_due_date=None if due is None else calendar.deadline_date(due),
         created=False,
     )
 

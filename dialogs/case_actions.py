@@ -146,15 +146,8 @@ async def _list_awaiting(turn: Turn) -> None:
     if not waiting:
         turn.say("case.evidence_none_waiting")
         return
-    calendar = turn.env.calendar
     items = [
-        {
-            "case_no": case.case_no,
-            "order_no": case.order_no,
-            "deadline": None
-            if case.next_deadline_at is None
-            else calendar.deadline_date(case.next_deadline_at),
-        }
+        {"case_no": case.case_no, "order_no": case.order_no, "deadline": case.next_deadline_at}
         for case in waiting
     ]
     buttons = tuple(

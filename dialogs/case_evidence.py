@@ -76,7 +76,6 @@ async def start(turn: Turn, case: Case) -> None:
     pending = collecting(turn, case.case_no)
     have = len(await _case_files(turn, case.case_no))
     policy = turn.policy
-    deadline = case.next_deadline_at
     turn.say(
         "case.ask_evidence",
         upload_buttons(case.case_no),
@@ -87,7 +86,7 @@ async def start(turn: Turn, case: Case) -> None:
         room=max(0, policy.max_evidence_files - have),
         max_files=policy.max_evidence_files,
         max_mb=policy.max_evidence_bytes // MIB,
-        deadline=None if deadline is None else turn.env.calendar.deadline_date(deadline),
+        deadline=case.next_deadline_at,
     )
 
 

@@ -160,14 +160,13 @@ async def run_move(
 
 def outcome_params(turn: Turn, case: Case, amount: int | None) -> dict[str, Any]:
     """The facts a move's answer may quote: the case, the amount, the next deadline."""
-    deadline = case.next_deadline_at
     return {
         "case_no": case.case_no,
         "status": case.status.value,
         "amount": amount,
         "requested": case.refund_amount,
         "currency": case.currency,
-        "deadline": None if deadline is None else turn.env.calendar.deadline_date(deadline),
+        "deadline": case.next_deadline_at,
     }
 
 

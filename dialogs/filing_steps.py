@@ -281,7 +281,7 @@ async def submit(turn: Turn, draft: FilingDraft, _: str) -> Next:
         "filing.submitted",
         case_buttons(result.case_no),
         case_no=result.case_no,
-        review_due=result.review_due_date,
+        review_due=result.review_due_at,
         review_days=turn.policy.review_working_days,
     )
     return Flow.END

@@ -208,7 +208,7 @@ async def show_case(turn: Turn, case: Case) -> None:
         offer=case.offer_amount,
         approved=case.approved_amount,
         currency=case.currency,
-        deadline=None if deadline is None else turn.env.calendar.deadline_date(deadline),
+        deadline=deadline,
     )
 
 

@@ -10,7 +10,7 @@ one twice: `notice:{case_no}:{seq}:{audience}`, `remind:{case_no}:{deadline}:{ho
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
@@ -101,7 +101,7 @@ class CaseNotifier:
             before=before,
             after=after,
             event=event,
-            deadline=self._deadline_date(after),
+            deadline=after.next_deadline_at,
             merchant_timeout=self.policy.merchant_timeout,
             merchant_involved=involved,
         )
@@ -132,12 +132,7 @@ class CaseNotifier:
         # The new case is already in the store, so every other case of the buyer is earlier.
         earlier = max(0, await uow.case_queries.count_for_buyer(case.buyer_id) - 1)
         deadline = case.next_deadline_at or case.review_due_at
-        reply = new_case_notice(
-            case,
-            None if deadline is None else self.calendar.deadline_date(deadline),
-            earlier,
-            self.policy.high_value_amount,
-        )
+        reply = new_case_notice(case, deadline, earlier, self.policy.high_value_amount)
         key = notice_key(case.case_no, FIRST_SEQ, Audience.STAFF)
         await uow.outbox.add(staff.chat_id, reply.to_payload(staff.locale), case.created_at, key)
 
@@ -149,16 +144,15 @@ class CaseNotifier:
         Reminds whoever the deadline waits for; a passed deadline alerts the staff chat once.
         """
         now = self.clock.now()
-        due = self.calendar.deadline_date(deadline)
         if overdue:
             recipient = self._staff()
-            params = {"case_no": case.case_no, "kind": kind.value, "due": due}
+            params = {"case_no": case.case_no, "kind": kind.value, "due": deadline}
             reply = Reply("notice.remind.overdue", params, deadline_buttons(kind, case))
             key = f"overdue:{case.case_no}:{deadline.isoformat()}"
         else:
             hours = reminder_hours(deadline, now, self.policy)
             recipient = await self._waiting_party(uow, case, kind)
-            reply = reminder_reply(case, kind, due, hours, self.policy)
+            reply = reminder_reply(case, kind, deadline, hours, self.policy)
             key = f"remind:{case.case_no}:{deadline.isoformat()}:{hours}"
         if recipient is not None:
             await uow.outbox.add(recipient.chat_id, reply.to_payload(recipient.locale), now, key)
@@ -257,11 +251,6 @@ class CaseNotifier:
         events = await uow.events.list(outcome.after.case_no)
         return any(event.to_status is CaseStatus.AWAITING_MERCHANT for event in events)
 
-    def _deadline_date(self, case: Case) -> date | None:
-        if case.next_deadline_at is None:
-            return None
-        return self.calendar.deadline_date(case.next_deadline_at)
-
 
 def _went_to_merchant(facts: Facts) -> bool:
     return facts.moved and facts.status is CaseStatus.AWAITING_MERCHANT
@@ -282,13 +271,15 @@ def reminder_hours(deadline: datetime, now: datetime, policy: Policy) -> str:
     return f"{offset.total_seconds() / 3600:g}"
 
 
-def reminder_reply(case: Case, kind: DeadlineKind, due: date, hours: str, policy: Policy) -> Reply:
+def reminder_reply(
+    case: Case, kind: DeadlineKind, due: datetime, hours: str, policy: Policy
+) -> Reply:
     """The reminder for the party a deadline waits on, with the moves still open to them."""
     n = case.case_no
     params = {
         "case_no": n,
         "order_no": case.order_no,
-        "due": due,  # the last day the deadline covers
+        "due": due,
         "hours": hours,
         "currency": case.currency,
         "offer": case.offer_amount,

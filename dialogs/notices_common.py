@@ -7,7 +7,7 @@ The builders in notices_buyer.py, notices_merchant.py and notices_staff.py each 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import datetime
 from typing import Any, Final
 
 from cases.lifecycle import RULES, Action
@@ -28,7 +28,7 @@ class Facts:
     before: Case
     after: Case
     event: CaseEvent
-    deadline: date | None  # the case's next deadline as the date people see; None: none
+    deadline: datetime | None  # the case's next deadline; None: none
     merchant_timeout: MerchantTimeout  # what the merchant's silence leads to (policy)
     merchant_involved: bool = False  # the merchant was asked to respond at some point
 

@@ -7,7 +7,7 @@ did themselves (take, request evidence, reject, rule against the buyer, notes) i
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 from cases.lifecycle import Action
 from cases.model import Case, CaseStatus, DeadlineKind
@@ -18,7 +18,7 @@ from dialogs.types import Reply
 
 
 def new_case_notice(
-    case: Case, deadline: date | None, earlier_cases: int, high_value_amount: int
+    case: Case, deadline: datetime | None, earlier_cases: int, high_value_amount: int
 ) -> Reply:
     """The staff card of a freshly filed case, with the hints that call for a closer look."""
     params = {

@@ -6,7 +6,7 @@ number that does not exist gets, so case numbers cannot be probed.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import datetime
 
 from cases.filing import case_for_viewer, recent_cases
 from cases.model import Case, is_open
@@ -32,12 +32,11 @@ def looks_like_case_no(text: str) -> str | None:
     return normalize_case_number(text.replace(" ", ""))
 
 
-def next_deadline(turn: Turn, case: Case) -> date | None:
-    """Returns the date of the case's next deadline, or None for a decided case."""
+def next_deadline(case: Case) -> datetime | None:
+    """Returns the case's next deadline, or None for a decided case."""
     if not is_open(case.status):
         return None
-    deadline = case.next_deadline_at or case.review_due_at
-    return None if deadline is None else turn.env.calendar.deadline_date(deadline)
+    return case.next_deadline_at or case.review_due_at
 
 
 def show_case(turn: Turn, case: Case) -> None:
@@ -56,7 +55,7 @@ def show_case(turn: Turn, case: Case) -> None:
         evidence_count=case.evidence_count,
         created_at=case.created_at,
         updated_at=case.updated_at,
-        next_deadline=next_deadline(turn, case),
+        next_deadline=next_deadline(case),
     )
 
 
@@ -93,7 +92,7 @@ async def my_cases(turn: Turn) -> None:
             "status": case.status.value,
             "order_no": case.order_no,
             "created_at": case.created_at,
-            "next_deadline": next_deadline(turn, case),
+            "next_deadline": next_deadline(case),
         }
         for case in cases
     ]

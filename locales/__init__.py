@@ -19,11 +19,15 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, StrictUndefined, Template, TemplateAssertionError, nodes
 from markupsafe import Markup
 
+from cases.calendar import last_covered
 from cases.money import format_amount
 
 LOCALES_DIR = Path(__file__).parent
 LOCALES = ("zh_CN", "en")
 FALLBACK_LOCALE = "zh_CN"
+# How a deadline is quoted: "by" for a move a person must make in time ("2026-12-01（含当天）前"),
+# "latest" for an outcome the platform promises ("最晚 2026-12-01（含当天）").
+DEADLINE_STYLES = ("by", "latest")
 
 
 class MissingTextError(KeyError):
@@ -120,6 +124,7 @@ class Translator:
         env.filters["money"] = lambda minor, currency="CNY": _money(locale, minor, currency)
         env.filters["date"] = self._date
         env.filters["datetime"] = self._datetime
+        env.filters["deadline"] = lambda value, style="by": self._deadline(locale, value, style)
         # A nested text is already rendered (and escaped) HTML: mark it safe, or it would be
         # escaped twice.
         env.globals["t"] = lambda key, **kw: Markup(self.render(locale, key, kw))  # noqa: S704
@@ -135,6 +140,24 @@ class Translator:
 
     def _datetime(self, value: datetime) -> str:
         return self._local(value).strftime("%Y-%m-%d %H:%M")
+
+    def _deadline(self, locale: str, value: date | datetime, style: str) -> Markup:
+        """Quotes a deadline the one way every audience sees it (texts `deadline.*`).
+
+        A deadline is an instant; one at local midnight reads as the day before, inclusive, any
+        other as its day and time. A plain date (a notice queued by an older version) is already
+        the last day covered.
+        """
+        if style not in DEADLINE_STYLES:
+            raise ValueError(f"unknown deadline style {style!r}")
+        if isinstance(value, datetime):
+            day, at = last_covered(value, self.tz)
+        else:
+            day, at = value, None
+        key = f"deadline.{style}_day" if at is None else f"deadline.{style}_time"
+        params = {"day": day.isoformat(), "time": "" if at is None else at.strftime("%H:%M")}
+        # Rendered (and escaped) by its own text already.
+        return Markup(self.render(locale, key, params))  # noqa: S704
 
 
 def _money(locale: str, minor: int, currency: str) -> str:

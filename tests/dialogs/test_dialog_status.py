@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from cases.model import Case, CaseStatus, Reason, RefundMethod
 from dialogs.context import DialogEnv
-from tests.fakes.chat import NOW, Chat
+from tests.fakes.chat import NOW, SHANGHAI, Chat
 from tests.fakes.uow import FakeStore
 
 CASE_NO = "TS20261125-7K3Q9"
@@ -49,7 +49,7 @@ async def test_status_shows_the_case_to_its_buyer(with_case: FakeStore, chat: Ch
     assert params["reason"] == "card_invalid"
     assert params["refund_amount"] == 3000
     assert params["refund_method"] == "balance"
-    assert params["next_deadline"] == date(2026, 11, 30)
+    assert params["next_deadline"] == datetime(2026, 12, 1, tzinfo=SHANGHAI)
     assert "审核中" in answer.text("zh_CN")
     assert "平台余额" in answer.text("zh_CN")
 
@@ -133,7 +133,7 @@ async def test_mycases_lists_the_latest_ten_newest_first(store: FakeStore, chat:
     assert listed == [f"TS20261125-{n:05d}" for n in range(11, 1, -1)]
     assert params["count"] == 10
     assert all(item["status"] == "in_review" for item in params["cases"])
-    assert params["cases"][0]["next_deadline"] == date(2026, 11, 30)
+    assert params["cases"][0]["next_deadline"] == datetime(2026, 12, 1, tzinfo=SHANGHAI)
     assert answer.buttons == [f"s:{case_no}" for case_no in listed]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from cases.audit import GENESIS_HASH, verify_chain
 from cases.clock import ManualClock
@@ -37,7 +37,7 @@ async def test_submit_files_the_case_and_shows_its_number_and_review_date(chat: 
     # Paid 2026-11-25 20:00 in Shanghai: the number carries the payment's local date.
     assert params["case_no"].startswith("TS20261125-")
     # Filed Thursday 26 Nov: Fri 27, Mon 30, Tue 1 Dec are the three working days.
-    assert params["review_due"] == date(2026, 12, 1)
+    assert params["review_due"] == datetime(2026, 12, 2, tzinfo=SHANGHAI)
     assert params["review_days"] == 3
     assert f"s:{params['case_no']}" in answer.buttons
     assert saved_session(chat.store).draft is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -104,7 +104,7 @@ async def test_a_second_submission_returns_the_open_case(uow: FakeUnitOfWork) ->
 
     assert second.created is False
     assert second.case_no == first.case_no
-    assert second.review_due_date == date(2026, 12, 1)
+    assert second.review_due_at == datetime(2026, 12, 2, tzinfo=SHANGHAI)
     assert len(uow.store.cases) == 1
     assert len(uow.store.events[first.case_no]) == 1
 
@@ -176,7 +176,7 @@ async def test_the_review_deadline_skips_holidays_of_the_calendar(uow: FakeUnitO
 
     result = await submit_complaint(uow, ManualClock(NOW), Policy(), holiday, 1001, submission())
 
-    assert result.review_due_date == date(2026, 12, 2)
+    assert result.review_due_at == datetime(2026, 12, 3, tzinfo=SHANGHAI)
 
 
 async def test_a_full_refund_asks_for_the_cap(uow: FakeUnitOfWork) -> None:

@@ -209,7 +209,7 @@ async def test_user_text_is_escaped_in_every_notice() -> None:
     assert "<a href" not in joined
 
 
-async def test_the_buyer_sees_the_deadline_as_a_date() -> None:
+async def test_the_buyer_sees_a_midnight_deadline_as_the_day_before_inclusive() -> None:
     world = NoticeWorld()
     await world.file()
     await world.step(A.TAKE, "agent")
@@ -219,9 +219,9 @@ async def test_the_buyer_sees_the_deadline_as_a_date() -> None:
 
     buyer = by_audience(world.new_sent())["buyer"]
     # Two working days from Thursday 26 November: the end of Monday 30 November.
-    assert buyer.reply.params["deadline"].isoformat() == "2026-11-30"
-    assert "2026-11-30" in buyer.render("zh_CN")
-    assert "by 2026-11-30" in buyer.render("en")
+    assert buyer.reply.params["deadline"].isoformat() == "2026-12-01T00:00:00+08:00"
+    assert "商家须在 2026-11-30（含当天）前答复" in buyer.render("zh_CN")
+    assert "must answer by 2026-11-30, inclusive" in buyer.render("en")
 
 
 async def test_an_action_the_notices_do_not_know_still_tells_the_buyer_the_new_status() -> None:

@@ -166,7 +166,7 @@ async def test_a_new_case_reaches_the_staff_chat_only_with_the_review_buttons() 
         ["st:req:", "st:mer:"],
         ["st:appf:", "st:appp:", "st:rej:"],
     ]
-    assert staff.reply.params["deadline"].isoformat() == "2026-12-01"
+    assert staff.reply.params["deadline"].isoformat() == "2026-12-02T00:00:00+08:00"
     assert staff.reply.params["evidence_count"] == 1
     render_everywhere([staff])
 

@@ -36,7 +36,7 @@ async def test_a_silent_merchant_is_reminded_on_the_last_day_then_the_full_refun
     assert reminder_2h.when == "2026-11-30 22:00"
     for reminder in (reminder_24h, reminder_2h):
         assert "投诉答复即将截止" in reminder.text
-        assert "须在 2026-11-30 当天结束前答复" in reminder.text
+        assert "须在 2026-11-30（含当天）前答复" in reminder.text
         assert "逾期不答复，将直接按买家申请的金额（100.00 元）批准退款" in reminder.text
         assert "提出部分退款" in reminder.buttons
     assert outcome.when == "2026-12-01 00:00"
@@ -47,7 +47,7 @@ async def test_a_silent_merchant_is_reminded_on_the_last_day_then_the_full_refun
     [told] = s.buyer.heard(since=buyer_heard)
     assert "商家没有在期限内答复" in told.text
     assert "按您申请的金额批准退款 100.00 元" in told.text
-    assert "最晚 2026-12-04 到账" in told.text  # 3 working days after Tuesday 1 December
+    assert "最晚 2026-12-04（含当天）到账" in told.text  # 3 working days after Tuesday 1 December
     [staff_told] = s.agent.heard(since=staff_heard)
     assert "商家逾期未答复" in staff_told.text
     assert "确认已退款" in staff_told.buttons

@@ -32,9 +32,9 @@ async def test_a_case_sent_to_the_merchant_before_national_day_is_due_after_the_
     reminder_24h, reminder_2h, outcome = s.merchant.heard(since=heard[s.merchant.name])
     assert reminder_24h.when == "2026-10-09 00:00"  # as 8 October ends: 24 h left
     assert reminder_2h.when == "2026-10-09 22:00"
-    assert all("2026-10-09 当天结束前答复" in r.text for r in (reminder_24h, reminder_2h))
+    assert all("2026-10-09（含当天）前答复" in r.text for r in (reminder_24h, reminder_2h))
     assert outcome.when == "2026-10-10 00:00"
     assert "按买家申请的金额批准退款 100.00 元" in outcome.text
     assert await s.status(case_no) is CaseStatus.REFUND_PENDING
     # Approved as Saturday 10 October begins; its 3 working days are Monday 12 to Wednesday 14.
-    assert "最晚 2026-10-14 到账" in s.buyer.last.text
+    assert "最晚 2026-10-14（含当天）到账" in s.buyer.last.text
