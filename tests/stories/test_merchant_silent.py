@@ -74,3 +74,25 @@ async def test_with_the_escalate_policy_a_silent_merchant_sends_the_case_to_arbi
     assert "裁决：支持买家" in staff_told.buttons
     assert "按平台规则已转平台仲裁" in s.merchant.last.text
     assert (await s.history(case_no))[-1] == "merchant_timeout"
+
+
+async def test_buyer_merchant_and_staff_see_the_same_last_day_for_the_merchant_deadline(
+    story: StoryFactory,
+) -> None:
+    s = await story(NOW)
+    case_no = await sent_to_the_merchant(s)  # the merchant: "请在 2026-11-30（含当天）前答复"
+
+    by = "商家须在 2026-11-30（含当天）前答复"
+    assert by in s.agent.last.text  # the agent's confirmation in the staff chat
+    assert by in s.buyer.last.text
+    await s.agent.send("/queue")
+    assert f"{case_no} · 等待商家回复" in s.agent.last.text
+    assert "须在 2026-11-30（含当天）前处理" in s.agent.last.text
+    await s.agent.send(f"/case {case_no}")
+    card = next(h.text for h in reversed(s.agent.heard()) if "期限：" in h.text)
+    assert "期限：2026-11-30（含当天）前" in card
+    await s.buyer.send(case_no)
+    assert "下一个期限：2026-11-30（含当天）前" in s.buyer.last.text
+    # The midnight that ends the last day is never shown as a deadline of its own.
+    everyone = [*s.agent.heard(), *s.buyer.heard(), *s.merchant.heard()]
+    assert not [h.text for h in everyone if "2026-12-01 00:00" in h.text]
