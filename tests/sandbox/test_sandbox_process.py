@@ -94,6 +94,7 @@ async def test_with_a_token_make_run_is_the_real_bot(tmp_path: Path, fake_api: F
         TELEGRAM_API_URL=fake_api.base_url,
         SANDBOX_PORT=str(port),
         POLLING_TIMEOUT="1",
+        STAFF_CHAT_ID="off",
     )
     async with make_run(tmp_path, env):
         await fake_api.wait_for_poll(timeout=STARTUP_TIMEOUT)
