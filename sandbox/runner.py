@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import shutil
 import signal
 from pathlib import Path
@@ -38,6 +37,7 @@ from storage.uow import SqlUnitOfWork
 from .botapi import FakeBotAPI
 from .clock import OFFSET_FILE, SandboxClock
 from .handle import SandboxHandle
+from .keeper import ChatsKeeper
 from .web import build_web_app
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ DEMO_MERCHANT_CODE = "M1003"
 DEMO_MERCHANT_NAME = "星河数卡"
 DEMO_ORDERS = Path(__file__).resolve().parent.parent / "demo" / "orders.csv"
 DATABASE_FILE = "sandbox.db"
-# The local server's chats, kept when the sandbox stops so a restart shows them again.
+# The local server's chats, written as they change (sandbox/keeper.py) so that a restart, even
+# after a kill, shows them again.
 CHATS_FILE = "chats.json"
 # The fake server wakes a waiting long poll as soon as something arrives, so the length only
 # bounds how long stopping the bot for a reset may wait on it.
@@ -91,6 +92,7 @@ class Sandbox:
         self._bot_task: asyncio.Task[None] | None = None
         self._bot_stop = asyncio.Event()
         self._reset_lock = asyncio.Lock()
+        self.chats = ChatsKeeper(self.api.state, self.directory / CHATS_FILE)
 
     @property
     def database_path(self) -> Path:
@@ -131,14 +133,15 @@ class Sandbox:
                 self.api.state.restore(kept)
             # The inbox refuses an update id it has seen: go on from the last one stored.
             self.api.state.continue_update_ids_after(await self._last_update_id())
+        self.chats.start()
         self._start_bot()
 
     async def close(self) -> None:
         """Stops the bot and the server; the chats are kept for the next start."""
         await self._stop_bot()
+        await self.chats.close()
         if await asyncio.to_thread(self.database_path.exists):
-            kept = self.api.state.to_json()
-            await asyncio.to_thread(_write_json, self.directory / CHATS_FILE, kept)
+            await self.chats.write()
         await self.api.close()
 
     async def reset(self) -> None:
@@ -149,6 +152,7 @@ class Sandbox:
             self.clock.reset()
             self.api.forget_conversations()
             await self.set_up_demo()
+            await self.chats.write()  # the emptied chats at once, to match the new database
             self._start_bot()
             log.info("sandbox reset: demo set up again")
 
@@ -222,12 +226,6 @@ def _read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-
-
-def _write_json(path: Path, data: Any) -> None:
-    partial = path.with_suffix(".tmp")
-    partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    os.replace(partial, path)
 
 
 def _report_bot_end(task: asyncio.Task[None]) -> None:

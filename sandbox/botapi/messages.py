@@ -298,7 +298,7 @@ def delete_message(state: BotState, params: Params, uploads: Uploads) -> Any:
     message = state.get_message(chat.id, params.get("message_id"))
     if message is None:
         raise BotAPIError(400, "Bad Request: message to delete not found")
-    del state.messages[(chat.id, int(message["message_id"]))]
+    state.remove_message(chat.id, int(message["message_id"]))
     return True
 
 

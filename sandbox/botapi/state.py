@@ -87,6 +87,8 @@ class BotState:
     commands: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     menu_buttons: dict[int | None, dict[str, Any]] = field(default_factory=dict)
     open_callback_queries: set[str] = field(default_factory=set)
+    on_change: Callable[[], None] | None = None
+    """Called after every change to the chats, messages or files (the sandbox keeps them)."""
     _message_ids: dict[int, itertools.count[int]] = field(default_factory=dict)
     _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _query_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -127,6 +129,11 @@ class BotState:
         self.files = FileStore()
         self.open_callback_queries.clear()
         self._message_ids.clear()
+        self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change()
 
     def next_update_id(self) -> int:
         return next(self._update_ids)
@@ -147,6 +154,7 @@ class BotState:
 
     def add_chat(self, chat: FakeChat) -> FakeChat:
         self.chats[chat.id] = chat
+        self._changed()
         return chat
 
     def resolve_chat(self, chat_id: Any) -> FakeChat:
@@ -183,7 +191,12 @@ class BotState:
 
     def store_message(self, message: dict[str, Any]) -> dict[str, Any]:
         self.messages[(message["chat"]["id"], message["message_id"])] = message
+        self._changed()
         return message
+
+    def remove_message(self, chat_id: int, message_id: int) -> None:
+        del self.messages[(chat_id, message_id)]
+        self._changed()
 
     def get_message(self, chat_id: int, message_id: Any) -> dict[str, Any] | None:
         try:

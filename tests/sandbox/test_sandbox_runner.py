@@ -15,6 +15,7 @@ from bot.cli import Console
 from bot.config import Settings
 from sandbox.botapi import ApiCall, FakeBotAPI, FakeUser
 from sandbox.runner import (
+    CHATS_FILE,
     DEMO_MERCHANT_CODE,
     MERCHANT_ID,
     STAFF_CHAT_ID,
@@ -24,6 +25,7 @@ from sandbox.runner import (
 )
 from storage.db import make_engine, make_session_factory
 from storage.uow import SqlUnitOfWork
+from tests.sandbox.test_chats_keeper import kept_texts, until
 
 CASE_NO = re.compile(r"TS\d{8}-[0-9A-HJKMNP-TV-Z]{5}")
 # The demo merchant's newest card-code order (demo/orders.csv), paid an hour "ago" after import.
@@ -185,6 +187,18 @@ async def test_a_restart_keeps_the_time_the_data_and_the_chats_and_the_bot_still
     finally:
         await again.close()
     again.api.assert_no_unexpected_calls()
+
+
+async def test_the_chats_are_on_disk_as_they_change_not_only_at_a_clean_stop(
+    sandbox: Sandbox,
+) -> None:
+    buyer = sandbox.handle.buyer
+    await step(sandbox.api, buyer, buyer.send_command("start"), "")
+    chat = [m.get("text", "") for m in sandbox.api.state.chat_messages(buyer.chat_id)]
+    assert len(chat) == 2  # the command and the bot's answer
+    path = sandbox.directory / CHATS_FILE
+    # The sandbox still runs: a kill now would find both in the file.
+    await until(lambda: set(chat) <= set(kept_texts(path)), within=STEP)
 
 
 async def test_a_busy_port_is_told_with_the_setting_that_moves_it(
