@@ -1,6 +1,8 @@
 """Recording evidence files on a case: a row per file and a job that downloads it.
 
-Used when a buyer files a complaint and when they supply more evidence (补充材料) later.
+Used when a buyer files a complaint and when they supply more evidence (补充材料) later. A file
+whose download was given up may be sent again: the same file (Telegram's unique id) takes the
+place of the failed one and is downloaded anew.
 Nothing here commits: the files land in the caller's transaction, with the change that brought
 them.
 """
@@ -23,10 +25,11 @@ async def record_evidence(
     """Adds each file to the case and schedules its download; returns the evidence ids."""
     ids: list[int] = []
     for file in files:
-        evidence_id = await uow.evidence.add(case_no, file, at)
-        # Keyed by the evidence id, so the download is scheduled once whatever retries it.
-        await uow.jobs.add(
-            DOWNLOAD_EVIDENCE_JOB, at, {"evidence_id": evidence_id}, key=f"evidence:{evidence_id}"
-        )
+        again = await uow.evidence.replace_failed(case_no, file, at)
+        evidence_id = again if again is not None else await uow.evidence.add(case_no, file, at)
+        # Keyed by the evidence id (and, for a file sent again after its download failed, the
+        # time it came), so each copy's download is scheduled once whatever retries it.
+        key = f"evidence:{evidence_id}" if again is None else f"evidence:{again}:{at.isoformat()}"
+        await uow.jobs.add(DOWNLOAD_EVIDENCE_JOB, at, {"evidence_id": evidence_id}, key=key)
         ids.append(evidence_id)
     return ids

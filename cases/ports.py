@@ -119,6 +119,13 @@ class EventRepository(Protocol):
 class EvidenceRepository(Protocol):
     async def add(self, case_no: str, file: EvidenceFile, received_at: datetime) -> int: ...
 
+    async def replace_failed(
+        self, case_no: str, file: EvidenceFile, received_at: datetime
+    ) -> int | None:
+        """The same file sent again after its download failed: records the new copy (Telegram's
+        new file id) as received and returns the evidence id; None when there is no such file."""
+        ...
+
     async def get(self, evidence_id: int) -> StoredEvidence | None: ...
 
     async def list(self, case_no: str) -> Sequence[StoredEvidence]: ...

@@ -13,7 +13,7 @@ from typing import Final
 from cases.eligibility import EvidenceVerdict, check_evidence
 from cases.evidence import record_evidence
 from cases.lifecycle import Action, Refusal, rule_for
-from cases.model import Case, CaseStatus, EvidenceFile
+from cases.model import Case, CaseStatus, EvidenceFile, EvidenceStatus
 from cases.policy import MIB
 from dialogs import callbacks as cb
 from dialogs.case_moves import run_move, say_refusal
@@ -46,7 +46,10 @@ def upload_buttons(case_no: str) -> ButtonRows:
 
 
 async def _case_files(turn: Turn, case_no: str) -> list[EvidenceFile]:
-    return [item.file for item in await turn.uow.evidence.list(case_no)]
+    """The case's files that count: one whose download failed is missing, and the buyer was
+    asked to send it again, so sending it is no duplicate and it takes no place in the limit."""
+    items = await turn.uow.evidence.list(case_no)
+    return [item.file for item in items if item.status is not EvidenceStatus.FAILED]
 
 
 async def _request_note(turn: Turn, case_no: str) -> str:

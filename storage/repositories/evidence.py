@@ -47,6 +47,29 @@ class SqlEvidenceRepository:
         )
         return existing.scalar_one()
 
+    async def replace_failed(
+        self, case_no: str, file: EvidenceFile, received_at: datetime
+    ) -> int | None:
+        stmt = (
+            update(EvidenceRow)
+            .where(
+                EvidenceRow.case_no == case_no,
+                EvidenceRow.file_unique_id == file.file_unique_id,
+                EvidenceRow.status == EvidenceStatus.FAILED.value,
+            )
+            .values(
+                file_id=file.file_id,
+                mime_type=file.mime_type,
+                size=file.size,
+                file_name=file.file_name,
+                received_at=received_at,
+                status=EvidenceStatus.RECEIVED.value,
+            )
+            .returning(EvidenceRow.id)
+            .execution_options(synchronize_session=False)
+        )
+        return (await self._session.execute(stmt)).scalar_one_or_none()
+
     async def get(self, evidence_id: int) -> StoredEvidence | None:
         stmt = select(EvidenceRow.__table__).where(EvidenceRow.id == evidence_id)
         row = (await self._session.execute(stmt)).first()

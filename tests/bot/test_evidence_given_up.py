@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.evidence import MAX_ATTEMPTS
-from cases.model import EvidenceStatus
+from cases.model import CaseStatus, EvidenceStatus
 from sandbox.botapi import FakeBotAPI
 from storage.models import OutboxRow
 from tests.bot.harness import BotHarness, Person, bot_harness
 from tests.bot.outbox_support import VirtualTime, deliver_all, make_sender
-from tests.bot.test_filing_through_dispatcher import NOW, file_complaint, order
+from tests.bot.test_filing_through_dispatcher import NOW, PHOTO, file_complaint, order
 
 STAFF_CHAT = -100_4243
 AGENT = 3001
@@ -39,7 +39,7 @@ def _agent(harness: BotHarness) -> Person:
 async def _fail_every_download(harness: BotHarness) -> int:
     """Lets every attempt fail until the job is given up; returns how many were made."""
     harness.api.fail_next("getFile", 400, description="Bad Request: file is unavailable",
-                          times=MAX_ATTEMPTS + 5)
+                          times=MAX_ATTEMPTS)
     tries = 0
     for _ in range(MAX_ATTEMPTS + 3):
         tries += await harness.download_evidence()
@@ -108,15 +108,22 @@ async def test_a_given_up_file_of_a_case_in_review_is_announced_to_the_buyer_in_
     assert str(harness.deps.settings.evidence_dir) not in notice
 
 
-async def test_a_case_waiting_for_evidence_asks_the_buyer_to_send_the_file_again(
+async def _missing_while_evidence_is_asked_for(
     harness: BotHarness,
-) -> None:
+) -> tuple[Person, Person, str, list[str]]:
+    """A case waiting for evidence whose filed photo is given up: buyer, agent, case, staff."""
     buyer = harness.user(language_code="zh-hans")
     case_no = await file_complaint(buyer)
     agent = _agent(harness)
     await agent.send(f"/request {case_no} 请补充付款截图")
     await _fail_every_download(harness)
-    staff = await _staff_notices(harness)
+    return buyer, agent, case_no, await _staff_notices(harness)
+
+
+async def test_a_case_waiting_for_evidence_asks_the_buyer_to_send_the_file_again(
+    harness: BotHarness,
+) -> None:
+    buyer, agent, case_no, staff = await _missing_while_evidence_is_asked_for(harness)
 
     notice = buyer.last_text()
     assert case_no in notice
@@ -129,3 +136,23 @@ async def test_a_case_waiting_for_evidence_asks_the_buyer_to_send_the_file_again
     await agent.send(f"/case {case_no}")
     card = agent.texts()[-2]
     assert "缺失，已请买家重新发送：1. 图片" in card
+
+
+async def test_the_buyer_sends_the_missing_file_again_and_it_takes_the_failed_ones_place(
+    harness: BotHarness,
+) -> None:
+    buyer, agent, case_no, _ = await _missing_while_evidence_is_asked_for(harness)
+
+    await buyer.click(f"b:ev:{case_no}")
+    await buyer.photo(PHOTO)  # the very same file: not refused as a duplicate
+    await buyer.click(f"b:evd:{case_no}")
+    assert await harness.download_evidence() == 1
+
+    async with harness.deps.uow() as uow:
+        [evidence] = await uow.evidence.list(case_no)
+        case = await uow.cases.get(case_no)
+    assert evidence.status is EvidenceStatus.STORED
+    assert case is not None
+    assert case.status is CaseStatus.IN_REVIEW
+    await agent.send(f"/case {case_no}")
+    assert "缺失" not in agent.texts()[-2]

@@ -162,6 +162,21 @@ class FakeEvidence:
         self._s.evidence[evidence_id] = StoredEvidence(evidence_id, case_no, file, received_at)
         return evidence_id
 
+    async def replace_failed(
+        self, case_no: str, file: EvidenceFile, received_at: datetime
+    ) -> int | None:
+        for evidence_id, item in self._s.evidence.items():
+            if (
+                item.case_no == case_no
+                and item.file.file_unique_id == file.file_unique_id
+                and item.status is EvidenceStatus.FAILED
+            ):
+                self._s.evidence[evidence_id] = replace(
+                    item, file=file, received_at=received_at, status=EvidenceStatus.RECEIVED
+                )
+                return evidence_id
+        return None
+
     async def get(self, evidence_id: int) -> StoredEvidence | None:
         return self._s.evidence.get(evidence_id)
 
