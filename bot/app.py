@@ -61,7 +61,7 @@ class Deps:
 
 
 def build_deps(settings: Settings, clock: Clock) -> Deps:
-    policy = load_policy(settings.policy_file, timezone=settings.timezone)
+    policy = load_policy(settings.policy_file, settings.timezone, settings.reminder_window)
     calendar = build_calendar(settings.timezone, policy.holiday_file)
     translator = Translator(settings.tz, default_locale=settings.default_locale)
     translator.check_all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal, Self
 from urllib.parse import urlsplit
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from cases.policy import parse_hours
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 # An HMAC key shorter than this is guessable offline from one signed request.
@@ -31,6 +34,8 @@ class Settings(BaseSettings):
     admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
     default_locale: str = "zh_CN"
     timezone: str = "Asia/Shanghai"
+    # Deadline reminders go out only in these local hours; one due outside moves earlier.
+    reminder_hours: str = "09:00-21:00"
     policy_file: Path | None = None
     evidence_dir: Path = Path("data/evidence")
     data_dir: Path = Path("data")
@@ -98,6 +103,12 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @field_validator("reminder_hours")
+    @classmethod
+    def _hours_window(cls, value: str) -> str:
+        parse_hours(value)
+        return value
+
     @field_validator("platform_refund_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
@@ -141,6 +152,10 @@ class Settings(BaseSettings):
     def staff_chat(self) -> int | None:
         """The staff group's id; None when it is off (or unset, which `run` refuses)."""
         return self.staff_chat_id if isinstance(self.staff_chat_id, int) else None
+
+    def reminder_window(self) -> tuple[time, time]:
+        """REMINDER_HOURS as the local start and end times."""
+        return parse_hours(self.reminder_hours)
 
     @property
     def tz(self) -> ZoneInfo:

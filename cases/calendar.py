@@ -87,6 +87,40 @@ class WorkingCalendar:
                 remaining -= 1
         return self.start_of_day(day + timedelta(days=1))
 
+    def working_seconds_between(self, start: datetime, end: datetime) -> int:
+        """Returns the seconds from `start` to `end` that lie on working days (whole local days)."""
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("working_seconds_between needs timezone-aware instants")
+        total = 0.0
+        cursor = start
+        while cursor < end:
+            day = cursor.astimezone(self.tz).date()
+            next_day = self.start_of_day(day + timedelta(days=1))
+            if self.is_working_day(day):
+                total += (min(next_day, end) - cursor).total_seconds()
+            cursor = next_day
+        return int(total)
+
+    def add_working_seconds(self, start: datetime, seconds: int) -> datetime:
+        """Returns the instant `seconds` of working-day time after `start`.
+
+        Time on weekends and holidays does not pass; a start on one counts from the next working
+        day's first instant. The inverse of `working_seconds_between`.
+        """
+        if start.tzinfo is None:
+            raise ValueError("add_working_seconds needs a timezone-aware start")
+        if seconds < 0:
+            raise ValueError(f"working seconds must not be negative, got {seconds}")
+        cursor, left = start, timedelta(seconds=seconds)
+        while True:
+            day = cursor.astimezone(self.tz).date()
+            next_day = self.start_of_day(day + timedelta(days=1))
+            if self.is_working_day(day):
+                if cursor + left <= next_day:
+                    return (cursor + left).astimezone(self.tz)
+                left -= next_day - cursor
+            cursor = next_day
+
     def start_of_day(self, day: date) -> datetime:
         """Returns the first instant of the local date ``day`` in the calendar's time zone."""
         local = datetime.combine(day, time.min, tzinfo=self.tz)

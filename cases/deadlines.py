@@ -17,10 +17,12 @@ Every deadline ends at a local midnight, like `WorkingCalendar.add_working_days`
 clock starts never counts, so "3 days" asked for at 23:00 are still three whole days.
 
 The review clock pauses while the case waits on the buyer: entering awaiting_evidence keeps the
-review time left (`Case.paused_review_seconds`); when the evidence arrives (or its deadline passes)
-review resumes with that much time left (rounded up to a whole minute, the finest a deadline is
-shown), but never less than until the end of the next working day, so evidence sent late on a
-Friday still leaves staff a working day to read it.
+review time left, counted in working time (`Case.paused_review_seconds`: seconds on working days);
+when the evidence arrives (or its deadline passes) review resumes with that much working time
+left, counted on the calendar again, so the new deadline skips weekends and holidays like any
+other; and never less than until the end of the next working day, so evidence sent late on a
+Friday still leaves staff a working day to read it. Such a deadline is the one that may end
+inside a day rather than at midnight (rounded up to a whole minute, the finest it is shown).
 
 A rejected case is final, yet the buyer may still escalate it within escalation_days: the case
 keeps that window as its deadline so `escalate` can check it. No job is scheduled for it, because
@@ -30,9 +32,10 @@ nothing happens when it passes: the case simply stays rejected.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from cases.calendar import WorkingCalendar
 from cases.model import Case, CaseStatus, DeadlineKind, is_open
@@ -107,21 +110,25 @@ def review_due(filed_at: datetime, policy: Policy, calendar: WorkingCalendar) ->
     return calendar.add_working_days(filed_at, policy.review_working_days)
 
 
-def review_time_left(case: Case, now: datetime) -> int:
-    """Returns the seconds of review time left, to keep while the case waits on the buyer."""
+def review_time_left(case: Case, now: datetime, calendar: WorkingCalendar) -> int:
+    """Returns the working seconds of review left, to keep while the case waits on the buyer.
+
+    Only time on working days counts, so a pause over a weekend or a holiday neither eats the
+    review time nor, when it resumes, hands the weekend back as if it were working time.
+    """
     due = case.next_deadline_at if case.deadline_kind is DeadlineKind.REVIEW else None
     due = due or case.review_due_at
-    if due is None:
+    if due is None or due <= now:
         return 0
-    return max(0, int((due - now).total_seconds()))
+    return calendar.working_seconds_between(now, due)
 
 
 def resumed_review_due(
     paused_seconds: int | None, now: datetime, calendar: WorkingCalendar
 ) -> datetime:
-    """Returns the review deadline when review resumes with `paused_seconds` left."""
+    """Returns the review deadline when review resumes with `paused_seconds` working seconds."""
     floor = calendar.add_working_days(now, 1)
-    return max(_whole_minute(now + timedelta(seconds=paused_seconds or 0)), floor)
+    return max(_whole_minute(calendar.add_working_seconds(now, paused_seconds or 0)), floor)
 
 
 def _whole_minute(at: datetime) -> datetime:
@@ -182,10 +189,61 @@ def _fresh(
             return None
 
 
+def reminder_schedule(deadline: datetime, policy: Policy) -> list[tuple[str, datetime]]:
+    """Returns (hours label, instant) of every reminder of a deadline, earliest first.
+
+    A reminder due outside the policy's reminder hours moves earlier, to the end of the last
+    window before it: "24 h before a midnight deadline" goes out at 21:00 the evening before,
+    not at midnight, and so never after the deadline either.
+    """
+    tz = ZoneInfo(policy.timezone)
+    offsets = sorted(policy.reminder_offsets, reverse=True)
+    return [
+        (_hours(offset), within_hours(deadline - offset, policy.reminder_hours, tz))
+        for offset in offsets
+    ]
+
+
 def reminder_times(deadline: datetime, now: datetime, policy: Policy) -> list[tuple[str, datetime]]:
-    """Returns (hours label, instant) of each reminder still ahead, earliest first."""
-    times = [(_hours(offset), deadline - offset) for offset in policy.reminder_offsets]
-    return sorted(((label, at) for label, at in times if at > now), key=lambda pair: pair[1])
+    """Returns (hours label, instant) of each reminder still ahead, earliest first.
+
+    A reminder still ahead whose moved time has already passed goes out now (the deadline is
+    still to come); reminders that meet at one moment are sent once, as the later one.
+    """
+    offsets = sorted(policy.reminder_offsets, reverse=True)
+    times: dict[datetime, str] = {}
+    for offset, (label, at) in zip(offsets, reminder_schedule(deadline, policy), strict=True):
+        if deadline - offset > now:
+            times[max(at, now)] = label
+    return sorted(((label, at) for at, label in times.items()), key=lambda pair: pair[1])
+
+
+def reminder_label(deadline: datetime, now: datetime, policy: Policy) -> str:
+    """Labels a reminder firing at `now` by the latest scheduled reminder that has come.
+
+    That is how its jobs are keyed, so a late-running 24 h reminder that fires after the 2 h
+    point merges with the 2 h one instead of sending both. Before any has come (a reminder
+    pulled forward to now), the hours actually left.
+    """
+    come = [label for label, at in reminder_schedule(deadline, policy) if at <= now]
+    return come[-1] if come else _hours(deadline - now)
+
+
+def hours_left(deadline: datetime, now: datetime) -> int:
+    """Returns the whole hours to a deadline, at least 1, for telling people how long is left."""
+    return max(1, round((deadline - now).total_seconds() / 3600))
+
+
+def within_hours(at: datetime, hours: tuple[time, time], tz: ZoneInfo) -> datetime:
+    """Returns `at` if its local time lies in the daily window, else the window's last moment
+    before it (the same evening, or the evening before when `at` is early in the morning)."""
+    start, end = hours
+    local = at.astimezone(tz)
+    if start <= local.time() <= end:
+        return at
+    day = local.date() if local.time() > end else local.date() - timedelta(days=1)
+    # The round trip through UTC settles a wall time that a DST change skips or repeats.
+    return datetime.combine(day, end, tzinfo=tz).astimezone(UTC).astimezone(tz)
 
 
 def job_prefix(case_no: str) -> str:

@@ -225,7 +225,7 @@ def decide(
     if deadline is not None and deadline.kind is DeadlineKind.REVIEW:
         changes["review_due_at"] = deadline.at
     if status is S.AWAITING_EVIDENCE and case.status is not S.AWAITING_EVIDENCE:
-        changes["paused_review_seconds"] = review_time_left(case, now)
+        changes["paused_review_seconds"] = review_time_left(case, now, calendar)
     elif case.status is S.AWAITING_EVIDENCE and status is not S.AWAITING_EVIDENCE:
         changes["paused_review_seconds"] = None
     after = replace(case, **changes)

@@ -172,7 +172,7 @@ class Case:
     offer_amount: int | None = None  # fen; the merchant's partial offer while negotiating
     offer_declined: bool = False  # the buyer declined the offer (or the merchant rejected)
     approved_amount: int | None = None  # fen; what is (to be) refunded once approved
-    paused_review_seconds: int | None = None  # review time left while waiting on the buyer
+    paused_review_seconds: int | None = None  # working seconds of review left, while paused
     # When the buyer's personal data (description, evidence files) was removed at their request.
     personal_data_removed_at: datetime | None = None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -61,6 +61,8 @@ class Policy:
     high_value_amount: int = 50_000  # fen (500 CNY); a risk hint for staff, not a limit
     timezone: str = "Asia/Shanghai"
     holiday_file: Path | None = None
+    # Reminders go out between these local times only (the REMINDER_HOURS setting), moved earlier.
+    reminder_hours: tuple[time, time] = (time(9), time(21))
 
     def refund_cap(self, order_amount: int) -> int:
         """Returns the most a buyer may get back for an order, in fen.
@@ -92,11 +94,16 @@ class Policy:
         return False
 
 
-def load_policy(path: Path | None, timezone: str | None = None) -> Policy:
+def load_policy(
+    path: Path | None,
+    timezone: str | None = None,
+    reminder_hours: tuple[time, time] | None = None,
+) -> Policy:
     """Builds the policy from a TOML file, or the defaults when there is no file.
 
     ``timezone`` is the deployment's TIMEZONE setting: when given, it overrides the file's
-    ``timezone`` key, as the environment overrides files for every other setting. A relative
+    ``timezone`` key, as the environment overrides files for every other setting; so does
+    ``reminder_hours`` (the REMINDER_HOURS setting), which has no key in the file. A relative
     ``holiday_file`` is resolved against the policy file's folder, not the working directory.
     """
     values: dict[str, Any] = {}
@@ -122,10 +129,29 @@ def load_policy(path: Path | None, timezone: str | None = None) -> Policy:
             values["timezone"] = _zone_name(timezone)
         except ValueError as exc:
             raise ValueError(f"timezone = {timezone!r}: {exc}") from exc
+    if reminder_hours is not None:
+        values["reminder_hours"] = reminder_hours
     policy = Policy(**values)
     if policy.description_min > policy.description_max:
         raise ValueError("description_min must not exceed description_max")
     return policy
+
+
+def parse_hours(raw: str) -> tuple[time, time]:
+    """Reads a daily window such as "09:00-21:00"; the start must come before the end.
+
+    "24:00" is the end of the day, so "00:00-24:00" lets reminders go out at any hour.
+    """
+    try:
+        start, end = (
+            time.max if part.strip() == "24:00" else time.fromisoformat(part.strip())
+            for part in raw.split("-")
+        )
+    except ValueError as exc:
+        raise ValueError(f"{raw!r} is not a window such as 09:00-21:00") from exc
+    if start.tzinfo is not None or end.tzinfo is not None or not start < end:
+        raise ValueError(f"{raw!r}: the start must be a local time before the end")
+    return start, end
 
 
 def _count(raw: object) -> int:

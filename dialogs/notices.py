@@ -3,7 +3,7 @@
 `CaseNotifier` is the `cases.workflow.Notifier` (and, through `remind`, the `Reminder`): it works
 out who hears what (dialogs/notices_buyer.py, notices_merchant.py, notices_staff.py), in whose
 language, and queues each message with a key, so a retried job or a repeated call never queues
-one twice: `notice:{case_no}:{seq}:{audience}`, `remind:{case_no}:{deadline}:{hours}`,
+one twice: `notice:{case_no}:{seq}:{audience}`, `remind:{case_no}:{deadline}:{label}`,
 `overdue:{case_no}:{deadline}`. The bot's sender renders and sends the rows after the commit.
 """
 
@@ -17,7 +17,7 @@ from typing import Final
 from cases.audit import FIRST_SEQ
 from cases.calendar import WorkingCalendar
 from cases.clock import Clock
-from cases.deadlines import WAITS_ON, Party
+from cases.deadlines import WAITS_ON, Party, hours_left, reminder_label
 from cases.filing import SUBMIT_ACTION
 from cases.model import Case, CaseStatus, DeadlineKind
 from cases.policy import Policy
@@ -150,10 +150,12 @@ class CaseNotifier:
             reply = Reply("notice.remind.overdue", params, deadline_buttons(kind, case))
             key = f"overdue:{case.case_no}:{deadline.isoformat()}"
         else:
-            hours = reminder_hours(deadline, now, self.policy)
+            label = reminder_label(deadline, now, self.policy)
             recipient = await self._waiting_party(uow, case, kind)
-            reply = reminder_reply(case, kind, deadline, hours, self.policy)
-            key = f"remind:{case.case_no}:{deadline.isoformat()}:{hours}"
+            reply = reminder_reply(
+                case, kind, deadline, str(hours_left(deadline, now)), self.policy
+            )
+            key = f"remind:{case.case_no}:{deadline.isoformat()}:{label}"
         if recipient is not None:
             await uow.outbox.add(recipient.chat_id, reply.to_payload(recipient.locale), now, key)
 
@@ -258,17 +260,6 @@ def _went_to_merchant(facts: Facts) -> bool:
 
 def notice_key(case_no: str, seq: int, audience: Audience) -> str:
     return f"notice:{case_no}:{seq}:{audience.value}"
-
-
-def reminder_hours(deadline: datetime, now: datetime, policy: Policy) -> str:
-    """Labels a reminder by the policy offset it belongs to ("24", "2"), as its jobs are keyed.
-
-    That is the smallest offset whose reminder time has come, so a late-running 24 h reminder
-    that fires after the 2 h point merges with the 2 h one instead of sending both.
-    """
-    due = sorted(o for o in policy.reminder_offsets if deadline - o <= now)
-    offset = due[0] if due else deadline - now
-    return f"{offset.total_seconds() / 3600:g}"
 
 
 def reminder_reply(

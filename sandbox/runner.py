@@ -68,7 +68,9 @@ class Sandbox:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.directory = settings.data_dir / "sandbox"
-        policy = load_policy(settings.policy_file, timezone=settings.timezone)
+        policy = load_policy(
+            settings.policy_file, settings.timezone, settings.reminder_window
+        )
         calendar = build_calendar(settings.timezone, policy.holiday_file)
         self.clock = SandboxClock(calendar, self.directory / OFFSET_FILE)
         self.api = FakeBotAPI(

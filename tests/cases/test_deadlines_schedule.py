@@ -21,7 +21,7 @@ from cases.deadlines import (
 )
 from cases.lifecycle import Action
 from cases.model import CaseStatus, DeadlineKind
-from cases.policy import Policy
+from cases.policy import Policy, parse_hours
 from tests.fakes.lifecycle import CALENDAR, SHANGHAI, make_case
 
 S = CaseStatus
@@ -80,28 +80,104 @@ def test_final_statuses_have_no_deadline(status: CaseStatus) -> None:
                           restart=True) is None
 
 
-def test_reminders_come_24_and_2_hours_before_the_deadline() -> None:
+def test_reminders_come_24_and_2_hours_before_a_deadline_inside_the_reminder_hours() -> None:
+    deadline = shanghai(10, 10, 18)
+
+    assert reminder_times(deadline, shanghai(9, 30, 16), Policy()) == [
+        ("24", shanghai(10, 9, 18)),
+        ("2", shanghai(10, 10, 16)),
+    ]
+
+
+def test_reminders_of_a_midnight_deadline_go_out_at_21_00_not_at_midnight_and_22_00() -> None:
     deadline = shanghai(10, 10)
 
     assert reminder_times(deadline, shanghai(9, 30, 16), Policy()) == [
-        ("24", shanghai(10, 9)),
-        ("2", shanghai(10, 9, 22)),
+        ("24", shanghai(10, 8, 21)),
+        ("2", shanghai(10, 9, 21)),
+    ]
+
+
+def test_an_early_morning_reminder_moves_to_the_evening_before() -> None:
+    # 2 h before 07:00 is 05:00; the last moment of the window before it is 21:00 the day before.
+    assert reminder_times(shanghai(10, 10, 7), shanghai(10, 9, 12), Policy()) == [
+        ("2", shanghai(10, 9, 21)),
+    ]
+
+
+def test_the_reminder_hours_follow_the_setting() -> None:
+    policy = Policy(reminder_hours=parse_hours("08:30-20:00"))
+
+    assert reminder_times(shanghai(10, 10), shanghai(9, 30, 16), policy) == [
+        ("24", shanghai(10, 8, 20)),
+        ("2", shanghai(10, 9, 20)),
+    ]
+
+
+def test_a_reminder_whose_window_has_passed_goes_out_now_not_in_the_past() -> None:
+    # At 21:30 the 2 h reminder of midnight (22:00) is still ahead, but 21:00 is gone.
+    now = shanghai(10, 9, 21, 30)
+
+    assert reminder_times(shanghai(10, 10), now, Policy()) == [("2", now)]
+
+
+def test_reminders_meeting_at_one_moment_are_sent_once() -> None:
+    # A deadline at 08:00: 24 h before is in the window, 2 h before (06:00) moves to 21:00 the
+    # evening before, where a 12 h reminder (20:00 -> stays) does not meet it but a 10 h one
+    # (22:00 -> 21:00) does.
+    policy = Policy(reminder_offsets=(timedelta(hours=10), timedelta(hours=2)))
+
+    assert reminder_times(shanghai(10, 10, 8), shanghai(10, 9, 12), policy) == [
+        ("2", shanghai(10, 9, 21)),
     ]
 
 
 def test_reminders_already_past_are_left_out() -> None:
     deadline = shanghai(10, 10)
 
-    assert reminder_times(deadline, shanghai(10, 9, 12), Policy()) == [("2", shanghai(10, 9, 22))]
+    assert reminder_times(deadline, shanghai(10, 9, 12), Policy()) == [("2", shanghai(10, 9, 21))]
     assert reminder_times(deadline, shanghai(10, 9, 22), Policy()) == []
 
 
 def test_an_operators_fractional_offset_is_labelled_in_hours() -> None:
     policy = Policy(reminder_offsets=(timedelta(hours=1.5),))
 
-    assert reminder_times(shanghai(10, 10), shanghai(10, 9), policy) == [
-        ("1.5", shanghai(10, 9, 22, 30)),
+    assert reminder_times(shanghai(10, 10, 12), shanghai(10, 9), policy) == [
+        ("1.5", shanghai(10, 10, 10, 30)),
     ]
+
+
+def test_a_window_to_24_00_sends_reminders_at_any_hour() -> None:
+    policy = Policy(reminder_hours=parse_hours("00:00-24:00"))
+
+    assert reminder_times(shanghai(10, 10), shanghai(9, 30, 16), policy) == [
+        ("24", shanghai(10, 9)),
+        ("2", shanghai(10, 9, 22)),
+    ]
+
+
+@pytest.mark.parametrize("window", ["21:00-09:00", "9-21", "09:00", "09:00-09:00", ""])
+def test_a_bad_reminder_window_is_refused(window: str) -> None:
+    with pytest.raises(ValueError, match=r"09:00-21:00|before the end"):
+        parse_hours(window)
+
+
+def test_a_resumed_review_is_counted_in_working_time_and_never_ends_on_a_weekend() -> None:
+    # Review due at the end of Tuesday 1 December; evidence asked for on Friday 27 November at
+    # noon keeps 60 working hours. Resumed on Thursday 3 December at 10:00, they run through
+    # Thursday and Friday and end on Monday 7 December at 22:00, not on Saturday.
+    paused = replace(
+        make_case(S.AWAITING_EVIDENCE),
+        paused_review_seconds=CALENDAR.working_seconds_between(shanghai(11, 27, 12),
+                                                               shanghai(12, 2)),
+    )
+
+    deadline = deadline_after(paused, S.IN_REVIEW, shanghai(12, 3, 10), Policy(), CALENDAR,
+                              restart=True)
+
+    assert paused.paused_review_seconds == 60 * 3600
+    assert deadline is not None
+    assert deadline.at == shanghai(12, 7, 22)
 
 
 def test_a_deadline_gets_its_reminders_and_its_expiry_under_one_prefix_per_case() -> None:
@@ -117,9 +193,10 @@ def test_a_deadline_gets_its_reminders_and_its_expiry_under_one_prefix_per_case(
         (REMINDER_JOB, f"{prefix}4:remind:2"),
         (DEADLINE_JOB, f"{prefix}4:deadline"),
     ]
+    # A midnight deadline: both reminders at 21:00, the evening before and the last evening.
     assert [job.due_at for job in jobs] == [
-        case.next_deadline_at - timedelta(hours=24),
-        case.next_deadline_at - timedelta(hours=2),
+        case.next_deadline_at - timedelta(hours=27),
+        case.next_deadline_at - timedelta(hours=3),
         case.next_deadline_at,
     ]
     assert jobs[-1].payload == {

@@ -268,7 +268,8 @@ def test_asking_for_evidence_pauses_the_review_time_left() -> None:
     after = run(case, Action.REQUEST_EVIDENCE, AGENT_ACTOR, now=at(27, 12), note="付款截图").after
 
     assert after.status is S.AWAITING_EVIDENCE
-    assert after.paused_review_seconds == int(timedelta(days=4, hours=12).total_seconds())
+    # Working time only: the rest of Friday, then Monday 30 November and Tuesday 1 December.
+    assert after.paused_review_seconds == int(timedelta(hours=12 + 24 + 24).total_seconds())
     assert after.deadline_kind is DeadlineKind.EVIDENCE
     assert after.next_deadline_at == at(1, month=12)  # 3 days after Friday 27, end of day
 
@@ -279,11 +280,22 @@ def test_evidence_resumes_review_with_the_time_that_was_left() -> None:
 
     after = run(paused, Action.SUPPLY_EVIDENCE, BUYER_ACTOR, now=at(29, 12)).after
 
-    # Sunday noon plus the 4.5 days that were left.
+    # 60 working hours from Sunday noon: all of Monday and Tuesday, and Wednesday to noon.
     assert after.status is S.IN_REVIEW
     assert after.paused_review_seconds is None
     assert after.deadline_kind is DeadlineKind.REVIEW
-    assert after.next_deadline_at == after.review_due_at == at(4, month=12)
+    assert after.next_deadline_at == after.review_due_at == at(2, 12, month=12)
+
+
+def test_resumed_review_time_skips_the_weekend() -> None:
+    paused = run(make_case(S.IN_REVIEW), Action.REQUEST_EVIDENCE, AGENT_ACTOR, now=at(27, 12),
+                 note="付款截图").after
+
+    after = run(paused, Action.SUPPLY_EVIDENCE, BUYER_ACTOR, now=at(3, 10, month=12)).after
+
+    # 60 working hours from Thursday 10:00: 14 h of Thursday, Friday, then Monday to 22:00
+    # (as calendar time they would end on Saturday 5 December at 22:00).
+    assert after.next_deadline_at == at(7, 22, month=12)
 
 
 def test_review_resumes_with_at_least_the_next_working_day() -> None:

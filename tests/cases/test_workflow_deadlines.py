@@ -43,8 +43,9 @@ async def test_merchant_asked_before_national_day_is_reminded_then_times_out_aft
 
     assert fired == [Fired.REMINDED, Fired.REMINDED, Fired.PERFORMED]
     assert [(call.kind, call.at, call.overdue) for call in world.reminder.calls] == [
-        (DeadlineKind.MERCHANT, shanghai(10, 9), False),
-        (DeadlineKind.MERCHANT, shanghai(10, 9, 22), False),
+        # In the reminder hours: 21:00 on 8 October (the first working day) and on 9 October.
+        (DeadlineKind.MERCHANT, shanghai(10, 8, 21), False),
+        (DeadlineKind.MERCHANT, shanghai(10, 9, 21), False),
     ]
     assert world.case.status is S.REFUND_PENDING
     event = world.store.events[world.case_no][-1]
@@ -147,8 +148,10 @@ async def test_evidence_never_sent_resumes_review_when_its_days_pass() -> None:
     assert {call.kind for call in world.reminder.calls} == {DeadlineKind.EVIDENCE}
     case = world.case
     assert case.status is S.IN_REVIEW
-    # The 4.5 days of review left when evidence was asked for, from the evidence deadline.
-    assert case.next_deadline_at == case.review_due_at == shanghai(12, 5, 12)
+    # The 60 working hours of review left when evidence was asked for (Friday noon to the end
+    # of Tuesday), from the evidence deadline: Tuesday, Wednesday and Thursday to noon. As
+    # calendar time (4.5 days) they would have ended on Saturday 5 December.
+    assert case.next_deadline_at == case.review_due_at == shanghai(12, 3, 12)
     assert case.paused_review_seconds is None
     assert world.case_jobs()[-1].payload["deadline_kind"] == "review"
 

@@ -303,3 +303,24 @@ def test_bad_calendar_file_names_the_bad_entry(tmp_path: Path, content: str, nam
 def test_unknown_time_zone_is_refused() -> None:
     with pytest.raises(ValueError, match="Mars/Olympus"):
         build_calendar("Mars/Olympus")
+
+
+def test_working_seconds_skip_the_weekend(calendar: WorkingCalendar) -> None:
+    # Friday 2026-11-27 20:00 plus 6 working hours: 4 h of Friday, then Monday to 02:00.
+    assert calendar.add_working_seconds(shanghai(2026, 11, 27, 20, 0), 6 * 3600) == shanghai(
+        2026, 11, 30, 2, 0
+    )
+    # Time starts on a weekend only when Monday begins.
+    assert calendar.add_working_seconds(shanghai(2026, 11, 28, 9, 0), 60) == shanghai(
+        2026, 11, 30, 0, 1
+    )
+
+
+def test_working_seconds_between_leave_out_holidays(calendar: WorkingCalendar) -> None:
+    # 30 September 12:00 to 9 October 12:00: 12 h, then 8 October, then 12 h of 9 October.
+    seconds = calendar.working_seconds_between(shanghai(2026, 9, 30, 12), shanghai(2026, 10, 9, 12))
+
+    assert seconds == 48 * 3600
+    assert calendar.add_working_seconds(shanghai(2026, 9, 30, 12), seconds) == shanghai(
+        2026, 10, 9, 12
+    )

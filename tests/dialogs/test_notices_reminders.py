@@ -6,12 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from cases.deadlines import DEADLINE_JOB
+from cases.deadlines import DEADLINE_JOB, reminder_label
 from cases.lifecycle import Action
 from cases.model import Merchant
 from cases.policy import Policy
 from cases.workflow import Fired, fire_deadline_job
-from dialogs.notices import reminder_hours
 from tests.dialogs.notices_support import NoticeWorld, Sent, render_everywhere
 from tests.fakes.lifecycle import CALENDAR, NOW
 from tests.fakes.uow import FakeUnitOfWork
@@ -100,7 +99,7 @@ def test_a_reminder_is_labelled_by_the_latest_offset_that_has_come(
 ) -> None:
     deadline = NOW + timedelta(days=3)
 
-    assert reminder_hours(deadline, deadline - hours_before * HOUR, Policy()) == label
+    assert reminder_label(deadline, deadline - hours_before * HOUR, Policy()) == label
 
 
 async def test_the_buyer_is_reminded_to_supply_evidence() -> None:

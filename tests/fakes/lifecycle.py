@@ -77,7 +77,7 @@ def make_case(status: CaseStatus = CaseStatus.SUBMITTED, **changes: Any) -> Case
         next_deadline_at=None if deadline is None else deadline.at,
     )
     if status is CaseStatus.AWAITING_EVIDENCE:
-        moved = replace(moved, paused_review_seconds=int((due - NOW).total_seconds()))
+        moved = replace(moved, paused_review_seconds=CALENDAR.working_seconds_between(NOW, due))
     return replace(moved, **changes)
 
 

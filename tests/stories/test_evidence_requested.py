@@ -65,8 +65,9 @@ async def test_evidence_not_supplied_in_time_returns_the_case_to_review_after_re
     await s.advance_to(shanghai(2026, 11, 30, 1, 0))
     reminder_24h, reminder_2h, missed = s.buyer.heard(since=buyer_heard)
     assert "补充材料即将截止" in reminder_24h.text
-    assert reminder_24h.when == "2026-11-29 00:00"  # 24 h before the end of the day
-    assert reminder_2h.when == "2026-11-29 22:00"
+    # 24 h and 2 h before the end of the day, moved into the reminder hours (till 21:00).
+    assert reminder_24h.when == "2026-11-28 21:00"
+    assert reminder_2h.when == "2026-11-29 21:00"
     assert "2026-11-29" in reminder_2h.text
     assert "补充材料" in reminder_2h.buttons
     assert "补充材料期限已过" in missed.text

@@ -27,13 +27,13 @@ async def test_a_silent_merchant_is_reminded_on_the_last_day_then_the_full_refun
     case_no = await sent_to_the_merchant(s)
     merchant_heard, buyer_heard, staff_heard = s.merchant.mark(), s.buyer.mark(), s.agent.mark()
 
-    await s.advance_to(shanghai(2026, 11, 29, 23, 59))
-    assert s.merchant.heard(since=merchant_heard) == []  # nothing over the weekend
+    await s.advance_to(shanghai(2026, 11, 29, 20, 59))
+    assert s.merchant.heard(since=merchant_heard) == []  # nothing over the weekend till then
 
     await s.advance_to(shanghai(2026, 12, 1, 9, 0))
     reminder_24h, reminder_2h, outcome = s.merchant.heard(since=merchant_heard)
-    assert reminder_24h.when == "2026-11-30 00:00"
-    assert reminder_2h.when == "2026-11-30 22:00"
+    assert reminder_24h.when == "2026-11-29 21:00"  # in the reminder hours, not at midnight
+    assert reminder_2h.when == "2026-11-30 21:00"
     for reminder in (reminder_24h, reminder_2h):
         assert "投诉答复即将截止" in reminder.text
         assert "须在 2026-11-30（含当天）前答复" in reminder.text

@@ -1,5 +1,5 @@
 """Working days follow the mainland calendar: the National Day week does not count, and the
-merchant is reminded only when the deadline is near, not during the holiday."""
+merchant is reminded only when the deadline is near, not during the holiday nor at night."""
 
 from __future__ import annotations
 
@@ -24,14 +24,16 @@ async def test_a_case_sent_to_the_merchant_before_national_day_is_due_after_the_
     assert "请在 2026-10-09（含当天）前答复" in s.merchant.last.text
     heard = {p.name: p.mark() for p in (s.buyer, s.merchant, s.agent)}
 
-    await s.advance_to(shanghai(2026, 10, 8, 23, 59))
+    await s.advance_to(shanghai(2026, 10, 8, 20, 59))
     for person in (s.buyer, s.merchant, s.agent):
         assert person.heard(since=heard[person.name]) == [], person.name  # a quiet holiday
 
     await s.advance_to(shanghai(2026, 10, 10, 9, 0))
     reminder_24h, reminder_2h, outcome = s.merchant.heard(since=heard[s.merchant.name])
-    assert reminder_24h.when == "2026-10-09 00:00"  # as 8 October ends: 24 h left
-    assert reminder_2h.when == "2026-10-09 22:00"
+    # 24 h and 2 h before midnight fall at 00:00 and 22:00, outside the reminder hours
+    # (09:00-21:00): each goes out at 21:00 the evening before instead, never later.
+    assert reminder_24h.when == "2026-10-08 21:00"
+    assert reminder_2h.when == "2026-10-09 21:00"
     assert all("2026-10-09（含当天）前答复" in r.text for r in (reminder_24h, reminder_2h))
     assert outcome.when == "2026-10-10 00:00"
     assert "按买家申请的金额批准退款 100.00 元" in outcome.text
