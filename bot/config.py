@@ -153,6 +153,7 @@ class Settings(BaseSettings):
         """The staff group's id; None when it is off (or unset, which `run` refuses)."""
         return self.staff_chat_id if isinstance(self.staff_chat_id, int) else None
 
+    @property
     def reminder_window(self) -> tuple[time, time]:
         """REMINDER_HOURS as the local start and end times."""
         return parse_hours(self.reminder_hours)

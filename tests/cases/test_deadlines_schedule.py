@@ -238,15 +238,17 @@ def test_each_deadline_names_who_is_reminded_and_what_its_expiry_does(
 
 
 def test_a_resumed_review_ends_on_a_whole_minute_so_the_time_shown_is_exact() -> None:
-    # Evidence arrives at 09:15:20.5 with two days and a few seconds of review left: the
-    # deadline people read as "2026-11-28 09:16" must be that minute, not 09:15:27.5.
+    # Evidence arrives on Thursday at 09:15:20.5 with two working days and a few seconds of
+    # review left (they skip the weekend): the deadline people read as "2026-11-30 09:16" must
+    # be that minute, not 09:15:27.5.
     now = datetime(2026, 11, 26, 9, 15, 20, 500_000, tzinfo=SHANGHAI)
     left = int(timedelta(days=2, seconds=7).total_seconds())
     due = resumed_review_due(left, now, CALENDAR)
-    assert due == shanghai(11, 28, 9, 16)
+    assert due == shanghai(11, 30, 9, 16)
 
 
 def test_a_resumed_review_already_on_a_whole_minute_is_not_moved() -> None:
     now = shanghai(11, 26, 10, 0)
     due = resumed_review_due(int(timedelta(days=6).total_seconds()), now, CALENDAR)
-    assert due == shanghai(12, 2, 10, 0)
+    # Six working days of time from Thursday 10:00, the weekend left out.
+    assert due == shanghai(12, 4, 10, 0)
