@@ -89,6 +89,7 @@ async def send_case_file(turn: Turn, case: Case) -> None:
         "case.file.footer",
         digest=history[-1].hash[:_DIGEST_SHOWN] if history else "",
         against_buyer=case.status in AGAINST_BUYER,
+        reason=case.reason.value,
     )
 
 

@@ -165,6 +165,7 @@ def outcome_params(turn: Turn, case: Case, amount: int | None) -> dict[str, Any]
         "status": case.status.value,
         "amount": amount,
         "requested": case.refund_amount,
+        "refund_method": case.refund_method.value,
         "currency": case.currency,
         "deadline": case.next_deadline_at,
     }

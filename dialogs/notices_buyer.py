@@ -39,6 +39,7 @@ def buyer_notice(facts: Facts) -> Reply | None:
         "requested": case.refund_amount,
         "offer": case.offer_amount,
         "refund_method": case.refund_method.value,
+        "reason": case.reason.value,
         "silence": facts.merchant_timeout.value,
     }
     return Reply(f"notice.buyer.{happening}", params, buyer_buttons(case))

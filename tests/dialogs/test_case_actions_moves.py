@@ -151,7 +151,9 @@ async def test_the_case_file_shows_the_history_without_internal_notes(
     assert actions[0] == "submit"
     assert actions[-2:] == ["escalate", "rule_for_merchant"]
     digest = world.store.events[case_no][-1].hash[:16]
-    assert answer.params("case.file.footer") == {"digest": digest, "against_buyer": True}
+    assert answer.params("case.file.footer") == {
+        "digest": digest, "against_buyer": True, "reason": "not_delivered"
+    }
 
 
 async def test_the_case_file_of_a_refunded_case_does_not_send_the_buyer_elsewhere(

@@ -36,7 +36,9 @@ NESTED = {
         "rule_for_buyer", "escalate", "other",
     ],
 }
-NESTED_SINGLE = {"notice.buyer.outside_channels"}
+NESTED_SINGLE = {
+    "notice.buyer.outside_channels", "notice.buyer.arbitration_note", "notice.buyer.payout"
+}
 # Kept for an action a later lifecycle may add: a status the buyer has no sentence for yet.
 FALLBACKS = {"notice.buyer.status_changed"}
 A = Action

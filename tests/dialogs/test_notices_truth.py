@@ -8,11 +8,14 @@ no text may call it a full refund then.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from cases.lifecycle import Action
-from cases.model import CaseStatus
+from cases.model import CaseStatus, Reason, RefundMethod
 from cases.policy import MerchantTimeout, Policy
 from tests.dialogs.notices_support import NoticeWorld, Sent, by_audience
 
@@ -123,3 +126,66 @@ async def test_the_merchants_accept_button_names_the_amount_asked_for() -> None:
     assert "notice.btn.m_accept" in labels
     assert "按买家申请的金额退款" in merchant.render("zh_CN")
     assert "全额" not in merchant.render("zh_CN")
+
+
+async def test_platform_arbitration_is_named_the_platforms_own_handling_not_legal_one() -> None:
+    world = NoticeWorld()
+    await world.file()
+    await world.step(A.TAKE, "agent")
+    await world.step(A.REJECT, "agent", note="证据不足")
+    world.mark()
+    await world.step(A.ESCALATE, "buyer")
+    escalated = by_audience(world.new_sent())["buyer"]
+
+    await world.step(A.RULE_FOR_MERCHANT, "arbitrator", note="商家已证明发货")
+
+    ruled = by_audience(world.new_sent())["buyer"]
+    for item in (escalated, ruled):
+        zh, en = item.render("zh_CN"), item.render("en")
+        assert "不是法律意义上的仲裁" in zh, item.key
+        assert "人民法院" in zh, item.key
+        assert "not arbitration in the legal sense" in en, item.key
+    assert "最终处理结果" not in ruled.render("zh_CN")
+    assert "www.12315.cn" in ruled.render("zh_CN")
+    assert "www.12315.cn" in ruled.render("en")
+    assert "110" not in ruled.render("zh_CN")  # not a fraud complaint
+
+
+async def test_a_suspected_fraud_points_to_the_police_and_the_anti_fraud_line() -> None:
+    world = NoticeWorld()
+    await world.file()
+    world.store.cases[world.case_no] = replace(world.case, reason=Reason.FRAUD)
+    await world.step(A.TAKE, "agent")
+    world.mark()
+
+    await world.step(A.REJECT, "agent", note="证据不足")
+
+    rejected = by_audience(world.new_sent())["buyer"]
+    for locale in ("zh_CN", "en"):
+        text = rejected.render(locale)
+        assert "12315" in text
+        assert "<b>110</b>" in text
+        assert "<b>96110</b>" in text
+
+
+@pytest.mark.parametrize(
+    ("method", "channel_clause"), [(RefundMethod.ORIGINAL, True), (RefundMethod.BALANCE, False)]
+)
+async def test_an_approved_refund_says_when_the_platform_pays_not_when_money_arrives(
+    method: RefundMethod, channel_clause: bool
+) -> None:
+    world = NoticeWorld()
+    await world.file()
+    world.store.cases[world.case_no] = replace(world.case, refund_method=method)
+    await world.step(A.TAKE, "agent")
+    world.mark()
+
+    await world.step(A.APPROVE_REFUND, "agent", amount=2500)
+
+    buyer = by_audience(world.new_sent())["buyer"]
+    zh, en = buyer.render("zh_CN"), buyer.render("en")
+    assert "到账。" not in zh  # the old promise: "最晚 X 到账。"
+    assert "发起退款" in zh
+    assert ("以支付渠道为准" in zh) is channel_clause
+    assert "The platform pays it out no later than" in en
+    assert ("depends on the payment channel" in en) is channel_clause

@@ -41,7 +41,7 @@ async def test_a_clear_cut_complaint_is_approved_in_full_paid_and_its_history_ve
     assert case_no in approved.text
     assert "退款 100.00 元" in approved.text
     assert "原路返回到您付款的账户" in approved.text
-    assert "最晚 2026-12-01（含当天）到账" in approved.text  # 3 working days from Thursday
+    assert "平台最晚 2026-12-01（含当天）发起退款" in approved.text  # 3 working days from Thursday
     payout = s.agent.last
     assert "退款金额：100.00 元（原路返回）" in payout.text
     assert "确认已退款" in payout.buttons

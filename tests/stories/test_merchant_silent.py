@@ -47,7 +47,7 @@ async def test_a_silent_merchant_is_reminded_on_the_last_day_then_the_full_refun
     [told] = s.buyer.heard(since=buyer_heard)
     assert "商家没有在期限内答复" in told.text
     assert "按您申请的金额批准退款 100.00 元" in told.text
-    assert "最晚 2026-12-04（含当天）到账" in told.text  # 3 working days after Tuesday 1 December
+    assert "平台最晚 2026-12-04（含当天）发起退款" in told.text  # 3 working days after Tue 1 Dec
     [staff_told] = s.agent.heard(since=staff_heard)
     assert "商家逾期未答复" in staff_told.text
     assert "确认已退款" in staff_told.buttons

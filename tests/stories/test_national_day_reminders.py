@@ -39,4 +39,4 @@ async def test_a_case_sent_to_the_merchant_before_national_day_is_due_after_the_
     assert "按买家申请的金额批准退款 100.00 元" in outcome.text
     assert await s.status(case_no) is CaseStatus.REFUND_PENDING
     # Approved as Saturday 10 October begins; its 3 working days are Monday 12 to Wednesday 14.
-    assert "最晚 2026-10-14（含当天）到账" in s.buyer.last.text
+    assert "平台最晚 2026-10-14（含当天）发起退款" in s.buyer.last.text

@@ -67,7 +67,7 @@ async def test_a_declined_partial_offer_goes_to_arbitration_which_rules_for_the_
     ruled = s.buyer.last
     assert "仲裁结果：支持您的投诉" in ruled.text
     assert "平台批准退款 80.00 元" in ruled.text
-    assert "最晚 2026-12-01（含当天）到账" in ruled.text  # 3 working days from Thursday
+    assert "平台最晚 2026-12-01（含当天）发起退款" in ruled.text  # 3 working days from Thursday
     assert "平台批准向买家退款 80.00 元" in s.merchant.last.text
     assert "确认已退款" in s.agent.last.buttons
     assert await s.history(case_no) == [
