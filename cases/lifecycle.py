@@ -16,7 +16,7 @@ from typing import Any
 from cases.calendar import WorkingCalendar
 from cases.deadlines import days_from, deadline_after, review_time_left
 from cases.model import ActorKind, Case, CaseEvent, CaseStatus, DeadlineKind, is_open
-from cases.policy import MerchantTimeout, Policy
+from cases.policy import MerchantTimeout, Policy, cap_rule_params
 
 
 class Action(StrEnum):
@@ -130,35 +130,54 @@ UP_TO_CAP, OFFER = AmountRule.UP_TO_CAP, AmountRule.OFFER
 TABLE: tuple[Rule, ...] = (
     _rule(Action.TAKE, {S.SUBMITTED}, (S.IN_REVIEW,), {AGENT, ARBITRATOR, ADMIN}),
     _rule(Action.ASSIGN, OPEN, (), {AGENT, ADMIN}, internal=True),
-    _rule(Action.REQUEST_EVIDENCE, {S.SUBMITTED, S.IN_REVIEW}, (S.AWAITING_EVIDENCE,),
-          {AGENT, ADMIN}, note=True),
+    _rule(
+        Action.REQUEST_EVIDENCE,
+        {S.SUBMITTED, S.IN_REVIEW},
+        (S.AWAITING_EVIDENCE,),
+        {AGENT, ADMIN},
+        note=True,
+    ),
     _rule(Action.SUPPLY_EVIDENCE, {S.AWAITING_EVIDENCE}, (S.IN_REVIEW,), {BUYER}),
     _rule(Action.EVIDENCE_TIMEOUT, {S.AWAITING_EVIDENCE}, (S.IN_REVIEW,), {SYSTEM}),
-    _rule(Action.SEND_TO_MERCHANT, {S.SUBMITTED, S.IN_REVIEW}, (S.AWAITING_MERCHANT,),
-          {AGENT, ADMIN}),
+    _rule(
+        Action.SEND_TO_MERCHANT, {S.SUBMITTED, S.IN_REVIEW}, (S.AWAITING_MERCHANT,), {AGENT, ADMIN}
+    ),
     _rule(Action.MERCHANT_ACCEPT, {S.AWAITING_MERCHANT}, (S.REFUND_PENDING,), {MERCHANT}),
-    _rule(Action.MERCHANT_OFFER, {S.AWAITING_MERCHANT}, (S.NEGOTIATING,), {MERCHANT},
-          amount=OFFER),
-    _rule(Action.MERCHANT_REJECT, {S.AWAITING_MERCHANT}, (S.NEGOTIATING,), {MERCHANT},
-          note=True),
-    _rule(Action.MERCHANT_TIMEOUT, {S.AWAITING_MERCHANT}, (S.REFUND_PENDING, S.IN_ARBITRATION),
-          {SYSTEM}),
+    _rule(Action.MERCHANT_OFFER, {S.AWAITING_MERCHANT}, (S.NEGOTIATING,), {MERCHANT}, amount=OFFER),
+    _rule(Action.MERCHANT_REJECT, {S.AWAITING_MERCHANT}, (S.NEGOTIATING,), {MERCHANT}, note=True),
+    _rule(
+        Action.MERCHANT_TIMEOUT,
+        {S.AWAITING_MERCHANT},
+        (S.REFUND_PENDING, S.IN_ARBITRATION),
+        {SYSTEM},
+    ),
     _rule(Action.ACCEPT_OFFER, {S.NEGOTIATING}, (S.REFUND_PENDING,), {BUYER}),
     _rule(Action.DECLINE_OFFER, {S.NEGOTIATING}, (S.NEGOTIATING,), {BUYER}),
     _rule(Action.ESCALATE, {S.NEGOTIATING, S.REJECTED}, (S.IN_ARBITRATION,), {BUYER}),
     _rule(Action.ESCALATION_EXPIRED, {S.NEGOTIATING}, (S.CLOSED,), {SYSTEM}),
-    _rule(Action.APPROVE_REFUND,
-          {S.SUBMITTED, S.IN_REVIEW, S.AWAITING_MERCHANT, S.NEGOTIATING}, (S.REFUND_PENDING,),
-          {AGENT, ADMIN}, amount=UP_TO_CAP),
+    _rule(
+        Action.APPROVE_REFUND,
+        {S.SUBMITTED, S.IN_REVIEW, S.AWAITING_MERCHANT, S.NEGOTIATING},
+        (S.REFUND_PENDING,),
+        {AGENT, ADMIN},
+        amount=UP_TO_CAP,
+    ),
     _rule(Action.REJECT, {S.SUBMITTED, S.IN_REVIEW}, (S.REJECTED,), {AGENT, ADMIN}, note=True),
-    _rule(Action.RULE_FOR_BUYER, {S.IN_ARBITRATION}, (S.REFUND_PENDING,), {ARBITRATOR, ADMIN},
-          amount=UP_TO_CAP),
-    _rule(Action.RULE_FOR_MERCHANT, {S.IN_ARBITRATION}, (S.CLOSED,), {ARBITRATOR, ADMIN},
-          note=True),
+    _rule(
+        Action.RULE_FOR_BUYER,
+        {S.IN_ARBITRATION},
+        (S.REFUND_PENDING,),
+        {ARBITRATOR, ADMIN},
+        amount=UP_TO_CAP,
+    ),
+    _rule(
+        Action.RULE_FOR_MERCHANT, {S.IN_ARBITRATION}, (S.CLOSED,), {ARBITRATOR, ADMIN}, note=True
+    ),
     _rule(Action.CONFIRM_REFUND, {S.REFUND_PENDING}, (S.REFUNDED,), {AGENT, ADMIN, SYSTEM}),
     _rule(Action.WITHDRAW, BEFORE_DECISION, (S.WITHDRAWN,), {BUYER}),
-    _rule(Action.NOTE, frozenset(CaseStatus), (), {AGENT, ARBITRATOR, ADMIN}, note=True,
-          internal=True),
+    _rule(
+        Action.NOTE, frozenset(CaseStatus), (), {AGENT, ARBITRATOR, ADMIN}, note=True, internal=True
+    ),
     _rule(Action.CLOSE, OPEN, (S.CLOSED,), {ADMIN}, note=True),
 )
 
@@ -175,6 +194,18 @@ def refund_cap(case: Case, policy: Policy) -> int:
     # Cases filed before the order amount was recorded fall back to what the buyer asked for,
     # which was itself checked against the cap at filing.
     return policy.refund_cap(case.order_amount or case.refund_amount)
+
+
+def cap_rule(case: Case, policy: Policy) -> dict[str, str | int | None] | None:
+    """Returns the cap rule to quote for this case (text parameters), or None if none bites."""
+    return cap_rule_params(policy, case.order_amount or case.refund_amount)
+
+
+def request_cap_rule(case: Case, policy: Policy) -> dict[str, str | int | None] | None:
+    """Returns the cap rule when it is what lowered the buyer's request, else None."""
+    if case.refund_amount < refund_cap(case, policy):
+        return None
+    return cap_rule(case, policy)
 
 
 def decide(
@@ -336,10 +367,15 @@ def _event(
     extra: dict[str, str] = {}
     if after.assignee_id != before.assignee_id and after.assignee_id is not None:
         extra["assignee"] = str(after.assignee_id)
-    if (after.deadline_kind, after.next_deadline_at) != (
-        before.deadline_kind,
-        before.next_deadline_at,
-    ) and after.next_deadline_at is not None and after.deadline_kind is not None:
+    if (
+        (after.deadline_kind, after.next_deadline_at)
+        != (
+            before.deadline_kind,
+            before.next_deadline_at,
+        )
+        and after.next_deadline_at is not None
+        and after.deadline_kind is not None
+    ):
         extra["deadline_kind"] = after.deadline_kind.value
         extra["deadline_at"] = after.next_deadline_at.isoformat()
     return CaseEvent(

@@ -30,6 +30,23 @@ class MerchantTimeout(StrEnum):
 
 
 @dataclass(frozen=True)
+class CapRule:
+    """The refund cap as people are told it: the rule's numbers, and what it leaves this order.
+
+    `percent` is the ratio cap as a percentage ("90", "92.5"), `limit` the absolute cap in fen;
+    either may be None when that cap is not configured. `cap` is the most this order refunds.
+    """
+
+    percent: str | None
+    limit: int | None
+    cap: int
+
+    def params(self) -> dict[str, str | int | None]:
+        """The rule as text parameters (texts `refund_cap.rule`)."""
+        return {"percent": self.percent, "limit": self.limit, "cap": self.cap}
+
+
+@dataclass(frozen=True)
 class Policy:
     """Windows, SLAs, caps and upload limits. Amounts are fen; day counts are whole days."""
 
@@ -77,6 +94,19 @@ class Policy:
             caps.append(self.refund_cap_amount)
         return max(0, min(caps))
 
+    def cap_rule(self, order_amount: int) -> CapRule | None:
+        """Returns the cap rule to quote for an order, or None when no cap lowers its refund.
+
+        Quoting the rule only where it bites keeps it out of every order it does not touch.
+        """
+        cap = self.refund_cap(order_amount)
+        if cap >= order_amount:
+            return None
+        percent = None
+        if self.refund_cap_ratio is not None:
+            percent = format((self.refund_cap_ratio * 100).normalize(), "f")
+        return CapRule(percent=percent, limit=self.refund_cap_amount, cap=cap)
+
     def mime_allowed(self, mime: str | None) -> bool:
         """Tells whether an evidence file of this MIME type may be kept; unknown types may not."""
         if not mime:
@@ -92,6 +122,12 @@ class Policy:
             elif kind == allowed:
                 return True
         return False
+
+
+def cap_rule_params(policy: Policy, order_amount: int) -> dict[str, str | int | None] | None:
+    """The cap rule for an order as text parameters, or None where no cap lowers its refund."""
+    rule = policy.cap_rule(order_amount)
+    return None if rule is None else rule.params()
 
 
 def load_policy(

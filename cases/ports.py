@@ -149,9 +149,7 @@ class EvidenceRepository(Protocol):
 class OwnershipAttemptRepository(Protocol):
     async def failures_since(self, user_id: int, order_no: str, since: datetime) -> int: ...
 
-    async def latest_failures(
-        self, user_id: int, order_no: str, limit: int
-    ) -> Sequence[datetime]:
+    async def latest_failures(self, user_id: int, order_no: str, limit: int) -> Sequence[datetime]:
         """Times of the newest failed answers, newest first."""
         ...
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final, Self
 
-from cases.lifecycle import Action, Refusal, TransitionRefused, refund_cap
+from cases.lifecycle import Action, Refusal, TransitionRefused, cap_rule, refund_cap
 from cases.model import Case
 from cases.numbering import normalize_case_number
 from cases.ports import JobRepository, OutboxRepository, UnitOfWork
@@ -180,5 +180,6 @@ def say_refusal(turn: Turn, case: Case, refusal: Refusal) -> None:
         status=case.status.value,
         requested=case.refund_amount,
         cap=refund_cap(case, turn.env.policy),
+        cap_rule=cap_rule(case, turn.env.policy),
         currency=case.currency,
     )

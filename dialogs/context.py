@@ -87,8 +87,15 @@ class Turn:
         """Takes `action` on the case as this turn's user, in this turn's unit of work."""
         env = self.env
         return await perform(
-            self.uow, env.clock, env.policy, env.calendar, notifier, case_no, action,
-            self.user.user_id, **options,
+            self.uow,
+            env.clock,
+            env.policy,
+            env.calendar,
+            notifier,
+            case_no,
+            action,
+            self.user.user_id,
+            **options,
         )
 
     def say(self, key: str, buttons: ButtonRows = (), **params: Any) -> None:

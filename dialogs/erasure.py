@@ -134,4 +134,3 @@ def _current(session: Session, nonce: str, now: datetime) -> bool:
         return False
     asked = datetime.fromtimestamp(int(nonce), tz=UTC)
     return now - asked <= CONFIRM_WINDOW
-

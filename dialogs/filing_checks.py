@@ -17,6 +17,7 @@ from cases.eligibility import (
 )
 from cases.filing import case_for_viewer
 from cases.model import Order, RefundKind, evidence_required
+from cases.policy import cap_rule_params
 from dialogs.context import Turn
 from dialogs.draft import FilingDraft, Step
 from dialogs.filing_prompts import limits, load_order
@@ -75,7 +76,11 @@ async def find_gap(turn: Turn, draft: FilingDraft) -> tuple[Step, Reply | None]:
             return Step.REFUND_AMOUNT, None
         amount_check = check_refund_amount(draft.partial_amount, order, turn.policy)
         if not amount_check.ok:
-            params = {"cap_amount": amount_check.cap, "currency": order.currency}
+            params = {
+                "cap_amount": amount_check.cap,
+                "currency": order.currency,
+                "cap_rule": cap_rule_params(turn.policy, order.amount),
+            }
             return Step.REFUND_AMOUNT, Reply("filing.amount_over_cap", params)
     if draft.refund_method is None:
         return Step.REFUND_METHOD, None

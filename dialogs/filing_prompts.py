@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from cases.filing import requested_amount
 from cases.model import Order, Reason, RefundKind, RefundMethod, evidence_required
-from cases.policy import MIB, Policy
+from cases.policy import MIB, Policy, cap_rule_params
 from dialogs import callbacks as cb
 from dialogs.context import ButtonRows, Turn
 from dialogs.draft import EditField, FilingDraft, Step
@@ -122,7 +122,12 @@ async def _ask_with_order(turn: Turn, draft: FilingDraft) -> None:
         await ask(turn, draft)
         return
     cap = turn.policy.refund_cap(order.amount)
-    money = {"order_amount": order.amount, "cap_amount": cap, "currency": order.currency}
+    money = {
+        "order_amount": order.amount,
+        "cap_amount": cap,
+        "currency": order.currency,
+        "cap_rule": cap_rule_params(turn.policy, order.amount),
+    }
     step = draft.step
     if step is Step.REFUND_KIND:
         full = cb.button(
@@ -177,5 +182,10 @@ def summary(turn: Turn, draft: FilingDraft, order: Order) -> None:
         evidence_count=len(draft.evidence),
         refund_kind=kind.value,
         refund_amount=amount,
+        cap_rule=(
+            cap_rule_params(turn.policy, order.amount)
+            if kind is RefundKind.FULL and amount == turn.policy.refund_cap(order.amount)
+            else None
+        ),
         refund_method=(draft.refund_method or RefundMethod.ORIGINAL).value,
     )

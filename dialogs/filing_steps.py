@@ -29,6 +29,7 @@ from cases.filing import (
 )
 from cases.model import Reason, RefundKind, RefundMethod
 from cases.money import MoneyFormatError, parse_amount
+from cases.policy import cap_rule_params
 from dialogs import callbacks as cb
 from dialogs import draft_reminders
 from dialogs.context import Turn
@@ -189,7 +190,8 @@ async def take_amount(turn: Turn, draft: FilingDraft, text: str) -> Next:
     if order is None:
         return await revalidate(turn, draft)
     cap = turn.policy.refund_cap(order.amount)
-    money = {"cap_amount": cap, "currency": order.currency}
+    rule = cap_rule_params(turn.policy, order.amount)
+    money = {"cap_amount": cap, "currency": order.currency, "cap_rule": rule}
     cleaned = text.strip()
     try:
         # No exponents: "1e9999" is a valid Decimal but no amount anybody types.

@@ -34,7 +34,7 @@ import hashlib
 import re
 from typing import Final
 
-from cases.lifecycle import Action, Refusal, refund_cap, rule_for
+from cases.lifecycle import Action, Refusal, cap_rule, refund_cap, rule_for
 from cases.model import Case, CaseStatus, Merchant
 from cases.money import MoneyFormatError, parse_amount
 from cases.ports import StoredEvidence
@@ -290,6 +290,7 @@ async def _ask_amount(turn: Turn, case: Case) -> None:
         case_no=case.case_no,
         requested=case.refund_amount,
         cap=refund_cap(case, turn.policy),
+        cap_rule=cap_rule(case, turn.policy),
         currency=case.currency,
     )
 
@@ -320,7 +321,8 @@ async def _take_amount(turn: Turn, case: Case, text: str) -> None:
         # Offering everything asked for is accepting: that is the other button.
         turn.say_params("merchant.amount_not_below_request", {"case_no": case.case_no, **money})
     elif amount > cap:
-        turn.say_params("merchant.amount_over_cap", {"case_no": case.case_no, "cap": cap, **money})
+        params = {"case_no": case.case_no, "cap": cap, "cap_rule": cap_rule(case, turn.policy)}
+        turn.say_params("merchant.amount_over_cap", {**params, **money})
     else:
         turn.pending = None
         await run_move(

@@ -132,7 +132,7 @@ class CaseNotifier:
         # The new case is already in the store, so every other case of the buyer is earlier.
         earlier = max(0, await uow.case_queries.count_for_buyer(case.buyer_id) - 1)
         deadline = case.next_deadline_at or case.review_due_at
-        reply = new_case_notice(case, deadline, earlier, self.policy.high_value_amount)
+        reply = new_case_notice(case, deadline, earlier, self.policy)
         key = notice_key(case.case_no, FIRST_SEQ, Audience.STAFF)
         await uow.outbox.add(staff.chat_id, reply.to_payload(staff.locale), case.created_at, key)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cases.lifecycle import Action
+from cases.lifecycle import Action, request_cap_rule
 from cases.model import Case, CaseStatus, DeadlineKind
+from cases.policy import Policy
 from dialogs import callbacks as cb
 from dialogs.context import ButtonRows
 from dialogs.notices_common import Facts, base_params, btn
@@ -18,7 +19,7 @@ from dialogs.types import Reply
 
 
 def new_case_notice(
-    case: Case, deadline: datetime | None, earlier_cases: int, high_value_amount: int
+    case: Case, deadline: datetime | None, earlier_cases: int, policy: Policy
 ) -> Reply:
     """The staff card of a freshly filed case, with the hints that call for a closer look."""
     params = {
@@ -34,8 +35,9 @@ def new_case_notice(
         "evidence_count": case.evidence_count,
         "deadline": deadline,
         "earlier_cases": earlier_cases,
-        "high_value": case.refund_amount >= high_value_amount,
-        "high_value_amount": high_value_amount,
+        "high_value": case.refund_amount >= policy.high_value_amount,
+        "high_value_amount": policy.high_value_amount,
+        "cap_rule": request_cap_rule(case, policy),
     }
     return Reply("notice.staff.new_case", params, review_buttons(case))
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from cases.lifecycle import refund_cap
+from cases.lifecycle import cap_rule, refund_cap
 from cases.money import MoneyFormatError, parse_amount
 from cases.ports import UnitOfWork
 from cases.workflow import Notifier, Outcome
@@ -293,6 +293,7 @@ async def _ask(turn: Turn, case_no: str, move: Move) -> None:
         case_no=case_no,
         requested=case.refund_amount,
         cap=refund_cap(case, turn.env.policy),
+        cap_rule=cap_rule(case, turn.env.policy),
         currency=case.currency,
     )
 

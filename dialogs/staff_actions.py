@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from cases.lifecycle import Action, Refusal, TransitionRefused, refund_cap, rule_for
+from cases.lifecycle import Action, Refusal, TransitionRefused, cap_rule, refund_cap, rule_for
 from cases.model import ActorKind, Case
 from cases.numbering import normalize_case_number
 from cases.ports import UnitOfWork
@@ -159,6 +159,7 @@ async def say_refusal(turn: Turn, case_no: str, move: Move, refused: TransitionR
     case = await turn.uow.cases.get(case_no)
     if refusal is Refusal.AMOUNT_OVER_CAP and case is not None:
         params["cap"] = refund_cap(case, turn.env.policy)
+        params["cap_rule"] = cap_rule(case, turn.env.policy)
         params["currency"] = case.currency
     if refusal is Refusal.WRONG_STATUS:
         # "Take" pressed on a case someone already works: say who, so no one takes it twice.

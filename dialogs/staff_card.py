@@ -11,7 +11,7 @@ from typing import Any
 
 from cases.erasure import PERSONAL_DATA_REMOVED
 from cases.filing import SUBMIT_ACTION
-from cases.lifecycle import Action, rule_for
+from cases.lifecycle import Action, request_cap_rule, rule_for
 from cases.model import Case, CaseEvent, EvidenceStatus, is_open
 from cases.ports import StoredEvidence
 from dialogs import callbacks as cb
@@ -81,6 +81,7 @@ async def show_card(turn: Turn, case: Case, *, buttons: bool = True) -> None:
         missing=missing_files(files),
         refund_amount=case.refund_amount,
         refund_method=case.refund_method.value,
+        cap_rule=request_cap_rule(case, turn.env.policy),
         approved_amount=case.approved_amount,
         offer_amount=case.offer_amount,
         status=case.status.value,

@@ -80,10 +80,7 @@ class Reply:
             "key": self.key,
             "params": encode_params(self.params),
             "buttons": [
-                [
-                    {"label": b.label, "data": b.data, "params": encode_params(b.params)}
-                    for b in row
-                ]
+                [{"label": b.label, "data": b.data, "params": encode_params(b.params)} for b in row]
                 for row in self.buttons
             ],
         }

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cases.policy import MerchantTimeout, Policy, load_policy
+from cases.policy import CapRule, MerchantTimeout, Policy, load_policy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -190,3 +190,14 @@ def test_broken_toml_is_reported_with_the_file_name(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match=r"policy\.toml: not valid TOML"):
         load_policy(path)
+
+
+def test_the_cap_rule_is_quoted_with_the_policy_numbers_only_where_it_lowers_the_refund() -> None:
+    example = Policy(refund_cap_ratio=Decimal("0.9"), refund_cap_amount=50_000)  # 90 %, 500 CNY
+
+    assert example.cap_rule(30_000) == CapRule(percent="90", limit=50_000, cap=27_000)
+    assert example.cap_rule(100_000) == CapRule(percent="90", limit=50_000, cap=50_000)
+    assert Policy(refund_cap_ratio=Decimal("0.925")).cap_rule(1_000) == CapRule("92.5", None, 925)
+    assert Policy(refund_cap_amount=50_000).cap_rule(30_000) is None  # the cap does not bite
+    assert Policy(refund_cap_ratio=Decimal("1")).cap_rule(30_000) is None
+    assert Policy().cap_rule(30_000) is None

@@ -121,6 +121,44 @@ async def test_a_capped_request_is_named_the_most_refundable_not_a_full_refund(
     assert "全额" not in summary.text()
 
 
+EXAMPLE_CAP = Policy(refund_cap_ratio=Decimal("0.9"), refund_cap_amount=50000)  # the example
+RULE_27 = "按平台规则，单笔退款不超过订单金额的 90%，最多 500.00 元，本订单最多可退 27.00 元。"
+
+
+async def test_where_the_cap_lowers_the_refund_the_buyer_is_told_the_rule(
+    store: FakeStore,
+) -> None:
+    chat = Chat(store, make_env(policy=EXAMPLE_CAP))
+
+    answer = await reach(chat, Step.REFUND_KIND)
+    assert RULE_27 in answer.text()
+    assert "one refund is at most 90% of the order amount and at most CNY 500.00" in (
+        translator().render("en", answer.key, answer[0].params)
+    )
+    await chat.click("f:refund:partial")
+    over = await chat.send("28.00")
+    assert RULE_27 in over.text()
+    assert "退款金额不能超过这个上限" in over.text()
+
+
+async def test_the_summary_of_a_capped_request_quotes_the_rule(store: FakeStore) -> None:
+    chat = Chat(store, make_env(policy=EXAMPLE_CAP))
+    await reach(chat, Step.REFUND_KIND)
+
+    await chat.click("f:refund:full")
+    summary = await chat.click("f:method:original")
+
+    assert "退款申请：最高可退金额 27.00 元" in summary.text()
+    assert RULE_27 in summary.text()
+
+
+async def test_where_the_cap_does_not_lower_the_refund_no_rule_is_quoted(chat: Chat) -> None:
+    answer = await reach(chat, Step.REFUND_KIND)  # no cap in the default policy
+
+    assert "按平台规则" not in answer.text()
+    assert "本订单最多可退：30.00 元" in answer.text()
+
+
 async def test_an_uncapped_request_is_still_called_a_full_refund(chat: Chat) -> None:
     answer = await reach(chat, Step.REFUND_KIND)
 

@@ -79,9 +79,13 @@ async def test_an_offer_over_the_refund_cap_is_refused_with_the_cap(world: CaseW
     merchant = world.chat(MERCHANT)
     asked = await merchant.click(f"mc:off:{case_no}")
     assert asked.params("merchant.ask_offer")["cap"] == 5000
+    rule = "按平台规则，单笔退款不超过订单金额的 50%，本订单最多可退 50.00 元。"
+    assert rule in asked.text()
     answer = await merchant.send("60")
     assert answer.keys == ["merchant.amount_over_cap"]
     assert answer.params("merchant.amount_over_cap")["cap"] == 5000
+    assert rule in answer.text()
+    assert "one refund is at most 50% of the order amount" in answer.text("en")
     assert world.case(case_no).status is CaseStatus.AWAITING_MERCHANT
 
 

@@ -189,3 +189,27 @@ async def test_an_approved_refund_says_when_the_platform_pays_not_when_money_arr
     assert ("以支付渠道为准" in zh) is channel_clause
     assert "The platform pays it out no later than" in en
     assert ("depends on the payment channel" in en) is channel_clause
+
+
+async def test_the_staff_hear_the_cap_rule_when_it_lowered_the_request() -> None:
+    world = NoticeWorld(CAPPED)
+    world.mark()
+
+    await world.file()
+
+    staff = by_audience(world.new_sent())["staff"]
+    assert staff.reply.params["cap_rule"] == {"percent": "90", "limit": None, "cap": 2700}
+    rule = "按平台规则，单笔退款不超过订单金额的 90%，本订单最多可退 27.00 元。"
+    assert rule in staff.render("zh_CN")
+    assert "one refund is at most 90% of the order amount" in staff.render("en")
+
+
+async def test_an_uncapped_request_quotes_no_cap_rule_to_staff() -> None:
+    world = NoticeWorld()
+    world.mark()
+
+    await world.file()
+
+    staff = by_audience(world.new_sent())["staff"]
+    assert staff.reply.params["cap_rule"] is None
+    assert "按平台规则" not in staff.render("zh_CN")

@@ -134,6 +134,7 @@ def sample_params(template_source: str, locale: str, deadline: datetime) -> dict
         "manual": True,
         "high_value": False,
         "assignee": None,
+        "cap_rule": {"percent": "90", "limit": 50000, "cap": 2700},
     }
     amounts = ("amount", "approved", "approved_amount", "offer", "offer_amount", "requested")
     numbers = ("order_amount", "high_value_amount", "evidence_count", "earlier_cases", "have")
