@@ -11,7 +11,7 @@ import re
 import secrets
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,6 +25,8 @@ from cases.money import to_decimal
 from locales import Translator
 
 STAFF_ROLES = ("agent", "arbitrator", "admin")
+# A complaint link's default life: the complaint window is 7 days from payment.
+LINK_DAYS = 7
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +95,20 @@ def build_parser() -> argparse.ArgumentParser:
         "unbind", help="unbind a merchant's Telegram account and void its unused link"
     )
     merchants_unbind.add_argument("merchant_code")
+
+    links = commands.add_parser("links", help="signed links into the bot, for the platform")
+    links_commands = links.add_subparsers(dest="links_command", required=True)
+    links_complain = links_commands.add_parser(
+        "complain", help="print a signed link that starts a complaint about one order"
+    )
+    links_complain.add_argument("order_no")
+    links_complain.add_argument(
+        "--days", type=int, default=LINK_DAYS, help=f"how long the link works (default {LINK_DAYS})"
+    )
+    links_complain.add_argument(
+        "--bot-username",
+        help="the bot's @username for the link; asked from Telegram when BOT_TOKEN is set",
+    )
     return parser
 
 
@@ -141,6 +157,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_staff(settings, console, args))
     if args.command == "merchants":
         return asyncio.run(_merchants(settings, console, args))
+    if args.command == "links":
+        return asyncio.run(
+            _complaint_link(settings, console, args.order_no, args.days, args.bot_username)
+        )
     return 2
 
 
@@ -388,6 +408,37 @@ async def _add_merchant(
         name=merchant.name,
         link=f"https://t.me/{username}?start={BIND_PREFIX}{token}",
         bound=merchant.telegram_user_id is not None,
+    )
+    return 0
+
+
+async def _complaint_link(
+    settings: Settings, console: Console, order_no: str, days: int, given_username: str | None
+) -> int:
+    """Prints a signed `/start complain_…` link for the order (dialogs/deep_links.py)."""
+    from dialogs import deep_links
+
+    key = settings.deep_link_key
+    if key is None:
+        console.error("cli.link_no_secret")
+        return 2
+    if days < 1:
+        console.error("cli.link_bad_days")
+        return 2
+    expires = SystemClock().now() + timedelta(days=days)
+    try:
+        parameter = deep_links.sign(key, order_no.strip(), expires)
+    except ValueError:
+        console.error("cli.link_bad_order", order_no=order_no)
+        return 2
+    username = await _bot_username(settings, console, given_username)
+    if username is None:
+        return 2
+    console.say(
+        "cli.link_made",
+        link=f"https://t.me/{username}?start={parameter}",
+        order_no=order_no.strip(),
+        expires=expires,
     )
     return 0
 

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     platform_gateway: Literal["manual", "http"] = "manual"
     platform_refund_url: str | None = None
     platform_secret: SecretStr | None = None
+    # Signs the platform's complaint links (dialogs/deep_links.py); unset accepts them unsigned.
+    deep_link_secret: SecretStr | None = None
     inbox_retention_days: int = Field(default=7, ge=1)
     outbox_retention_days: int = Field(default=30, ge=1)
     # The offline sandbox (`make run` without BOT_TOKEN): its web page and its local Bot API.
@@ -82,7 +84,9 @@ class Settings(BaseSettings):
             return STAFF_CHAT_OFF
         return value
 
-    @field_validator("bot_token", "webhook_secret", "platform_secret", mode="before")
+    @field_validator(
+        "bot_token", "webhook_secret", "platform_secret", "deep_link_secret", mode="before"
+    )
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -130,6 +134,15 @@ class Settings(BaseSettings):
         return self
 
     @model_validator(mode="after")
+    def _deep_link_secret_is_long_enough(self) -> Self:
+        secret = self.deep_link_secret
+        if secret is not None and len(secret.get_secret_value()) < MIN_PLATFORM_SECRET_LENGTH:
+            raise ValueError(
+                f"DEEP_LINK_SECRET must be at least {MIN_PLATFORM_SECRET_LENGTH} characters"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _webhook_is_secured(self) -> Self:
         """Webhook mode needs an https URL and a secret that Telegram sends back with each post."""
         if self.webhook_url is None:
@@ -157,6 +170,13 @@ class Settings(BaseSettings):
     def reminder_window(self) -> tuple[time, time]:
         """REMINDER_HOURS as the local start and end times."""
         return parse_hours(self.reminder_hours)
+
+    @property
+    def deep_link_key(self) -> bytes | None:
+        """DEEP_LINK_SECRET as the HMAC key, or None when links are not signed."""
+        if self.deep_link_secret is None:
+            return None
+        return self.deep_link_secret.get_secret_value().encode()
 
     @property
     def tz(self) -> ZoneInfo:

@@ -63,6 +63,11 @@ async def run_bot(
             "STAFF_CHAT_ID=off: new cases, staff alerts and refused payouts are not delivered "
             "to any staff chat"
         )
+    if settings.deep_link_key is None:
+        log.warning(
+            "DEEP_LINK_SECRET is not set: /start complain_<ORDER_NO> links are taken unsigned "
+            "(the buyer is still asked to prove the order is theirs)"
+        )
     url = settings.resolved_database_url
     if url.startswith("sqlite") and not await is_current(url):
         # The single-machine shape needs no operator step: the file is migrated on start.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from cases.ports import UnitOfWork
 from dialogs import callbacks as cb
-from dialogs import erasure
+from dialogs import deep_links, erasure
 from dialogs.context import DialogEnv, Turn, UserCtx
 from dialogs.draft import FilingDraft
 from dialogs.filing import advance
@@ -31,7 +31,7 @@ from dialogs.sides import SIDE_DIALOGS
 from dialogs.status import answer_status, ask_case_no, case_buttons, looks_like_case_no, my_cases
 from dialogs.types import ButtonIn, CommandIn, Event, FileIn, OtherIn, Reply, TextIn
 
-DEEP_LINK_COMPLAIN = "complain_"
+DEEP_LINK_COMPLAIN = deep_links.PREFIX
 
 __all__ = ["Answered", "DialogEnv", "UserCtx", "handle", "locale_for"]
 
@@ -141,7 +141,7 @@ async def _command(turn: Turn, session: Session, command: CommandIn) -> None:
         else:
             turn.say("menu.nothing_to_cancel", cb.main_menu())
     elif name == "start" and args.startswith(DEEP_LINK_COMPLAIN):
-        await _complain(turn, session, args.removeprefix(DEEP_LINK_COMPLAIN))
+        await _complain_link(turn, session, args.removeprefix(DEEP_LINK_COMPLAIN))
     elif name == "start":
         if session.draft is not None:
             offer_resume(turn, session.draft)
@@ -203,6 +203,22 @@ async def _complain(turn: Turn, session: Session, order_text: str) -> None:
     else:
         session.draft = fresh
         await ask(turn, fresh)
+
+
+async def _complain_link(turn: Turn, session: Session, rest: str) -> None:
+    """Starts a complaint from the platform's link when its signature holds."""
+    secret = turn.env.deep_link_secret
+    if secret is None:
+        # No DEEP_LINK_SECRET: the link is taken as it comes (the bot warned at start).
+        await _complain(turn, session, rest)
+        return
+    link = deep_links.check(secret, rest.strip(), turn.now)
+    if link.order_no is None:
+        # Nothing names the order: an edited link must not even hint whether it exists.
+        turn.say("filing.link_invalid", cb.main_menu(), expired=link.expired)
+        await _resume(turn, session)
+        return
+    await _complain(turn, session, link.order_no)
 
 
 async def _global_button(turn: Turn, session: Session, data: str) -> bool:

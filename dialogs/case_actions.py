@@ -39,7 +39,7 @@ from cases.filing import recent_cases
 from cases.lifecycle import Action, Refusal, rule_for
 from cases.model import Case, CaseStatus
 from dialogs import callbacks as cb
-from dialogs import case_evidence
+from dialogs import case_evidence, deep_links
 from dialogs.case_file import send_case_file
 from dialogs.case_lookup import lookups_paused, record_miss
 from dialogs.case_moves import case_no_in, run_move, say_not_found, say_refusal
@@ -51,7 +51,6 @@ KIND: Final = case_evidence.KIND
 BUYER_PREFIX: Final = "b:"
 # How many of the buyer's latest cases /evidence looks through for those awaiting evidence.
 RECENT_LIMIT: Final = 20
-_DEEP_LINK_COMPLAIN: Final = "complain_"
 
 
 async def buyer_case(turn: Turn, case_no: str) -> Case | None:
@@ -71,7 +70,7 @@ def _starts_a_complaint(event: Event) -> bool:
     if isinstance(event, CommandIn):
         args = event.args.strip()
         return event.name == "complain" or (
-            event.name == "start" and args.startswith(_DEEP_LINK_COMPLAIN)
+            event.name == "start" and args.startswith(deep_links.PREFIX)
         )
     if isinstance(event, ButtonIn):
         return event.data == cb.MENU_COMPLAIN or event.data.startswith("f:")

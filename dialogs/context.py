@@ -47,6 +47,9 @@ class DialogEnv:
     # as /privacy tells the user.
     inbox_retention_days: int = 7
     outbox_retention_days: int = 30
+    # DEEP_LINK_SECRET: complaint links must carry its signature (dialogs/deep_links.py).
+    # None accepts the unsigned `complain_<ORDER_NO>`, as the bot warns at start.
+    deep_link_secret: bytes | None = None
     # Queues the messages a case change causes (cases.workflow.perform); None queues nothing.
     notifier: Notifier | None = None
 

@@ -61,3 +61,4 @@ async def test_with_the_staff_chat_off_the_bot_starts_and_logs_that_staff_hear_n
         await asyncio.wait_for(run_bot(settings, stop=stop), 30)
     assert "STAFF_CHAT_ID=off" in caplog.text
     assert "not delivered" in caplog.text
+    assert "DEEP_LINK_SECRET is not set" in caplog.text  # links are taken unsigned

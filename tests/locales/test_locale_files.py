@@ -95,6 +95,12 @@ def test_operator_and_bot_texts_render(locale: str) -> None:
             "open_cases": 2,
         },
         "cli.merchant_not_found": {"code": "M9"},
+        "cli.link_made": {
+            "link": "https://t.me/km_bot?start=complain_KM1_t0abcd_AAAAAAAAAAAAAAAA",
+            "order_no": "KM1",
+            "expires": datetime(2026, 12, 1, tzinfo=UTC),
+        },
+        "cli.link_bad_order": {"order_no": "KM 1"},
         "cli.merchant_unbound": {
             "code": "M1001",
             "name": "星辰卡铺",
