@@ -61,6 +61,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", type=Path, help="the CSV file to write (default: standard output)"
     )
 
+    calendar = commands.add_parser("calendar", help="the working-day calendar")
+    calendar_commands = calendar.add_subparsers(dest="calendar_command", required=True)
+    calendar_commands.add_parser(
+        "check",
+        help="show how far the published holiday data reaches and the holidays estimated after "
+        "it; exits 1 from 60 days before it runs out",
+    )
+
     backup = commands.add_parser(
         "backup", help="copy the SQLite database, safely while the bot runs, and check the copy"
     )
@@ -151,6 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_verify_audit(settings, console))
     if args.command == "cases":
         return asyncio.run(_export_cases(settings, console, args.since, args.output))
+    if args.command == "calendar":
+        from bot.cli_calendar import check_calendar
+
+        return check_calendar(console, SystemClock().now().astimezone(settings.tz).date())
     if args.command == "backup":
         return asyncio.run(_backup(settings, console, args.file))
     if args.command == "staff":

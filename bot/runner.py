@@ -15,6 +15,9 @@ import signal
 from aiohttp import web
 
 from bot.app import bootstrap_admins, build_bot, build_deps, build_dispatcher
+from bot.calendar_watch import INTERVAL as CALENDAR_INTERVAL
+from bot.calendar_watch import STALL_AFTER as CALENDAR_STALL_AFTER
+from bot.calendar_watch import CalendarWatch, log_outlook, outlook_now
 from bot.commands import publish_commands
 from bot.config import Settings
 from bot.deadlines import IDLE as DEADLINES_IDLE
@@ -76,6 +79,7 @@ async def run_bot(
 
         await upgrade(url)
     deps = build_deps(settings, clock or SystemClock())
+    log_outlook(outlook_now(deps))
     bot = build_bot(settings)
     dispatcher = build_dispatcher(deps)
     worker_id = deps.worker_id
@@ -116,6 +120,14 @@ async def run_bot(
             idle=RETENTION_INTERVAL,
             periodic=True,
             stall_after=RETENTION_STALL_AFTER,
+        )
+        watch = CalendarWatch(deps)
+        supervisor.repeat(
+            "calendar",
+            watch.run_once,
+            idle=CALENDAR_INTERVAL,
+            periodic=True,
+            stall_after=CALENDAR_STALL_AFTER,
         )
         # Updates stored by an earlier run (or another process) are worked off first.
         inbox_task = supervisor.start("inbox", inbox.run_forever)

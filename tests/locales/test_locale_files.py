@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -132,6 +132,14 @@ def test_operator_and_bot_texts_render(locale: str) -> None:
             "data_dir": "data/sandbox",
         },
         "cli.sandbox_cannot_listen": {"port": 8080, "reason": "Address already in use"},
+        "cli.calendar.check_range": {"first": date(2004, 1, 1), "ends": date(2026, 12, 31)},
+        "cli.calendar.check_ok": {"warn_days": 60},
+        "cli.calendar.check_soon": {"days_left": 24, "years": "2027"},
+        "cli.calendar.check_estimating": {"years": "2027, 2028"},
+        "cli.calendar.check_year": {"year": 2027},
+        "cli.calendar.check_holiday": {
+            "name": "春节", "first": date(2027, 2, 5), "last": date(2027, 2, 12), "days": 8,
+        },
     }
     keys = [key for key in load_texts(locale) if key.startswith(("cli.", "bot.", "staff_role."))]
     for key in keys:
