@@ -47,7 +47,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", help="the tamper-evident case history")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
-    audit_commands.add_parser("verify", help="re-compute every case's hash chain")
+    audit_verify = audit_commands.add_parser(
+        "verify", help="re-compute every case's hash chain and check its rows against it"
+    )
+    audit_verify.add_argument(
+        "--against",
+        type=Path,
+        metavar="FILE",
+        help="also check every case and chain head published in this file (AUDIT_HEADS_FILE)",
+    )
+    audit_commands.add_parser(
+        "publish", help="append the chain heads to AUDIT_HEADS_FILE and send them to the staff chat"
+    )
 
     cases = commands.add_parser("cases", help="the complaint cases")
     cases_commands = cases.add_subparsers(dest="cases_command", required=True)
@@ -156,7 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "orders":
         return asyncio.run(_import_orders(settings, console, args.file, args.shift_to_now))
     if args.command == "audit":
-        return asyncio.run(_verify_audit(settings, console))
+        from bot import cli_audit
+
+        if args.audit_command == "publish":
+            return asyncio.run(cli_audit.publish(settings, console))
+        return asyncio.run(cli_audit.verify(settings, console, args.against))
     if args.command == "cases":
         return asyncio.run(_export_cases(settings, console, args.since, args.output))
     if args.command == "calendar":
@@ -224,30 +239,6 @@ async def _import_orders(
         failed=len(report.errors),
     )
     return 1 if report.errors else 0
-
-
-async def _verify_audit(settings: Settings, console: Console) -> int:
-    from cases.audit import verify_chain
-    from storage.audit import case_histories
-    from storage.db import make_engine, make_session_factory
-
-    engine = make_engine(settings.resolved_database_url)
-    checked = events = 0
-    try:
-        async for case_no, history in case_histories(make_session_factory(engine)):
-            checked += 1
-            events += len(history)
-            if not history:
-                console.error("cli.audit_no_history", case_no=case_no)
-                return 1
-            bad = verify_chain(history)
-            if bad is not None:
-                console.error("cli.audit_broken", case_no=case_no, seq=history[bad].seq)
-                return 1
-    finally:
-        await engine.dispose()
-    console.say("cli.audit_ok", cases=checked, events=events)
-    return 0
 
 
 # The export's columns, in order: the case's facts, no free text (the buyer's description stays

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     deep_link_secret: SecretStr | None = None
     inbox_retention_days: int = Field(default=7, ge=1)
     outbox_retention_days: int = Field(default=30, ge=1)
+    # Where the daily audit publication appends the chain heads; DATA_DIR/audit_heads.jsonl
+    # when unset. Best kept on other storage than the database (see cases/audit.py).
+    audit_heads_file: Path | None = None
     # The offline sandbox (`make run` without BOT_TOKEN): its web page and its local Bot API.
     sandbox_port: int = Field(default=8080, ge=1, le=65535)
     sandbox_api_port: int = Field(default=0, ge=0, le=65535)
@@ -71,7 +74,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "staff_chat_id", "redis_url", "webhook_url", "policy_file", "platform_refund_url",
-        "worker_id", mode="before",
+        "worker_id", "audit_heads_file", mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -188,6 +191,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'complaint_bot.db').resolve()}"
+
+    @property
+    def resolved_audit_heads_file(self) -> Path:
+        """AUDIT_HEADS_FILE, or a file under the data directory."""
+        return self.audit_heads_file or self.data_dir / "audit_heads.jsonl"
 
     @property
     def bot_id(self) -> str:

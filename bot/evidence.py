@@ -29,8 +29,10 @@ from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 from bot.backoff import Backoff
 from bot.evidence_check import Refusal, check_content
 from bot.leases import LEASE
+from cases.audit import EVIDENCE_FAILED, EVIDENCE_REJECTED, EVIDENCE_STORED
 from cases.erasure import REMOVE_EVIDENCE_FILE_JOB
 from cases.evidence import DOWNLOAD_EVIDENCE_JOB
+from cases.history import seal
 from cases.model import EvidenceStatus
 from cases.policy import MIB
 
@@ -156,6 +158,7 @@ class EvidenceDownloader:
         digest, path = await asyncio.to_thread(_store, self.deps.settings.evidence_dir, data)
         async with self.deps.uow() as uow:
             await uow.evidence.mark_stored(evidence_id, digest, str(path))
+            await self._seal(uow, evidence, EVIDENCE_STORED)
             await uow.jobs.complete(job.id, self.deps.clock.now())
             await uow.commit()
         log.info("evidence %s stored as %s", evidence_id, digest)
@@ -201,9 +204,15 @@ class EvidenceDownloader:
             await uow.jobs.retry(job.id, now, error, now)  # keeps the reason as last_error
             await uow.jobs.complete(job.id, now)
             await uow.evidence.set_status(evidence.id, EvidenceStatus.REJECTED)
+            await self._seal(uow, evidence, EVIDENCE_REJECTED)
             params = {"case_no": evidence.case_no, "evidence_id": evidence.id, **reason}
             await self._tell_staff(uow, key, params, f"evidence-refused:{evidence.id}")
             await uow.commit()
+
+    async def _seal(self, uow: SqlUnitOfWork, evidence: StoredEvidence, action: str) -> None:
+        """Records the file's new state in the case's hash chain, with the change itself."""
+        now = self.deps.clock.now()
+        await seal(uow, evidence.case_no, now, action, {"evidence_id": str(evidence.id)})
 
     async def _tell_staff(
         self, uow: SqlUnitOfWork, key: str, params: dict[str, object], once_key: str
@@ -247,6 +256,7 @@ class EvidenceDownloader:
             return
         log.error("evidence %s of case %s given up: %s", evidence_id, evidence.case_no, error)
         await uow.evidence.set_status(evidence_id, EvidenceStatus.FAILED)
+        await self._seal(uow, evidence, EVIDENCE_FAILED)
         await self.deps.notifier.evidence_missing(uow, evidence, MAX_ATTEMPTS)
 
 

@@ -15,6 +15,9 @@ import signal
 from aiohttp import web
 
 from bot.app import bootstrap_admins, build_bot, build_deps, build_dispatcher
+from bot.audit_heads import INTERVAL as AUDIT_HEADS_INTERVAL
+from bot.audit_heads import STALL_AFTER as AUDIT_HEADS_STALL_AFTER
+from bot.audit_heads import HeadsPublisher
 from bot.calendar_watch import INTERVAL as CALENDAR_INTERVAL
 from bot.calendar_watch import STALL_AFTER as CALENDAR_STALL_AFTER
 from bot.calendar_watch import CalendarWatch, log_outlook, outlook_now
@@ -128,6 +131,14 @@ async def run_bot(
             idle=CALENDAR_INTERVAL,
             periodic=True,
             stall_after=CALENDAR_STALL_AFTER,
+        )
+        heads = HeadsPublisher(deps)
+        supervisor.repeat(
+            "audit-heads",
+            heads.run_once,
+            idle=AUDIT_HEADS_INTERVAL,
+            periodic=True,
+            stall_after=AUDIT_HEADS_STALL_AFTER,
         )
         # Updates stored by an earlier run (or another process) are worked off first.
         inbox_task = supervisor.start("inbox", inbox.run_forever)

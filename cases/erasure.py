@@ -9,9 +9,12 @@ Why the hash chain survives (cases/audit.py). An event's hash covers its own fie
 actor, action, statuses, note, amount and `extra`. The buyer's free text is not among them:
 the "submit" event records the order number, the reason code, the refund wish and the number
 of evidence files (cases/filing.py), never the description or a file; evidence rows and the
-description live in the `evidence` and `cases` tables, outside every hash. So blanking the
-description and deleting the files changes nothing any hash was computed over, and no event
-is rewritten. Notes in events are written by staff and merchants, about the case; they stay.
+description live in the `evidence` and `cases` tables, outside every event hash. So blanking
+the description and deleting the files changes nothing any hash was computed over, and no
+event is rewritten. The rows are sealed into the chain by a digest in each event (see
+cases/audit.py): the removal event carries the digest of the blanked rows, and the case's salt
+is replaced, so older digests say nothing about what was removed. Notes in events are written
+by staff and merchants, about the case; they stay.
 The removal itself is recorded as a new event appended to each anonymised case (chained like
 any other, without personal data) and as a count-only row of its own.
 
@@ -24,8 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from cases.audit import chain
-from cases.model import ActorKind, Case, CaseEvent, is_open
+from cases.audit import seal_event
+from cases.history import record
+from cases.model import Case, is_open
 from cases.ports import UnitOfWork
 
 PERSONAL_DATA_REMOVED = "personal_data_removed"
@@ -69,18 +73,12 @@ async def cases_of(uow: UnitOfWork, user_id: int) -> list[Case]:
 async def _anonymise(uow: UnitOfWork, case: Case, now: datetime) -> int:
     """Blanks one final case, appends its removal event, schedules its files' deletion."""
     removed = await uow.personal_data.anonymise_case(case.case_no, now)
-    event = CaseEvent(
-        case_no=case.case_no,
-        seq=0,
-        at=now,
-        actor_kind=ActorKind.SYSTEM,
-        actor_id=None,
-        action=PERSONAL_DATA_REMOVED,
-        from_status=case.status,
-        to_status=case.status,
-        extra={"evidence_removed": str(removed.evidence_removed)},
-    )
-    await uow.events.append(chain(await uow.events.last(case.case_no), event))
+    blanked = await uow.cases.get(case.case_no)
+    if blanked is None:
+        raise LookupError(case.case_no)
+    extra = {"evidence_removed": str(removed.evidence_removed)}
+    # Sealed with the blanked rows (and their new salt), so `audit verify` passes after it.
+    await record(uow, blanked, seal_event(blanked, now, PERSONAL_DATA_REMOVED, extra))
     for digest in removed.digests:
         # Keyed per case and file: retried work schedules each deletion once.
         await uow.jobs.add(

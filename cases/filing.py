@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from cases.audit import chain
+from cases.audit import new_audit_salt
 from cases.calendar import WorkingCalendar
 from cases.clock import Clock
 from cases.deadlines import jobs_for, review_due
@@ -31,6 +31,7 @@ from cases.eligibility import (
     check_refund_amount,
 )
 from cases.evidence import record_evidence
+from cases.history import record
 from cases.model import (
     ActorKind,
     Case,
@@ -172,6 +173,7 @@ async def submit_complaint(
             merchant_code=order.merchant_code,
             order_amount=order.amount,
             deadline_kind=DeadlineKind.REVIEW,
+            audit_salt=new_audit_salt(),
         )
         try:
             await uow.cases.add(case)
@@ -205,9 +207,9 @@ async def submit_complaint(
             "evidence_count": str(len(submission.evidence)),
         },
     )
-    first = chain(None, first)
-    await uow.events.append(first)
+    # The files first, so the first event seals them with the case row.
     await record_evidence(uow, case_no, submission.evidence, now)
+    first = await record(uow, case, first)
     # The review deadline's reminders and its expiry, keyed so the first transition cancels them.
     for job in jobs_for(case, first.seq, now, policy):
         await uow.jobs.add(job.kind, job.due_at, job.payload, key=job.key)

@@ -175,6 +175,9 @@ class Case:
     paused_review_seconds: int | None = None  # working seconds of review left, while paused
     # When the buyer's personal data (description, evidence files) was removed at their request.
     personal_data_removed_at: datetime | None = None
+    # Random, rotated when personal data is removed: it keeps the state digests in the hash
+    # chain from confirming a guess at a removed description (see cases/audit.py).
+    audit_salt: str = ""
 
 
 @dataclass(frozen=True)
@@ -192,3 +195,6 @@ class CaseEvent:
     prev_hash: str = ""
     hash: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # The digest of the case row and its evidence rows as this event left them (cases/audit.py);
+    # empty on events written before the rows were sealed into the chain.
+    state_digest: str = ""

@@ -27,6 +27,14 @@ class DuplicateCaseNumberError(Exception):
     """The generated case number is taken; the caller draws another."""
 
 
+class HistoryConflictError(Exception):
+    """Another transaction appended to the case's history first; the caller tries again."""
+
+    def __init__(self, case_no: str) -> None:
+        super().__init__(case_no)
+        self.case_no = case_no
+
+
 class OpenCaseExistsError(Exception):
     """The order already has an open case (one open case per order)."""
 

@@ -20,10 +20,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
-from cases.audit import chain
 from cases.calendar import WorkingCalendar
 from cases.clock import Clock
 from cases.deadlines import DEADLINE_JOB, REMINDER_JOB, expiry_action, job_prefix, jobs_for
+from cases.history import record
 from cases.lifecycle import Action, Actor, Refusal, TransitionRefused, decide, rule_for
 from cases.model import ActorKind, Case, CaseEvent, CaseStatus, DeadlineKind, is_open
 from cases.policy import Policy
@@ -153,8 +153,7 @@ async def perform(
         if other is not None and other.case_no != case.case_no:
             raise TransitionRefused(Refusal.ANOTHER_CASE_OPEN, case.status)
 
-    event = chain(await uow.events.last(case_no), decision.event)
-    await uow.events.append(event)
+    event = await record(uow, after, decision.event)
     await uow.cases.update(after)
     if _deadline_state(case) != _deadline_state(after):
         await uow.jobs.cancel(job_prefix(case_no), now)

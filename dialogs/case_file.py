@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
+from cases.audit import is_seal
 from cases.erasure import PERSONAL_DATA_REMOVED
 from cases.filing import SUBMIT_ACTION
 from cases.lifecycle import RULES, Action
@@ -42,7 +43,9 @@ def evidence_marker(item: StoredEvidence) -> str:
 
 
 def buyer_visible(event: CaseEvent) -> bool:
-    """Staff-only steps never reach the buyer; actions this code does not know do."""
+    """Staff-only steps and audit seals never reach the buyer; unknown actions do."""
+    if is_seal(event):
+        return False
     try:
         return not RULES[Action(event.action)].internal
     except ValueError:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from cases.audit import is_seal
 from cases.erasure import PERSONAL_DATA_REMOVED
 from cases.filing import SUBMIT_ACTION
 from cases.lifecycle import Action, request_cap_rule, rule_for
@@ -90,7 +91,8 @@ async def show_card(turn: Turn, case: Case, *, buttons: bool = True) -> None:
         deadline_kind=case.deadline_kind.value if case.deadline_kind is not None else "",
         created_at=case.created_at,
     )
-    events = await turn.uow.events.list(case.case_no)
+    # Seals only record what the rows became (e.g. a file downloaded): no step to show.
+    events = [event for event in await turn.uow.events.list(case.case_no) if not is_seal(event)]
     shown = events[-TIMELINE_LIMIT:]
     turn.say(
         "staff.timeline",

@@ -1,45 +1,108 @@
-"""Reads every case's full history for `complaint-bot audit verify`, a batch of cases at a time."""
+"""Reads cases for `complaint-bot audit`: every case with its rows and history, and the heads.
+
+Batches of cases at a time, so a large database is checked in bounded memory.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cases.audit import AuditedCase, Head
 from cases.model import CaseEvent
-from storage.models import CaseEventRow, CaseRow
+from cases.ports import StoredEvidence
+from storage.models import CaseEventRow, CaseRow, EvidenceRow
+from storage.repositories.cases import case_select, to_case
 from storage.repositories.events import event_from_row
+from storage.repositories.evidence import evidence_from_row
 
 BATCH = 200
 
 
-async def case_histories(
+async def audited_cases(
     session_factory: async_sessionmaker[AsyncSession], batch: int = BATCH
-) -> AsyncIterator[tuple[str, list[CaseEvent]]]:
-    """Yields (case number, its events in order) for every case, including cases with none."""
+) -> AsyncIterator[AuditedCase]:
+    """Yields every case in case-number order, with its evidence, its events and its head."""
     after = ""
     while True:
         async with session_factory() as session:
-            numbers = list(
-                await session.scalars(
-                    select(CaseRow.case_no)
+            rows = (
+                await session.execute(
+                    case_select()
                     .where(CaseRow.case_no > after)
                     .order_by(CaseRow.case_no)
                     .limit(batch)
                 )
-            )
-            if not numbers:
+            ).all()
+            if not rows:
                 return
-            rows: Any = await session.execute(
+            numbers = [row.case_no for row in rows]
+            events: dict[str, list[CaseEvent]] = {number: [] for number in numbers}
+            event_rows: Any = await session.execute(
                 select(CaseEventRow.__table__)
                 .where(CaseEventRow.case_no.in_(numbers))
                 .order_by(CaseEventRow.case_no, CaseEventRow.seq)
             )
-            history: dict[str, list[CaseEvent]] = {number: [] for number in numbers}
-            for row in rows:
-                history[row.case_no].append(event_from_row(row))
-        for number in numbers:
-            yield number, history[number]
+            for row in event_rows:
+                events[row.case_no].append(event_from_row(row))
+            evidence: dict[str, list[StoredEvidence]] = {number: [] for number in numbers}
+            evidence_rows: Any = await session.execute(
+                select(EvidenceRow.__table__)
+                .where(EvidenceRow.case_no.in_(numbers))
+                .order_by(EvidenceRow.id)
+            )
+            for row in evidence_rows:
+                evidence[row.case_no].append(evidence_from_row(row))
+        for row in rows:
+            yield AuditedCase(
+                case=to_case(row),
+                evidence=evidence[row.case_no],
+                events=events[row.case_no],
+                event_count=row.event_count,
+                head_hash=row.head_hash,
+            )
         after = numbers[-1]
+
+
+async def orphaned_case_numbers(session_factory: async_sessionmaker[AsyncSession]) -> list[str]:
+    """Case numbers that events or evidence belong to but no case row has: a deleted case.
+
+    The foreign keys forbid this, but a tool that runs without them (the sqlite3 shell, by
+    default) does not.
+    """
+    known = select(CaseRow.case_no)
+    query = union(
+        select(CaseEventRow.case_no).where(CaseEventRow.case_no.not_in(known)),
+        select(EvidenceRow.case_no).where(EvidenceRow.case_no.not_in(known)),
+    )
+    async with session_factory() as session:
+        return sorted(str(number) for number in await session.scalars(query))
+
+
+async def chain_heads(session_factory: async_sessionmaker[AsyncSession]) -> dict[str, Head]:
+    """Every case's chain head as its row records it (what a publication writes down)."""
+    async with session_factory() as session:
+        rows = await session.execute(
+            select(CaseRow.case_no, CaseRow.event_count, CaseRow.head_hash)
+        )
+        return {row.case_no: Head(row.event_count, row.head_hash) for row in rows}
+
+
+async def unsealed_case_numbers(
+    session_factory: async_sessionmaker[AsyncSession],
+) -> Sequence[str]:
+    """Cases whose newest event predates sealing (filed before revision 0006)."""
+    newest = and_(
+        CaseEventRow.case_no == CaseRow.case_no, CaseEventRow.seq == CaseRow.event_count
+    )
+    query = (
+        select(CaseRow.case_no)
+        .join(CaseEventRow, newest)
+        .where(or_(CaseEventRow.state_digest == "", CaseEventRow.state_digest.is_(None)))
+        .order_by(CaseRow.case_no)
+    )
+    async with session_factory() as session:
+        return [str(number) for number in await session.scalars(query)]

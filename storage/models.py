@@ -158,6 +158,12 @@ class CaseRow(Base):
     # Revision 0004. Set when the buyer had their personal data removed (/deletemydata): the
     # description is blanked and the evidence files deleted; the row and its events stay.
     personal_data_removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Revision 0006 (cases/audit.py). The length and newest hash of the case's event chain,
+    # written with every event, so a deleted newest event shows; and the salt of the rows'
+    # digest, replaced when personal data is removed.
+    event_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    head_hash: Mapped[str] = mapped_column(String(64), server_default=text("''"))
+    audit_salt: Mapped[str] = mapped_column(String(32), server_default=text("''"))
 
 
 class EvidenceRow(Base):
@@ -198,6 +204,8 @@ class CaseEventRow(Base):
     extra: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Revision 0006: the digest of the case and evidence rows this event left (cases/audit.py).
+    state_digest: Mapped[str] = mapped_column(String(64), server_default=text("''"))
 
 
 class OwnershipAttemptRow(Base):

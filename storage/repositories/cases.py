@@ -118,6 +118,7 @@ def _values(case: Case) -> dict[str, Any]:
         "approved_amount": case.approved_amount,
         "paused_review_seconds": case.paused_review_seconds,
         "personal_data_removed_at": case.personal_data_removed_at,
+        "audit_salt": case.audit_salt,
     }
 
 
@@ -147,4 +148,5 @@ def to_case(row: Row[Any]) -> Case:
         approved_amount=row.approved_amount,
         paused_review_seconds=row.paused_review_seconds,
         personal_data_removed_at=row.personal_data_removed_at,
+        audit_salt=row.audit_salt,
     )

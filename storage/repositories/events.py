@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, insert, select
+from sqlalchemy import Row, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.model import ActorKind, CaseEvent, CaseStatus
-from storage.models import CaseEventRow
+from cases.ports import HistoryConflictError
+from storage.models import CaseEventRow, CaseRow
 
 
 class SqlEventRepository:
@@ -27,7 +28,20 @@ class SqlEventRepository:
         return None if row is None else event_from_row(row)
 
     async def append(self, event: CaseEvent) -> None:
-        """Inserts the event; a second event with the same (case_no, seq) is refused."""
+        """Inserts the event and moves the case row's head to it.
+
+        Raises HistoryConflictError when the case's chain is no longer `event.seq - 1` long
+        (another transaction appended first): the row is updated before the insert, so on
+        PostgreSQL the second appender waits for the first and then finds the count moved on.
+        """
+        moved = await self._session.execute(
+            update(CaseRow)
+            .where(CaseRow.case_no == event.case_no, CaseRow.event_count == event.seq - 1)
+            .values(event_count=event.seq, head_hash=event.hash)
+            .execution_options(synchronize_session=False)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            raise HistoryConflictError(event.case_no)
         await self._session.execute(
             insert(CaseEventRow).values(
                 case_no=event.case_no,
@@ -43,6 +57,7 @@ class SqlEventRepository:
                 extra=dict(event.extra),
                 prev_hash=event.prev_hash,
                 hash=event.hash,
+                state_digest=event.state_digest,
             )
         )
 
@@ -70,4 +85,5 @@ def event_from_row(row: Row[Any]) -> CaseEvent:
         prev_hash=row.prev_hash,
         hash=row.hash,
         extra={str(k): str(v) for k, v in (row.extra or {}).items()},
+        state_digest=row.state_digest,
     )

@@ -73,7 +73,7 @@ class SqlEvidenceRepository:
     async def get(self, evidence_id: int) -> StoredEvidence | None:
         stmt = select(EvidenceRow.__table__).where(EvidenceRow.id == evidence_id)
         row = (await self._session.execute(stmt)).first()
-        return None if row is None else _to_evidence(row)
+        return None if row is None else evidence_from_row(row)
 
     async def list(self, case_no: str) -> Sequence[StoredEvidence]:
         stmt = (
@@ -81,7 +81,7 @@ class SqlEvidenceRepository:
             .where(EvidenceRow.case_no == case_no)
             .order_by(EvidenceRow.id)
         )
-        return [_to_evidence(row) for row in await self._session.execute(stmt)]
+        return [evidence_from_row(row) for row in await self._session.execute(stmt)]
 
     async def mark_stored(self, evidence_id: int, sha256: str, stored_path: str) -> None:
         await self._session.execute(
@@ -106,7 +106,7 @@ class SqlEvidenceRepository:
         return (await self._session.execute(stmt.limit(1))).first() is not None
 
 
-def _to_evidence(row: Row[Any]) -> StoredEvidence:
+def evidence_from_row(row: Row[Any]) -> StoredEvidence:
     return StoredEvidence(
         id=row.id,
         case_no=row.case_no,

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cases.audit import new_audit_salt
 from cases.model import EvidenceStatus
 from cases.ports import AnonymisedCase
 from storage.models import (
@@ -52,7 +53,8 @@ class SqlPersonalDataRepository:
         await self._session.execute(
             update(CaseRow)
             .where(CaseRow.case_no == case_no)
-            .values(description="", personal_data_removed_at=at)
+            # A new salt: the digests sealed before cannot confirm a guess at what went.
+            .values(description="", personal_data_removed_at=at, audit_salt=new_audit_salt())
             .execution_options(synchronize_session=False)
         )
         digests = sorted({sha for _, sha in rows if sha is not None})

@@ -91,3 +91,28 @@ async def test_a_deleted_event_is_found(tmp_path: Path) -> None:
     result = run_cli(tmp_path, "audit", "verify", extra_env={"DATABASE_URL": url})
     assert result.returncode == 1
     assert "TS20261120-DDDDD" in result.stderr
+
+
+async def test_a_deleted_newest_event_is_found(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+    statuses = [CaseStatus.SUBMITTED, CaseStatus.IN_REVIEW, CaseStatus.REJECTED]
+    await seed_case(url, "TS20261120-EEEEE", statuses)
+    await tamper(url, "DELETE FROM case_events WHERE seq = 3")
+    result = run_cli(tmp_path, "audit", "verify", extra_env={"DATABASE_URL": url})
+    assert result.returncode == 1
+    assert "case TS20261120-EEEEE ends at event 2" in result.stderr
+
+
+async def test_published_heads_catch_a_deleted_case(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+    heads = tmp_path / "published" / "heads.jsonl"
+    env = {"DATABASE_URL": url, "AUDIT_HEADS_FILE": str(heads)}
+    await seed_case(url, "TS20261120-FFFFF", [CaseStatus.SUBMITTED])
+    published = run_cli(tmp_path, "audit", "publish", extra_env=env)
+    assert published.returncode == 0, published.stderr
+    assert "chain heads of 1 cases (2 events)" in published.stdout  # the case's seal included
+    await tamper(url, "DELETE FROM case_events")
+    await tamper(url, "DELETE FROM cases")
+    result = run_cli(tmp_path, "audit", "verify", "--against", str(heads), extra_env=env)
+    assert result.returncode == 1
+    assert "case TS20261120-FFFFF, published at" in result.stderr

@@ -54,6 +54,8 @@ def _audit_verifies(harness: BotHarness, tmp_path: Path, cases: int) -> None:
     result = run_cli(tmp_path, "audit", "verify", extra_env={"DATABASE_URL": url})
     assert result.returncode == 0, result.stderr
     assert f"{cases} cases" in result.stdout
+    # Filing, the downloads, the withdrawal and the removal each sealed the rows they changed.
+    assert result.stderr == ""
 
 
 def _stored_files(harness: BotHarness) -> list[Path]:

@@ -20,6 +20,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.exc import OperationalError
 
 from bot.app import Deps
+from bot.audit_heads import HeadsPublisher
 from bot.backoff import Backoff
 from bot.deadlines import DeadlineWorker
 from bot.evidence import EvidenceDownloader, evidence_path
@@ -218,6 +219,22 @@ async def test_the_retention_loop_deletes_old_rows_once_the_database_is_back(
 
     purged = rows(harness, select(func.count()).select_from(InboxRow), 0)
     await repeated(harness, "retention", worker.run_once, purged, periodic=True)
+
+
+async def test_the_audit_heads_loop_publishes_once_the_database_is_back(
+    harness: BotHarness, locked: tuple[Deps, LockedDatabase]
+) -> None:
+    await file_complaint(harness.user())
+    deps, _ = locked
+    publisher = HeadsPublisher(deps)
+
+    # The day's line is written first; the staff chat's copy waits for the database.
+    told = rows(harness, select(func.count()).select_from(OutboxRow).where(
+        OutboxRow.key.like("audit-heads:%")
+    ), 1)
+    await repeated(harness, "audit-heads", publisher.run_once, told, periodic=True)
+    lines = deps.settings.resolved_audit_heads_file.read_text().splitlines()
+    assert len(lines) == 1
 
 
 async def test_the_lease_heartbeat_renews_once_the_database_is_back(

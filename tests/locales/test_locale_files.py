@@ -71,6 +71,9 @@ def test_the_start_up_check_stops_at_a_broken_template(
     assert raised.value.name == f"{LOCALES[0]}:x.broken"
 
 
+AUDIT_AT = datetime(2026, 11, 26, 16, 0, tzinfo=UTC)
+
+
 @pytest.mark.parametrize("locale", LOCALES)
 def test_operator_and_bot_texts_render(locale: str) -> None:
     translator = Translator(SHANGHAI)
@@ -110,6 +113,29 @@ def test_operator_and_bot_texts_render(locale: str) -> None:
         "cli.audit_ok": {"cases": 2, "events": 9},
         "cli.audit_broken": {"case_no": "TS20261126-7K3Q9", "seq": 4},
         "cli.audit_no_history": {"case_no": "TS20261126-7K3Q9"},
+        "cli.audit_head": {"case_no": "TS20261126-7K3Q9", "seq": 4},
+        "cli.audit_state": {"case_no": "TS20261126-7K3Q9", "seq": 4},
+        "cli.audit_orphaned": {"case_no": "TS20261126-7K3Q9"},
+        "cli.audit_missing": {"case_no": "TS20261126-7K3Q9", "published_at": AUDIT_AT},
+        "cli.audit_rewritten": {"case_no": "TS20261126-7K3Q9", "published_at": AUDIT_AT},
+        "cli.audit_heads_root": {"path": "data/audit_heads.jsonl"},
+        "cli.audit_unsealed": {"cases": 3},
+        "cli.audit_failed": {"failures": 2, "cases": 9},
+        "cli.audit_against_ok": {
+            "path": "data/audit_heads.jsonl",
+            "publications": 3,
+            "published_at": AUDIT_AT,
+            "root": "ab" * 32,
+        },
+        "cli.audit_heads_bad": {"path": "h.jsonl", "line": 2, "reason": "not a publication"},
+        "cli.audit_heads_unwritable": {"path": "h.jsonl", "reason": "No space left on device"},
+        "cli.audit_published": {
+            "path": "data/audit_heads.jsonl",
+            "cases": 2,
+            "events": 9,
+            "root": "ab" * 32,
+            "staff": False,
+        },
         "cli.merchant_added": {
             "code": "M1001",
             "name": "星辰卡铺",

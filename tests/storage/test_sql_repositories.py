@@ -6,10 +6,10 @@ from dataclasses import replace
 from datetime import UTC, timedelta
 
 import pytest
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import text
 
 from cases.model import ActorKind, CaseStatus, EvidenceKind, EvidenceStatus
-from cases.ports import StoredEvidence, UserProfile
+from cases.ports import HistoryConflictError, StoredEvidence, UserProfile
 from tests.storage.conftest import Database
 from tests.storage.factories import T0, case, event, evidence_file, order
 
@@ -40,8 +40,8 @@ async def test_events_are_listed_in_sequence_and_last_is_the_newest(filed: Datab
     )
     async with filed.uow() as uow:
         assert await uow.events.last("TS1") is None
-        await uow.events.append(second)
         await uow.events.append(event("TS1", 1))
+        await uow.events.append(second)
         await uow.commit()
     async with filed.uow() as uow:
         assert await uow.events.list("TS1") == [event("TS1", 1), second]
@@ -53,8 +53,24 @@ async def test_two_events_with_the_same_sequence_number_cannot_both_be_stored(
 ) -> None:
     async with filed.uow() as uow:
         await uow.events.append(event("TS1", 1))
-        with pytest.raises(IntegrityError):
+        with pytest.raises(HistoryConflictError):
             await uow.events.append(event("TS1", 1, note="rewritten"))
+
+
+async def test_an_event_that_skips_a_sequence_number_is_refused(filed: Database) -> None:
+    async with filed.uow() as uow:
+        with pytest.raises(HistoryConflictError):
+            await uow.events.append(event("TS1", 2))
+        assert await uow.events.last("TS1") is None
+
+
+async def test_each_event_moves_the_head_the_case_row_records(filed: Database) -> None:
+    async with filed.uow() as uow:
+        await uow.events.append(event("TS1", 1, hash="c" * 64))
+        await uow.commit()
+    async with filed.sessions() as session:
+        row = (await session.execute(text("SELECT event_count, head_hash FROM cases"))).one()
+    assert tuple(row) == (1, "c" * 64)
 
 
 async def test_evidence_is_recorded_once_per_file_and_marked_stored(filed: Database) -> None:
