@@ -3,12 +3,15 @@
 From WARN_DAYS before the State Council's published arrangements end (cases.calendar), and for
 as long as deadlines rest on the estimate after them, the bot says so: in the log at start-up,
 in the staff chat once a day (an outbox row keyed by the local date, so several processes and
-restarts still queue it once), and in `complaint-bot calendar check`.
+restarts still queue it once; the first an hour after start), and in `complaint-bot calendar
+check`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -18,6 +21,9 @@ from dialogs.types import Reply
 
 if TYPE_CHECKING:
     from bot.app import Deps
+    from bot.supervisor import LoopHealth
+
+Sleep = Callable[[float], Awaitable[None]]
 
 log = logging.getLogger(__name__)
 
@@ -70,8 +76,20 @@ def staff_warning(outlook: CalendarOutlook) -> Reply:
 class CalendarWatch:
     """Queues the staff chat's warning once a day while the holiday data runs out."""
 
-    def __init__(self, deps: Deps) -> None:
+    def __init__(self, deps: Deps, sleep: Sleep = asyncio.sleep) -> None:
         self.deps = deps
+        self.sleep = sleep
+
+    async def run_forever(self, health: LoopHealth) -> None:
+        """Looks every INTERVAL, the first time one INTERVAL after start.
+
+        The start-up log has just warned; the staff chat hears it within the hour, and a bot
+        restarted again and again (or the sandbox, reset) does not post on every start.
+        """
+        while True:
+            await self.sleep(INTERVAL)
+            await self.run_once()
+            health.ok()
 
     async def run_once(self) -> bool:
         """Queues today's warning if it is due and not queued yet; True when one applies."""

@@ -18,7 +18,6 @@ from bot.app import bootstrap_admins, build_bot, build_deps, build_dispatcher
 from bot.audit_heads import INTERVAL as AUDIT_HEADS_INTERVAL
 from bot.audit_heads import STALL_AFTER as AUDIT_HEADS_STALL_AFTER
 from bot.audit_heads import HeadsPublisher
-from bot.calendar_watch import INTERVAL as CALENDAR_INTERVAL
 from bot.calendar_watch import STALL_AFTER as CALENDAR_STALL_AFTER
 from bot.calendar_watch import CalendarWatch, log_outlook, outlook_now
 from bot.commands import publish_commands
@@ -125,13 +124,7 @@ async def run_bot(
             stall_after=RETENTION_STALL_AFTER,
         )
         watch = CalendarWatch(deps)
-        supervisor.repeat(
-            "calendar",
-            watch.run_once,
-            idle=CALENDAR_INTERVAL,
-            periodic=True,
-            stall_after=CALENDAR_STALL_AFTER,
-        )
+        supervisor.start("calendar", watch.run_forever, stall_after=CALENDAR_STALL_AFTER)
         heads = HeadsPublisher(deps)
         supervisor.repeat(
             "audit-heads",

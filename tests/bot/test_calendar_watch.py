@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -10,10 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from bot.calendar_watch import CalendarWatch, log_outlook, staff_warning
+from bot.calendar_watch import INTERVAL, CalendarWatch, log_outlook, staff_warning
 from bot.cli import Console
 from bot.cli_calendar import check_calendar
 from bot.config import Settings
+from bot.supervisor import LoopHealth
 from cases.calendar import WARN_DAYS, calendar_outlook, published_data_ends
 from sandbox.botapi import FakeBotAPI
 from storage.models import OutboxRow
@@ -120,3 +122,27 @@ def test_calendar_check_for_2027_shows_the_festivals_from_the_lunar_calendar(
     assert "端午节：2027-06-09" in out
     assert "中秋节：2027-09-15" in out
     assert "2028 年估算的假日：" in out
+
+
+async def test_the_loop_first_looks_an_interval_after_start_then_every_interval(
+    tmp_path: Path, fake_api: FakeBotAPI
+) -> None:
+    start = local(ENDS - timedelta(days=10), 12)
+    async with bot_harness(tmp_path, fake_api, start, staff_chat_id=STAFF_GROUP) as harness:
+        slept: list[float] = []
+        queued_before_each_sleep: list[int] = []
+
+        async def sleep(seconds: float) -> None:
+            queued_before_each_sleep.append(len(await staff_rows(harness)))
+            slept.append(seconds)
+            harness.clock.set(harness.clock.now() + timedelta(days=1))
+            if len(slept) == 3:
+                raise asyncio.CancelledError
+
+        watch = CalendarWatch(harness.deps, sleep=sleep)
+        with pytest.raises(asyncio.CancelledError):
+            await watch.run_forever(LoopHealth("calendar", harness.clock))
+
+    assert slept == [INTERVAL] * 3
+    # Nothing before the first interval; one warning for each day it looked on.
+    assert queued_before_each_sleep == [0, 1, 2]
