@@ -25,7 +25,7 @@ class OrderVerdict(StrEnum):
     OK = "ok"
     UNKNOWN = "unknown"
     REFUNDED = "refunded"
-    CUSTOM = "custom"  # 定制商品 are not refundable by the platform's rules
+    CUSTOM = "custom"  # 定制商品, when the policy refuses them for every reason
     WINDOW_CLOSED = "window_closed"
     OPEN_CASE = "open_case"  # one case per order: show the existing one instead
 
@@ -44,7 +44,8 @@ class OrderCheck:
 @dataclass(frozen=True)
 class ReasonCheck:
     ok: bool
-    closed_at: datetime | None = None  # set when not ok: when the reason's window closed
+    closed_at: datetime | None = None  # set when the reason's window closed: when it closed
+    custom: bool = False  # set when the order is custom-made and the policy refuses this reason
 
 
 class DescriptionVerdict(StrEnum):
@@ -112,7 +113,7 @@ def check_order(
         return OrderCheck(OrderVerdict.OPEN_CASE, open_case_no=open_case_no)
     if order.status == OrderStatus.REFUNDED:
         return OrderCheck(OrderVerdict.REFUNDED)
-    if order.is_custom:
+    if order.is_custom and not custom_reasons_open(policy):
         return OrderCheck(OrderVerdict.CUSTOM)
     closes = complaint_window_closes(order, policy)
     if now > closes:
@@ -120,9 +121,17 @@ def check_order(
     return OrderCheck(OrderVerdict.OK)
 
 
+def custom_reasons_open(policy: Policy) -> list[Reason]:
+    """Returns the reasons a custom-made order may still be complained about, in menu order."""
+    return [reason for reason in Reason if reason not in policy.custom_goods_refused_reasons]
+
+
 def check_reason(order: Order, reason: Reason, now: datetime, policy: Policy) -> ReasonCheck:
-    """Applies the reason's own window: an invalid card code must be reported within 48 hours."""
+    """Applies the reason's own rules: custom goods refuse some reasons (the policy says which),
+    and an invalid card code must be reported within 48 hours."""
     _require_aware(now)
+    if order.is_custom and reason in policy.custom_goods_refused_reasons:
+        return ReasonCheck(ok=False, custom=True)
     if reason != Reason.CARD_INVALID:
         return ReasonCheck(ok=True)
     closes = card_code_window_closes(order, policy)

@@ -105,7 +105,10 @@ def _refusal(order: Order | None, submission: Submission, now: datetime, policy:
     verdict = check_order(order, now, policy, None).verdict
     if verdict is not OrderVerdict.OK:
         return verdict.value
-    if not check_reason(order, submission.reason, now, policy).ok:
+    reason_check = check_reason(order, submission.reason, now, policy)
+    if reason_check.custom:
+        return OrderVerdict.CUSTOM.value
+    if not reason_check.ok:
         return "reason_window_closed"
     if check_description(submission.description, policy) is not DescriptionVerdict.OK:
         return "description"

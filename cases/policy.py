@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cases.model import Reason
 from cases.money import MoneyFormatError, apply_ratio, parse_amount
 
 MIB = 1024 * 1024
@@ -62,6 +63,12 @@ class Policy:
     reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
     refund_cap_ratio: Decimal | None = None  # e.g. Decimal("0.9"); None means no ratio cap
     refund_cap_amount: int | None = None  # fen; None means no absolute cap
+    # Consumer law (消费者权益保护法 art. 25) takes custom-made goods (定制商品) out of the 7-day
+    # no-reason return only: a custom order that never arrived, is defective or was a fraud can
+    # still be complained about. These are the reasons refused for custom goods.
+    custom_goods_refused_reasons: frozenset[Reason] = frozenset(
+        {Reason.NOT_AS_DESCRIBED, Reason.NOT_SATISFIED}
+    )
     ownership_max_failures: int = 3
     ownership_lock: timedelta = timedelta(hours=1)
     max_evidence_files: int = 10
@@ -247,6 +254,19 @@ def _ratio(raw: object) -> Decimal:
     return ratio
 
 
+def _reasons(raw: object) -> frozenset[Reason]:
+    if not isinstance(raw, list):
+        raise TypeError('expected a list of reasons, e.g. ["not_satisfied"]')
+    reasons = set()
+    for item in raw:
+        try:
+            reasons.add(Reason(str(item).strip().lower()))
+        except ValueError as exc:
+            choices = ", ".join(reason.value for reason in Reason)
+            raise ValueError(f"{item!r} is no reason; expected some of {choices}") from exc
+    return frozenset(reasons)
+
+
 def _merchant_timeout(raw: object) -> MerchantTimeout:
     if not isinstance(raw, str):
         raise TypeError("expected a string")
@@ -303,6 +323,7 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "reminder_offsets_hours": ("reminder_offsets", _offsets),
     "refund_cap_ratio": ("refund_cap_ratio", _ratio),
     "refund_cap_amount": ("refund_cap_amount", _amount),
+    "custom_goods_refused_reasons": ("custom_goods_refused_reasons", _reasons),
     "ownership_max_failures": ("ownership_max_failures", _count),
     "ownership_lock_hours": ("ownership_lock", _hours),
     "max_evidence_files": ("max_evidence_files", _count),

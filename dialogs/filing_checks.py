@@ -7,16 +7,19 @@ and the message that says why.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from cases.eligibility import (
     OrderCheck,
     OrderVerdict,
+    ReasonCheck,
     check_order,
     check_reason,
     check_refund_amount,
+    custom_reasons_open,
 )
 from cases.filing import case_for_viewer
-from cases.model import Order, RefundKind, evidence_required
+from cases.model import Order, Reason, RefundKind, evidence_required
 from cases.policy import cap_rule_params
 from dialogs.context import Turn
 from dialogs.draft import FilingDraft, Step
@@ -64,7 +67,7 @@ async def find_gap(turn: Turn, draft: FilingDraft) -> tuple[Step, Reply | None]:
         return Step.REASON, None
     reason_check = check_reason(order, draft.reason, turn.now, turn.policy)
     if not reason_check.ok:
-        return Step.REASON, reason_closed(turn, reason_check.closed_at)
+        return Step.REASON, reason_refused(turn, order, draft.reason, reason_check)
     if draft.description is None:
         return Step.DESCRIPTION, None
     if evidence_required(draft.reason) and not draft.evidence:
@@ -97,8 +100,18 @@ async def revalidate(turn: Turn, draft: FilingDraft) -> Step:
     return step
 
 
-def reason_closed(turn: Turn, closed_at: datetime | None) -> Reply:
-    params = {"closed_at": closed_at, "card_hours": limits(turn.policy)["card_hours"]}
+def reason_refused(turn: Turn, order: Order, reason: Reason, check: ReasonCheck) -> Reply:
+    """Says which rule refuses the reason: custom goods (quoting the law) or the reason's window."""
+    params: dict[str, Any]
+    if check.custom:
+        params = {
+            "order_no": order.order_no,
+            "product": order.product,
+            "reason": reason.value,
+            "open_reasons": [r.value for r in custom_reasons_open(turn.policy)],
+        }
+        return Reply("filing.reason_custom", params)
+    params = {"closed_at": check.closed_at, "card_hours": limits(turn.policy)["card_hours"]}
     return Reply("filing.reason_window_closed", params)
 
 

@@ -39,7 +39,7 @@ from dialogs.filing_checks import (
     find_order,
     order_check,
     proceed,
-    reason_closed,
+    reason_refused,
     refuse_order,
     revalidate,
     tell_open_case,
@@ -145,7 +145,7 @@ async def take_reason(turn: Turn, draft: FilingDraft, value: str) -> Next:
         return await revalidate(turn, draft)
     check = check_reason(order, reason, turn.now, turn.policy)
     if not check.ok:
-        turn.replies.append(reason_closed(turn, check.closed_at))
+        turn.replies.append(reason_refused(turn, order, reason, check))
         return Step.REASON
     draft.reason = reason
     return await proceed(turn, draft, Step.DESCRIPTION)

@@ -20,6 +20,7 @@ from cases.eligibility import (
     check_reason,
     check_refund_amount,
     complaint_window_closes,
+    custom_reasons_open,
 )
 from cases.model import EvidenceFile, EvidenceKind, Order, OrderStatus, Reason
 from cases.policy import Policy
@@ -75,12 +76,50 @@ def test_refunded_order_is_refused_before_the_custom_rule() -> None:
     assert check_order(order, PAID_AT, POLICY, None).verdict is OrderVerdict.REFUNDED
 
 
-def test_custom_made_goods_are_refused_before_the_window_rule() -> None:
+def test_custom_made_goods_pass_the_order_check_as_some_reasons_stay_open() -> None:
     order = replace(ORDER, category=" Custom ")
 
-    check = check_order(order, PAID_AT + timedelta(days=30), POLICY, None)
+    assert check_order(order, PAID_AT, POLICY, None).verdict is OrderVerdict.OK
+
+
+def test_a_policy_refusing_custom_goods_for_every_reason_refuses_before_the_window() -> None:
+    order = replace(ORDER, category=" Custom ")
+    policy = Policy(custom_goods_refused_reasons=frozenset(Reason))
+
+    check = check_order(order, PAID_AT + timedelta(days=30), policy, None)
 
     assert check.verdict is OrderVerdict.CUSTOM
+
+
+@pytest.mark.parametrize("reason", [Reason.NOT_SATISFIED, Reason.NOT_AS_DESCRIBED])
+def test_custom_goods_are_refused_for_a_no_reason_type_complaint(reason: Reason) -> None:
+    order = replace(ORDER, category="custom")
+
+    check = check_reason(order, reason, DELIVERED_AT, POLICY)
+
+    assert (check.ok, check.custom) == (False, True)
+    assert check_reason(ORDER, reason, DELIVERED_AT, POLICY).ok  # not custom: accepted
+
+
+@pytest.mark.parametrize(
+    "reason", [Reason.NOT_DELIVERED, Reason.QUALITY, Reason.FRAUD, Reason.CARD_INVALID]
+)
+def test_custom_goods_never_delivered_defective_or_a_fraud_can_be_complained_about(
+    reason: Reason,
+) -> None:
+    order = replace(ORDER, category="custom")
+
+    assert check_reason(order, reason, DELIVERED_AT, POLICY).ok
+
+
+def test_the_policy_says_which_reasons_custom_goods_refuse() -> None:
+    order = replace(ORDER, category="custom")
+    policy = Policy(custom_goods_refused_reasons=frozenset({Reason.QUALITY}))
+
+    assert not check_reason(order, Reason.QUALITY, DELIVERED_AT, policy).ok
+    assert check_reason(order, Reason.NOT_SATISFIED, DELIVERED_AT, policy).ok
+    assert Reason.QUALITY not in custom_reasons_open(policy)
+    assert custom_reasons_open(POLICY)[0] is Reason.NOT_DELIVERED
 
 
 def test_complaint_is_accepted_exactly_seven_days_after_payment() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from cases.model import Reason
 from cases.policy import CapRule, MerchantTimeout, Policy, load_policy
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +100,7 @@ merchant_timeout = "escalate"
 reminder_offsets_hours = [2, 24, 0.5]
 refund_cap_ratio = "0.9"
 refund_cap_amount = "500.00"
+custom_goods_refused_reasons = ["not_satisfied"]
 high_value_amount = "1000.01"
 ownership_lock_hours = 0.5
 allowed_evidence_mime = ["image/png"]
@@ -117,6 +119,7 @@ allowed_evidence_mime = ["image/png"]
     )
     assert policy.refund_cap_ratio == Decimal("0.9")
     assert policy.refund_cap_amount == 50_000
+    assert policy.custom_goods_refused_reasons == frozenset({Reason.NOT_SATISFIED})
     assert policy.high_value_amount == 100_001
     assert policy.ownership_lock == timedelta(minutes=30)
     assert policy.allowed_evidence_mime == ("image/png",)
@@ -157,6 +160,8 @@ def test_unknown_keys_are_listed(tmp_path: Path) -> None:
         ("refund_cap_amount = 500", "refund_cap_amount"),
         ('refund_cap_amount = "500.001"', "refund_cap_amount"),
         ('refund_cap_amount = "0"', "refund_cap_amount"),
+        ('custom_goods_refused_reasons = "not_satisfied"', "custom_goods_refused_reasons"),
+        ('custom_goods_refused_reasons = ["changed_mind"]', "custom_goods_refused_reasons"),
         ('high_value_amount = "abc"', "high_value_amount"),
         ("reminder_offsets_hours = 24", "reminder_offsets_hours"),
         ("reminder_offsets_hours = [24, -2]", "reminder_offsets_hours"),

@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from cases.clock import ManualClock
 from cases.model import Case, CaseStatus, OrderStatus, Reason, RefundMethod
+from cases.policy import Policy
 from dialogs.context import DialogEnv
 from dialogs.draft import Step
-from tests.fakes.chat import NOW, Chat, make_order
+from tests.fakes.chat import NOW, Answer, Chat, make_env, make_order
 from tests.fakes.filing_script import reach, saved_session, saved_step
 from tests.fakes.uow import FakeStore
 
@@ -67,14 +68,48 @@ async def test_a_refunded_order_is_refused(store: FakeStore, chat: Chat) -> None
     assert answer.keys == ["filing.order_refunded"]
 
 
-async def test_custom_goods_are_refused_quoting_the_rule(store: FakeStore, chat: Chat) -> None:
+async def choose_reason_for_a_custom_order(store: FakeStore, chat: Chat, reason: str) -> Answer:
     store.orders["A1001"] = make_order(category="custom", product="定制头像")
+    await reach(chat, Step.REASON)
+    return await chat.click(f"f:reason:{reason}")
+
+
+async def test_custom_goods_are_refused_for_a_changed_mind_quoting_the_law(
+    store: FakeStore, chat: Chat
+) -> None:
+    answer = await choose_reason_for_a_custom_order(store, chat, "not_satisfied")
+
+    assert answer.keys == ["filing.reason_custom", "filing.ask_reason"]
+    zh = answer.text("zh_CN")
+    assert "定制商品不能以“不满意”为由申请退款" in zh
+    assert "《消费者权益保护法》第二十五条" in zh
+    assert "不适用七日无理由退货" in zh
+    assert "未发货或未到账" in zh  # what a custom order can still be complained about
+    assert "article 25 of the Consumer Rights Protection Law" in answer.text("en")
+    assert saved_step(store, chat.user_id) is Step.REASON
+
+
+async def test_a_custom_order_that_never_arrived_can_still_be_complained_about(
+    store: FakeStore, chat: Chat
+) -> None:
+    answer = await choose_reason_for_a_custom_order(store, chat, "not_delivered")
+
+    assert "filing.reason_custom" not in answer.keys
+    assert saved_step(store, chat.user_id) is Step.DESCRIPTION
+
+
+async def test_a_policy_that_refuses_custom_goods_for_every_reason_refuses_the_order(
+    store: FakeStore,
+) -> None:
+    store.orders["A1001"] = make_order(category="custom", product="定制头像")
+    policy = Policy(custom_goods_refused_reasons=frozenset(Reason))
+    chat = Chat(store, make_env(policy=policy))
 
     answer = await chat.send("/complain A1001")
 
     assert answer.keys == ["filing.order_custom"]
-    assert "定制商品不支持退款" in answer.text("zh_CN")
-    assert "not refundable" in answer.text("en")
+    assert "按本平台规则，<b>定制商品不受理退款投诉</b>" in answer.text("zh_CN")
+    assert "no refund complaint is accepted for custom-made goods" in answer.text("en")
 
 
 async def test_an_order_with_an_open_case_shows_that_case_instead(
