@@ -38,9 +38,8 @@ async def row_counts(url: str) -> dict[str, int]:
     try:
         async with engine.connect() as connection:
             return {
-                table.name: (
-                    await connection.execute(select(func.count()).select_from(table))
-                ).scalar_one()
+                table.name: (await connection.execute(select(func.count()).select_from(table)))
+                .scalar_one()
                 for table in Base.metadata.sorted_tables
             }
     finally:

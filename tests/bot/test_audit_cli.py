@@ -33,49 +33,18 @@ async def seed_case(database_url: str, case_no: str, statuses: list[CaseStatus])
         async with SqlUnitOfWork(make_session_factory(engine)) as uow:
             order_no = f"KM-{case_no}"
             await uow.orders.upsert(
-                Order(
-                    order_no,
-                    "lihua",
-                    "M1",
-                    "Steam 100",
-                    "game_card",
-                    10000,
-                    "CNY",
-                    AT,
-                    None,
-                    OrderStatus.PAID,
-                )
+                Order(order_no, "lihua", "M1", "Steam 100", "game_card", 10000, "CNY",
+                      AT, None, OrderStatus.PAID)
             )
             await uow.cases.add(
-                Case(
-                    case_no,
-                    order_no,
-                    1001,
-                    statuses[-1],
-                    Reason.NOT_DELIVERED,
-                    "never arrived at all",
-                    10000,
-                    RefundMethod.ORIGINAL,
-                    "CNY",
-                    AT,
-                    AT,
-                    None,
-                )
+                Case(case_no, order_no, 1001, statuses[-1], Reason.NOT_DELIVERED,
+                     "never arrived at all", 10000, RefundMethod.ORIGINAL, "CNY", AT, AT, None)
             )
             previous: CaseEvent | None = None
             before: CaseStatus | None = None
             for step, status in enumerate(statuses):
-                event = CaseEvent(
-                    case_no,
-                    0,
-                    AT + timedelta(hours=step),
-                    ActorKind.AGENT,
-                    7,
-                    f"step{step}",
-                    before,
-                    status,
-                    note=f"note {step}",
-                )
+                event = CaseEvent(case_no, 0, AT + timedelta(hours=step), ActorKind.AGENT, 7,
+                                  f"step{step}", before, status, note=f"note {step}")
                 previous = chain(previous, event)
                 await uow.events.append(previous)
                 before = status

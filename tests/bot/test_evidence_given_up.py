@@ -38,9 +38,8 @@ def _agent(harness: BotHarness) -> Person:
 
 async def _fail_every_download(harness: BotHarness) -> int:
     """Lets every attempt fail until the job is given up; returns how many were made."""
-    harness.api.fail_next(
-        "getFile", 400, description="Bad Request: file is unavailable", times=MAX_ATTEMPTS
-    )
+    harness.api.fail_next("getFile", 400, description="Bad Request: file is unavailable",
+                          times=MAX_ATTEMPTS)
     tries = 0
     for _ in range(MAX_ATTEMPTS + 3):
         tries += await harness.download_evidence()
@@ -67,9 +66,9 @@ async def test_a_download_that_keeps_failing_is_given_up_and_staff_are_told_once
     assert evidence.sha256 is None
     async with harness.deps.engine.connect() as connection:
         queued = await connection.scalar(
-            select(func.count())
-            .select_from(OutboxRow)
-            .where(OutboxRow.key.startswith(f"evidence-failed:{evidence.id}:"))
+            select(func.count()).select_from(OutboxRow).where(
+                OutboxRow.key.startswith(f"evidence-failed:{evidence.id}:")
+            )
         )
     assert queued == 1
     [notice] = [text for text in await _staff_notices(harness) if "下载" in text]

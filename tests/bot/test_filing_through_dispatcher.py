@@ -174,6 +174,7 @@ async def test_the_command_menu_is_published_in_both_languages(harness: BotHarne
     assert {"zh", "en", None} <= languages
 
 
+
 async def test_an_album_arriving_at_once_keeps_every_file_and_is_acknowledged_once(
     harness: BotHarness,
 ) -> None:
@@ -183,7 +184,9 @@ async def test_an_album_arriving_at_once_keeps_every_file_and_is_acknowledged_on
     await buyer.click("f:reason:not_delivered")
     await buyer.send("付款后一直没有收到充值卡，联系商家也没有回复。")
     before = len(buyer.texts())
-    album = [buyer.fake.build_photo(PHOTO + bytes([n]), media_group_id="album-1") for n in range(3)]
+    album = [
+        buyer.fake.build_photo(PHOTO + bytes([n]), media_group_id="album-1") for n in range(3)
+    ]
     # Polling runs updates as concurrent tasks; none of the three may be lost.
     await asyncio.gather(*(harness.feed(update) for update in album))
     assert len(buyer.texts()) == before + 1

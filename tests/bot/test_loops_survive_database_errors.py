@@ -129,7 +129,9 @@ async def repeated(
     )
 
 
-async def started(harness: BotHarness, name: str, run: Loop, done: Callable[[], Any]) -> LoopHealth:
+async def started(
+    harness: BotHarness, name: str, run: Loop, done: Callable[[], Any]
+) -> LoopHealth:
     """`supervised` for a loop the runner starts with `Supervisor.start`."""
     return await supervised(harness, name, lambda s: s.start(name, run, backoff=QUICK), done)
 
@@ -150,10 +152,8 @@ async def count(harness: BotHarness, query: Any) -> int:
 
 def pending(kind: str) -> Any:
     """Counts the jobs of `kind` not done yet."""
-    return (
-        select(func.count())
-        .select_from(JobRow)
-        .where(JobRow.kind == kind, JobRow.done_at.is_(None))
+    return select(func.count()).select_from(JobRow).where(
+        JobRow.kind == kind, JobRow.done_at.is_(None)
     )
 
 
@@ -169,8 +169,8 @@ async def test_the_deadline_worker_fires_the_reminder_once_the_database_is_back(
     await file_complaint(harness.user())
     harness.clock.set(REVIEW_DUE - timedelta(hours=23))
     deps, _ = locked
-    reminders = (
-        select(func.count()).select_from(OutboxRow).where(OutboxRow.key.startswith("remind:"))
+    reminders = select(func.count()).select_from(OutboxRow).where(
+        OutboxRow.key.startswith("remind:")
     )
 
     worker = DeadlineWorker(deps, "w1")
@@ -247,10 +247,8 @@ async def test_the_lease_heartbeat_renews_once_the_database_is_back(
     harness.clock.advance(timedelta(seconds=5))
     deps, _ = locked
     keeper = LeaseKeeper(deps, "w1")
-    renewed = (
-        select(func.count())
-        .select_from(InboxRow)
-        .where(InboxRow.locked_until == harness.clock.now() + LEASE)
+    renewed = select(func.count()).select_from(InboxRow).where(
+        InboxRow.locked_until == harness.clock.now() + LEASE
     )
 
     await repeated(harness, "leases", keeper.renew, rows(harness, renewed, 1), periodic=True)

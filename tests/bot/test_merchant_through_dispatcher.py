@@ -79,15 +79,8 @@ async def staff_moves(harness: BotHarness, case_no: str, *moves: tuple[Action, s
     for action, note in moves:
         async with deps.uow() as uow:
             await perform(
-                uow,
-                deps.clock,
-                deps.policy,
-                deps.calendar,
-                deps.notifier,
-                case_no,
-                action,
-                AGENT,
-                note=note,
+                uow, deps.clock, deps.policy, deps.calendar, deps.notifier, case_no, action,
+                AGENT, note=note,
             )
             await uow.commit()
 

@@ -81,7 +81,9 @@ def test_dates_nested_in_lists_and_objects_come_back_as_dates() -> None:
 
 
 def test_a_file_reply_comes_back_as_the_same_file() -> None:
-    reply = FileReply("case.evidence_caption", {"n": 2}, file_kind="photo", file_id="AgACAgIAAx0")
+    reply = FileReply(
+        "case.evidence_caption", {"n": 2}, file_kind="photo", file_id="AgACAgIAAx0"
+    )
     locale, back = reply_from_payload(through_json(reply.to_payload("en")))
     assert (locale, back) == ("en", reply)
     assert isinstance(back, FileReply)

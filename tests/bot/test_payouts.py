@@ -42,15 +42,8 @@ async def approved_case(harness: BotHarness) -> str:
 
     async with deps.uow() as uow:
         await perform(
-            uow,
-            deps.clock,
-            deps.policy,
-            deps.calendar,
-            deps.notifier,
-            case_no,
-            Action.APPROVE_REFUND,
-            AGENT,
-            amount=8000,
+            uow, deps.clock, deps.policy, deps.calendar, deps.notifier, case_no,
+            Action.APPROVE_REFUND, AGENT, amount=8000,
         )
         await uow.commit()
     return case_no

@@ -23,3 +23,4 @@ def test_button_labels_are_plain_text_and_message_text_is_escaped_html() -> None
     assert message.keyboard is not None
     assert "A&B" in message.keyboard.inline_keyboard[0][0].text
     assert "&amp;" not in message.keyboard.inline_keyboard[0][0].text
+

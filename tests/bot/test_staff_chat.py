@@ -112,7 +112,9 @@ async def test_a_group_member_who_is_not_staff_gets_an_alert_and_changes_nothing
     assert await status_of(harness, case_no) is CaseStatus.SUBMITTED
 
 
-async def test_a_double_click_on_approve_refunds_once(harness: BotHarness, case_no: str) -> None:
+async def test_a_double_click_on_approve_refunds_once(
+    harness: BotHarness, case_no: str
+) -> None:
     agent = in_group(harness, AGENT)
     await agent.send(f"/case {case_no}")
     card = agent.messages()[-2]

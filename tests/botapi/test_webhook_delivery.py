@@ -135,9 +135,7 @@ async def test_after_delete_webhook_nothing_is_posted_and_polling_gets_the_updat
 
 
 def test_routes_keep_the_path_and_query_and_stay_on_loopback(fake_api: FakeBotAPI) -> None:
-    assert (
-        routed_url(f"{PUBLIC_URL}?a=1", "http://127.0.0.1:9/") == "http://127.0.0.1:9/tg/hook?a=1"
-    )
+    assert routed_url(f"{PUBLIC_URL}?a=1", "http://127.0.0.1:9/") == "http://127.0.0.1:9/tg/hook?a=1"
     assert routed_url("https://bot.example.com", "http://127.0.0.1:9") == "http://127.0.0.1:9/"
     with pytest.raises(ValueError, match="loopback only"):
         fake_api.route_webhook("http://10.0.0.5:8080")

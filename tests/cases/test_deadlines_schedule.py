@@ -49,23 +49,16 @@ def shanghai(month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
 def test_each_waiting_status_has_its_deadline_across_national_day(
     status: CaseStatus, start: datetime, kind: DeadlineKind, due: datetime
 ) -> None:
-    deadline = deadline_after(
-        make_case(S.IN_REVIEW), status, start, Policy(), CALENDAR, restart=True
-    )
+    deadline = deadline_after(make_case(S.IN_REVIEW), status, start, Policy(), CALENDAR,
+                              restart=True)
 
     assert deadline is not None
     assert (deadline.kind, deadline.at) == (kind, due)
 
 
 def test_merchant_asked_on_30_september_answers_by_9_october() -> None:
-    deadline = deadline_after(
-        make_case(S.IN_REVIEW),
-        S.AWAITING_MERCHANT,
-        shanghai(9, 30, 10),
-        Policy(),
-        CALENDAR,
-        restart=True,
-    )
+    deadline = deadline_after(make_case(S.IN_REVIEW), S.AWAITING_MERCHANT, shanghai(9, 30, 10),
+                              Policy(), CALENDAR, restart=True)
 
     assert deadline is not None
     assert CALENDAR.deadline_date(deadline.at).isoformat() == "2026-10-09"
@@ -74,7 +67,8 @@ def test_merchant_asked_on_30_september_answers_by_9_october() -> None:
 def test_review_keeps_the_filing_deadline_when_a_case_is_taken() -> None:
     case = make_case(S.SUBMITTED)
 
-    deadline = deadline_after(case, S.IN_REVIEW, shanghai(11, 30), Policy(), CALENDAR, restart=True)
+    deadline = deadline_after(case, S.IN_REVIEW, shanghai(11, 30), Policy(), CALENDAR,
+                              restart=True)
 
     assert deadline is not None
     assert (deadline.kind, deadline.at) == (DeadlineKind.REVIEW, case.review_due_at)
@@ -82,12 +76,8 @@ def test_review_keeps_the_filing_deadline_when_a_case_is_taken() -> None:
 
 @pytest.mark.parametrize("status", [S.REFUNDED, S.WITHDRAWN, S.CLOSED])
 def test_final_statuses_have_no_deadline(status: CaseStatus) -> None:
-    assert (
-        deadline_after(
-            make_case(S.IN_REVIEW), status, shanghai(11, 30), Policy(), CALENDAR, restart=True
-        )
-        is None
-    )
+    assert deadline_after(make_case(S.IN_REVIEW), status, shanghai(11, 30), Policy(), CALENDAR,
+                          restart=True) is None
 
 
 def test_reminders_come_24_and_2_hours_before_a_deadline_inside_the_reminder_hours() -> None:
@@ -178,14 +168,12 @@ def test_a_resumed_review_is_counted_in_working_time_and_never_ends_on_a_weekend
     # Thursday and Friday and end on Monday 7 December at 22:00, not on Saturday.
     paused = replace(
         make_case(S.AWAITING_EVIDENCE),
-        paused_review_seconds=CALENDAR.working_seconds_between(
-            shanghai(11, 27, 12), shanghai(12, 2)
-        ),
+        paused_review_seconds=CALENDAR.working_seconds_between(shanghai(11, 27, 12),
+                                                               shanghai(12, 2)),
     )
 
-    deadline = deadline_after(
-        paused, S.IN_REVIEW, shanghai(12, 3, 10), Policy(), CALENDAR, restart=True
-    )
+    deadline = deadline_after(paused, S.IN_REVIEW, shanghai(12, 3, 10), Policy(), CALENDAR,
+                              restart=True)
 
     assert paused.paused_review_seconds == 60 * 3600
     assert deadline is not None

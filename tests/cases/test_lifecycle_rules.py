@@ -37,27 +37,15 @@ def at(day: int, hour: int = 0, month: int = 11) -> datetime:
     return datetime(2026, month, day, hour, tzinfo=SHANGHAI)
 
 
-def refusal(
-    case: Case,
-    action: Action,
-    actor: Actor,
-    now: datetime = LATER,
-    policy: Policy | None = None,
-    **kwargs: object,
-) -> Refusal:
+def refusal(case: Case, action: Action, actor: Actor, now: datetime = LATER,
+            policy: Policy | None = None, **kwargs: object) -> Refusal:
     with pytest.raises(TransitionRefused) as refused:
         decide(case, action, actor, now, policy or Policy(), CALENDAR, **kwargs)
     return refused.value.refusal
 
 
-def run(
-    case: Case,
-    action: Action,
-    actor: Actor,
-    now: datetime = LATER,
-    policy: Policy | None = None,
-    **kwargs: object,
-) -> Decision:
+def run(case: Case, action: Action, actor: Actor, now: datetime = LATER,
+        policy: Policy | None = None, **kwargs: object) -> Decision:
     return decide(case, action, actor, now, policy or Policy(), CALENDAR, **kwargs)
 
 
@@ -131,9 +119,8 @@ def test_actions_that_need_a_note_refuse_an_empty_or_blank_one(
 
 
 def test_the_merchant_accepting_approves_what_the_buyer_asked_for() -> None:
-    decision = run(
-        make_case(S.AWAITING_MERCHANT, refund_amount=2500), Action.MERCHANT_ACCEPT, MERCHANT_ACTOR
-    )
+    decision = run(make_case(S.AWAITING_MERCHANT, refund_amount=2500), Action.MERCHANT_ACCEPT,
+                   MERCHANT_ACTOR)
 
     assert (decision.after.status, decision.after.approved_amount) == (S.REFUND_PENDING, 2500)
     assert decision.event.amount == 2500
@@ -141,9 +128,8 @@ def test_the_merchant_accepting_approves_what_the_buyer_asked_for() -> None:
 
 
 def test_a_merchant_rejection_leaves_no_offer_and_opens_the_buyers_window() -> None:
-    after = run(
-        make_case(S.AWAITING_MERCHANT), Action.MERCHANT_REJECT, MERCHANT_ACTOR, note="卡密已使用"
-    ).after
+    after = run(make_case(S.AWAITING_MERCHANT), Action.MERCHANT_REJECT, MERCHANT_ACTOR,
+                note="卡密已使用").after
 
     assert (after.status, after.offer_amount, after.offer_declined) == (S.NEGOTIATING, None, True)
     assert after.deadline_kind is DeadlineKind.BUYER_DECISION
@@ -223,13 +209,8 @@ def test_merchant_silence_refunds_the_buyer_in_full_under_the_refund_policy() ->
     case = make_case(S.AWAITING_MERCHANT)
     assert case.next_deadline_at is not None
 
-    decision = run(
-        case,
-        Action.MERCHANT_TIMEOUT,
-        SYSTEM,
-        now=case.next_deadline_at,
-        policy=Policy(merchant_timeout=MerchantTimeout.REFUND),
-    )
+    decision = run(case, Action.MERCHANT_TIMEOUT, SYSTEM, now=case.next_deadline_at,
+                   policy=Policy(merchant_timeout=MerchantTimeout.REFUND))
 
     assert (decision.after.status, decision.after.approved_amount) == (S.REFUND_PENDING, 3000)
     assert decision.event.amount == 3000
@@ -239,13 +220,8 @@ def test_merchant_silence_goes_to_arbitration_under_the_escalate_policy() -> Non
     case = make_case(S.AWAITING_MERCHANT)
     assert case.next_deadline_at is not None
 
-    decision = run(
-        case,
-        Action.MERCHANT_TIMEOUT,
-        SYSTEM,
-        now=case.next_deadline_at,
-        policy=Policy(merchant_timeout=MerchantTimeout.ESCALATE),
-    )
+    decision = run(case, Action.MERCHANT_TIMEOUT, SYSTEM, now=case.next_deadline_at,
+                   policy=Policy(merchant_timeout=MerchantTimeout.ESCALATE))
 
     assert (decision.after.status, decision.after.approved_amount) == (S.IN_ARBITRATION, None)
     assert decision.after.deadline_kind is DeadlineKind.ARBITRATION
@@ -299,13 +275,8 @@ def test_asking_for_evidence_pauses_the_review_time_left() -> None:
 
 
 def test_evidence_resumes_review_with_the_time_that_was_left() -> None:
-    paused = run(
-        make_case(S.IN_REVIEW),
-        Action.REQUEST_EVIDENCE,
-        AGENT_ACTOR,
-        now=at(27, 12),
-        note="付款截图",
-    ).after
+    paused = run(make_case(S.IN_REVIEW), Action.REQUEST_EVIDENCE, AGENT_ACTOR, now=at(27, 12),
+                 note="付款截图").after
 
     after = run(paused, Action.SUPPLY_EVIDENCE, BUYER_ACTOR, now=at(29, 12)).after
 
@@ -317,13 +288,8 @@ def test_evidence_resumes_review_with_the_time_that_was_left() -> None:
 
 
 def test_resumed_review_time_skips_the_weekend() -> None:
-    paused = run(
-        make_case(S.IN_REVIEW),
-        Action.REQUEST_EVIDENCE,
-        AGENT_ACTOR,
-        now=at(27, 12),
-        note="付款截图",
-    ).after
+    paused = run(make_case(S.IN_REVIEW), Action.REQUEST_EVIDENCE, AGENT_ACTOR, now=at(27, 12),
+                 note="付款截图").after
 
     after = run(paused, Action.SUPPLY_EVIDENCE, BUYER_ACTOR, now=at(3, 10, month=12)).after
 
@@ -333,13 +299,8 @@ def test_resumed_review_time_skips_the_weekend() -> None:
 
 
 def test_review_resumes_with_at_least_the_next_working_day() -> None:
-    paused = run(
-        make_case(S.IN_REVIEW),
-        Action.REQUEST_EVIDENCE,
-        AGENT_ACTOR,
-        now=at(1, 23, month=12),
-        note="付款截图",
-    ).after
+    paused = run(make_case(S.IN_REVIEW), Action.REQUEST_EVIDENCE, AGENT_ACTOR,
+                 now=at(1, 23, month=12), note="付款截图").after
     assert paused.paused_review_seconds == 3600
     assert paused.next_deadline_at is not None
 
@@ -355,9 +316,7 @@ def test_withdrawing_while_waiting_for_evidence_forgets_the_paused_time() -> Non
 
     assert after.status is S.WITHDRAWN
     assert (after.paused_review_seconds, after.next_deadline_at, after.deadline_kind) == (
-        None,
-        None,
-        None,
+        None, None, None,
     )
 
 

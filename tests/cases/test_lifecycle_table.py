@@ -145,9 +145,7 @@ def test_every_row_is_allowed_for_each_of_its_actors(
     assert (event.seq, event.prev_hash, event.hash) == (0, "", "")
     assert (event.actor_kind, event.actor_id) == (kind, actor.user_id)
     assert (event.action, event.from_status, event.to_status) == (
-        rule.action.value,
-        status,
-        decision.after.status,
+        rule.action.value, status, decision.after.status,
     )
     assert event.note == kwargs.get("note", "")
 
@@ -158,9 +156,8 @@ def test_every_row_is_refused_for_everyone_else(rule: Rule, kind: ActorKind) -> 
     case, now, kwargs = valid_request(rule, status)
 
     with pytest.raises(TransitionRefused) as refused:
-        decide(
-            case, rule.action, Actor(kind, USER_OF[kind.value]), now, Policy(), CALENDAR, **kwargs
-        )
+        decide(case, rule.action, Actor(kind, USER_OF[kind.value]), now, Policy(), CALENDAR,
+               **kwargs)
 
     assert refused.value.refusal is Refusal.NOT_ALLOWED_FOR_ROLE
     assert refused.value.status is status
@@ -175,9 +172,8 @@ def test_every_action_is_refused_in_a_status_it_does_not_start_from(
     kind = min(rule.actors)
 
     with pytest.raises(TransitionRefused) as refused:
-        decide(
-            case, rule.action, Actor(kind, USER_OF[kind.value]), now, Policy(), CALENDAR, **kwargs
-        )
+        decide(case, rule.action, Actor(kind, USER_OF[kind.value]), now, Policy(), CALENDAR,
+               **kwargs)
 
     assert refused.value.refusal is Refusal.WRONG_STATUS
     assert refused.value.status is status
@@ -188,15 +184,8 @@ def test_final_statuses_leave_no_deadline_except_a_rejections_escalation_window(
         for status in rule.sources:
             case, now, kwargs = valid_request(rule, status)
             kind = min(rule.actors)
-            after = decide(
-                case,
-                rule.action,
-                Actor(kind, USER_OF[kind.value]),
-                now,
-                Policy(),
-                CALENDAR,
-                **kwargs,
-            ).after
+            after = decide(case, rule.action, Actor(kind, USER_OF[kind.value]), now, Policy(),
+                           CALENDAR, **kwargs).after
             if after.status in OPEN or after.status is CaseStatus.REJECTED:
                 assert after.next_deadline_at is not None, (rule.action, status)
             else:

@@ -50,9 +50,7 @@ async def test_merchant_asked_before_national_day_is_reminded_then_times_out_aft
     assert world.case.status is S.REFUND_PENDING
     event = world.store.events[world.case_no][-1]
     assert (event.action, event.actor_kind, event.at) == (
-        "merchant_timeout",
-        ActorKind.SYSTEM,
-        shanghai(10, 10),
+        "merchant_timeout", ActorKind.SYSTEM, shanghai(10, 10),
     )
 
 
@@ -87,16 +85,8 @@ async def test_a_deadline_job_for_a_deadline_the_case_has_left_does_nothing() ->
     world.clock.set(stale.due_at)
 
     async with FakeUnitOfWork(world.store) as uow:
-        fired = await fire_deadline_job(
-            uow,
-            world.clock,
-            world.policy,
-            CALENDAR,
-            world.notifier,
-            world.reminder,
-            stale.kind,
-            stale.payload,
-        )
+        fired = await fire_deadline_job(uow, world.clock, world.policy, CALENDAR, world.notifier,
+                                        world.reminder, stale.kind, stale.payload)
         await uow.commit()
 
     assert fired is Fired.OBSOLETE
@@ -112,16 +102,8 @@ async def test_a_reminder_for_a_deadline_the_case_has_left_does_nothing() -> Non
     world.clock.set(reminder.due_at)
 
     async with FakeUnitOfWork(world.store) as uow:
-        fired = await fire_deadline_job(
-            uow,
-            world.clock,
-            world.policy,
-            CALENDAR,
-            world.notifier,
-            world.reminder,
-            reminder.kind,
-            reminder.payload,
-        )
+        fired = await fire_deadline_job(uow, world.clock, world.policy, CALENDAR, world.notifier,
+                                        world.reminder, reminder.kind, reminder.payload)
 
     assert fired is Fired.OBSOLETE
     assert world.reminder.calls == []
@@ -133,16 +115,8 @@ async def test_a_job_for_a_case_that_is_gone_does_nothing() -> None:
     del world.store.cases[world.case_no]
 
     async with FakeUnitOfWork(world.store) as uow:
-        fired = await fire_deadline_job(
-            uow,
-            world.clock,
-            world.policy,
-            CALENDAR,
-            world.notifier,
-            world.reminder,
-            deadline.kind,
-            deadline.payload,
-        )
+        fired = await fire_deadline_job(uow, world.clock, world.policy, CALENDAR, world.notifier,
+                                        world.reminder, deadline.kind, deadline.payload)
 
     assert fired is Fired.OBSOLETE
 
@@ -216,16 +190,8 @@ async def test_only_case_deadline_jobs_are_accepted() -> None:
 
     async with FakeUnitOfWork(world.store) as uow:
         with pytest.raises(ValueError, match="download_evidence"):
-            await fire_deadline_job(
-                uow,
-                world.clock,
-                world.policy,
-                CALENDAR,
-                world.notifier,
-                world.reminder,
-                "download_evidence",
-                {"evidence_id": 1},
-            )
+            await fire_deadline_job(uow, world.clock, world.policy, CALENDAR, world.notifier,
+                                    world.reminder, "download_evidence", {"evidence_id": 1})
 
 
 def test_job_kinds_are_named_for_the_worker() -> None:

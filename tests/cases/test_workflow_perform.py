@@ -107,16 +107,8 @@ async def test_a_refused_action_writes_nothing(world: World) -> None:
 
     async with FakeUnitOfWork(store) as uow:
         with pytest.raises(TransitionRefused) as refused:
-            await perform(
-                uow,
-                world.clock,
-                world.policy,
-                CALENDAR,
-                world.notifier,
-                world.case_no,
-                Action.MERCHANT_ACCEPT,
-                MERCHANT_USER,
-            )
+            await perform(uow, world.clock, world.policy, CALENDAR, world.notifier,
+                          world.case_no, Action.MERCHANT_ACCEPT, MERCHANT_USER)
         assert refused.value.status is S.SUBMITTED
         # Nothing was written even inside the transaction the caller could still commit.
         await uow.commit()
@@ -168,16 +160,8 @@ async def test_an_admin_who_also_bought_the_order_acts_as_buyer_only_where_buyer
 async def test_an_unknown_case_number_is_not_found(world: World) -> None:
     async with FakeUnitOfWork(world.store) as uow:
         with pytest.raises(CaseNotFound):
-            await perform(
-                uow,
-                world.clock,
-                world.policy,
-                CALENDAR,
-                world.notifier,
-                "TS20261126-ZZZZZ",
-                Action.TAKE,
-                AGENT,
-            )
+            await perform(uow, world.clock, world.policy, CALENDAR, world.notifier,
+                          "TS20261126-ZZZZZ", Action.TAKE, AGENT)
 
 
 async def test_assigning_to_someone_who_is_not_staff_is_refused(world: World) -> None:
@@ -228,16 +212,8 @@ async def test_the_notifiers_messages_roll_back_with_the_change(world: World) ->
     before = world.case
 
     async with FakeUnitOfWork(world.store) as uow:
-        await perform(
-            uow,
-            world.clock,
-            world.policy,
-            CALENDAR,
-            world.notifier,
-            world.case_no,
-            Action.TAKE,
-            AGENT,
-        )
+        await perform(uow, world.clock, world.policy, CALENDAR, world.notifier,
+                      world.case_no, Action.TAKE, AGENT)
         assert len(uow.store.outbox) == 0  # the store itself is untouched until commit
     # Left without commit: rolled back.
 

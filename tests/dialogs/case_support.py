@@ -101,16 +101,8 @@ class CaseWorld:
         assert env.notifier is not None
         async with FakeUnitOfWork(self.store) as uow:
             outcome = await perform(
-                uow,
-                env.clock,
-                env.policy,
-                env.calendar,
-                env.notifier,
-                case_no,
-                action,
-                user_id,
-                amount=amount,
-                note=note,
+                uow, env.clock, env.policy, env.calendar, env.notifier, case_no, action,
+                user_id, amount=amount, note=note,
             )
             await uow.commit()
         return outcome

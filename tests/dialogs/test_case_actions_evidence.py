@@ -56,7 +56,9 @@ async def test_the_button_asks_for_files_and_quotes_what_support_asked_for(
     assert answer.buttons == [f"b:evd:{case_no}", f"b:evx:{case_no}"]
 
 
-async def test_files_then_done_put_the_case_back_in_review(world: CaseWorld, buyer: Chat) -> None:
+async def test_files_then_done_put_the_case_back_in_review(
+    world: CaseWorld, buyer: Chat
+) -> None:
     case_no = await world.awaiting_evidence()
     await buyer.send(f"/evidence {case_no}")
     assert (await buyer.upload(photo(2))).keys == ["case.evidence_received"]

@@ -152,9 +152,7 @@ async def test_the_case_file_shows_the_history_without_internal_notes(
     assert actions[-2:] == ["escalate", "rule_for_merchant"]
     digest = world.store.events[case_no][-1].hash[:16]
     assert answer.params("case.file.footer") == {
-        "digest": digest,
-        "against_buyer": True,
-        "reason": "not_delivered",
+        "digest": digest, "against_buyer": True, "reason": "not_delivered"
     }
 
 

@@ -99,10 +99,7 @@ async def test_an_album_over_the_limit_is_refused_once(at_evidence: Chat) -> Non
     answers = [await at_evidence.upload(photo(n), media_group_id="big") for n in range(10, 14)]
 
     assert [answer.keys for answer in answers] == [
-        ["filing.evidence_album_received"],
-        ["filing.evidence_too_many"],
-        [],
-        [],
+        ["filing.evidence_album_received"], ["filing.evidence_too_many"], [], [],
     ]
     assert evidence_count(at_evidence) == 10
 

@@ -71,12 +71,8 @@ async def test_the_whole_path_reaches_a_summary_with_every_field(chat: Chat) -> 
     assert params["currency"] == "CNY"
     edits = [data for data in answer.buttons if data.startswith("f:edit:")]
     assert edits == [
-        "f:edit:order",
-        "f:edit:reason",
-        "f:edit:description",
-        "f:edit:evidence",
-        "f:edit:refund",
-        "f:edit:method",
+        "f:edit:order", "f:edit:reason", "f:edit:description",
+        "f:edit:evidence", "f:edit:refund", "f:edit:method",
     ]
     assert {"f:submit", "f:cancel", "f:back"} <= set(answer.buttons)
 

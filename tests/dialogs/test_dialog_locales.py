@@ -21,16 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 LOCALE_FILES = {"zh_CN": ROOT / "locales" / "zh_CN.toml", "en": ROOT / "locales" / "en.toml"}
 DIALOGS = ROOT / "dialogs"
 PREFIXES = (
-    "filing",
-    "status",
-    "menu",
-    "btn",
-    "reason",
-    "case_status",
-    "refund_method",
-    "refund_kind",
-    "step",
-    "error",
+    "filing", "status", "menu", "btn", "reason", "case_status", "refund_method", "refund_kind",
+    "step", "error",
 )
 _LITERAL_KEY = re.compile(r"""["']((?:%s)\.[a-z_.]+)["']""" % "|".join(PREFIXES))  # noqa: UP031
 # Keys the dialogs build from a value: (key prefix, every value it is completed with).

@@ -31,12 +31,8 @@ async def test_help_states_the_rules_from_the_policy(chat: Chat) -> None:
 
 @pytest.mark.parametrize(
     ("button", "key"),
-    [
-        ("m:mycases", "status.mycases_empty"),
-        ("m:language", "menu.language"),
-        ("m:help", "menu.help"),
-        ("m:home", "menu.main"),
-    ],
+    [("m:mycases", "status.mycases_empty"), ("m:language", "menu.language"),
+     ("m:help", "menu.help"), ("m:home", "menu.main")],
 )
 async def test_menu_buttons(chat: Chat, button: str, key: str) -> None:
     answer = await chat.click(button)
@@ -81,15 +77,8 @@ async def test_an_unknown_language_button_is_stale(chat: Chat) -> None:
 
 @pytest.mark.parametrize(
     ("language_code", "locale"),
-    [
-        ("zh-hans", "zh_CN"),
-        ("zh-hant", "zh_CN"),
-        ("zh", "zh_CN"),
-        (None, "zh_CN"),
-        ("en", "en"),
-        ("ru", "en"),
-        ("EN-us", "en"),
-    ],
+    [("zh-hans", "zh_CN"), ("zh-hant", "zh_CN"), ("zh", "zh_CN"), (None, "zh_CN"),
+     ("en", "en"), ("ru", "en"), ("EN-us", "en")],
 )
 async def test_locale_follows_telegram_until_the_buyer_chooses(
     language_code: str | None, locale: str

@@ -89,8 +89,7 @@ async def test_each_evidence_file_is_recorded_with_a_download_job(
     case_no = (await chat.click("f:submit")).params("filing.submitted")["case_no"]
 
     assert [item.file.file_unique_id for item in store.evidence.values()] == [
-        "uniq-photo-1",
-        "uniq-photo-2",
+        "uniq-photo-1", "uniq-photo-2",
     ]
     assert all(item.case_no == case_no for item in store.evidence.values())
     downloads = [job for job in store.jobs if job.kind == "download_evidence"]
@@ -140,8 +139,7 @@ async def test_a_second_complaint_on_the_same_order_shows_the_first_case(
     answer = await chat.send("/complain A1001")
 
     assert answer.params("filing.order_has_open_case") == {
-        "case_no": case_no,
-        "status": "submitted",
+        "case_no": case_no, "status": "submitted",
     }
 
 
@@ -151,11 +149,7 @@ async def test_submit_shows_a_case_opened_meanwhile_instead_of_filing_another(
     await reach(chat, Step.SUMMARY)
     async with FakeUnitOfWork(store) as uow:  # e.g. a support agent filed it for the buyer
         result = await submit_complaint(
-            uow,
-            env.clock,
-            env.policy,
-            env.calendar,
-            1001,
+            uow, env.clock, env.policy, env.calendar, 1001,
             Submission("A1001", Reason.OTHER, DESCRIPTION, RefundKind.FULL, RefundMethod.BALANCE),
         )
         await uow.commit()
@@ -264,7 +258,9 @@ async def test_a_damaged_saved_state_is_dropped_with_an_apology(
     assert answer.keys == ["error.draft_lost", "filing.ask_order_no"]
 
 
-async def test_a_saved_state_of_an_unknown_version_is_dropped(store: FakeStore, chat: Chat) -> None:
+async def test_a_saved_state_of_an_unknown_version_is_dropped(
+    store: FakeStore, chat: Chat
+) -> None:
     store.drafts[1001] = '{"v": 99, "draft": null}'
 
     answer = await chat.send("hello")

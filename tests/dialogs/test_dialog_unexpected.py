@@ -167,14 +167,9 @@ async def test_an_unknown_command_outside_a_filing_shows_the_menu(chat: Chat) ->
 async def test_an_invalid_amount_is_explained(chat: Chat) -> None:
     await reach(chat, Step.REFUND_AMOUNT)
 
-    for text, key in [
-        ("abc", "filing.amount_invalid"),
-        ("1e9999", "filing.amount_invalid"),
-        ("12.345", "filing.amount_invalid"),
-        ("0", "filing.amount_not_positive"),
-        ("-5", "filing.amount_not_positive"),
-        ("30.01", "filing.amount_over_cap"),
-    ]:
+    for text, key in [("abc", "filing.amount_invalid"), ("1e9999", "filing.amount_invalid"),
+                      ("12.345", "filing.amount_invalid"), ("0", "filing.amount_not_positive"),
+                      ("-5", "filing.amount_not_positive"), ("30.01", "filing.amount_over_cap")]:
         answer = await chat.send(text)
         assert answer.keys == [key], text
     assert (await chat.send("¥30")).key == "filing.ask_refund_method"
@@ -192,55 +187,21 @@ async def test_a_too_short_description_is_asked_again(chat: Chat) -> None:
 # --- Random conversations -------------------------------------------------------------------
 
 EVENTS: list[Event] = [
-    CommandIn("start"),
-    CommandIn("start", "complain_A1001"),
-    CommandIn("complain"),
-    CommandIn("complain", "A1001"),
-    CommandIn("complain", "B2002"),
-    CommandIn("cancel"),
-    CommandIn("status"),
-    CommandIn("status", "TS20261125-7K3Q9"),
-    CommandIn("mycases"),
-    CommandIn("help"),
-    CommandIn("language"),
-    CommandIn("whatever"),
-    TextIn("A1001"),
-    TextIn("B2002"),
-    TextIn(ACCOUNT),
-    TextIn("wrong"),
-    TextIn(DESCRIPTION),
-    TextIn("12.50"),
-    TextIn("0"),
-    TextIn(LONG_TEXT),
-    TextIn(""),
-    TextIn("TS20261125-7K3Q9"),
-    FileIn(photo(1)),
-    FileIn(photo(2), "album"),
-    FileIn(photo(3), "album"),
-    FileIn(document("a.zip", "application/zip")),
-    FileIn(video(1, size=21 * 1024 * 1024)),
-    OtherIn("sticker"),
-    OtherIn("location"),
-    OtherIn("edited_message"),
-    ButtonIn(STALE),
-    ButtonIn("f:back"),
-    ButtonIn("f:cancel"),
-    ButtonIn("f:keep"),
-    ButtonIn("f:done"),
-    ButtonIn("f:ev:clear"),
-    ButtonIn("f:submit"),
-    ButtonIn("f:resume"),
-    ButtonIn("f:restart"),
-    ButtonIn("m:complain"),
-    ButtonIn("m:mycases"),
-    ButtonIn("m:help"),
-    ButtonIn("lang:en"),
-    ButtonIn("lang:zh_CN"),
-    ButtonIn("s:TS20261125-7K3Q9"),
+    CommandIn("start"), CommandIn("start", "complain_A1001"), CommandIn("complain"),
+    CommandIn("complain", "A1001"), CommandIn("complain", "B2002"), CommandIn("cancel"),
+    CommandIn("status"), CommandIn("status", "TS20261125-7K3Q9"), CommandIn("mycases"),
+    CommandIn("help"), CommandIn("language"), CommandIn("whatever"),
+    TextIn("A1001"), TextIn("B2002"), TextIn(ACCOUNT), TextIn("wrong"), TextIn(DESCRIPTION),
+    TextIn("12.50"), TextIn("0"), TextIn(LONG_TEXT), TextIn(""), TextIn("TS20261125-7K3Q9"),
+    FileIn(photo(1)), FileIn(photo(2), "album"), FileIn(photo(3), "album"),
+    FileIn(document("a.zip", "application/zip")), FileIn(video(1, size=21 * 1024 * 1024)),
+    OtherIn("sticker"), OtherIn("location"), OtherIn("edited_message"),
+    ButtonIn(STALE), ButtonIn("f:back"), ButtonIn("f:cancel"), ButtonIn("f:keep"),
+    ButtonIn("f:done"), ButtonIn("f:ev:clear"), ButtonIn("f:submit"), ButtonIn("f:resume"),
+    ButtonIn("f:restart"), ButtonIn("m:complain"), ButtonIn("m:mycases"), ButtonIn("m:help"),
+    ButtonIn("lang:en"), ButtonIn("lang:zh_CN"), ButtonIn("s:TS20261125-7K3Q9"),
     *(ButtonIn(f"f:reason:{r}") for r in ("not_delivered", "card_invalid", "other")),
-    ButtonIn("f:refund:full"),
-    ButtonIn("f:refund:partial"),
-    ButtonIn("f:method:original"),
+    ButtonIn("f:refund:full"), ButtonIn("f:refund:partial"), ButtonIn("f:method:original"),
     *(ButtonIn(f"f:edit:{f}") for f in ("order", "reason", "evidence", "refund")),
 ]
 
@@ -274,15 +235,13 @@ def test_random_conversations_never_fail_and_always_answer(events: list[Event]) 
             st.text(max_size=80).map(TextIn),
             st.text(max_size=70).map(ButtonIn),
             st.text(max_size=20).map(OtherIn),
-            st.tuples(st.text(alphabet="abcz_", min_size=1, max_size=10), st.text(max_size=30)).map(
-                lambda pair: CommandIn(*pair)
-            ),
+            st.tuples(st.text(alphabet="abcz_", min_size=1, max_size=10), st.text(max_size=30))
+            .map(lambda pair: CommandIn(*pair)),
             st.builds(
                 lambda n, mime, size: FileIn(
                     photo(n) if mime is None else document("f", mime, size, n)
                 ),
-                st.integers(1, 15),
-                st.sampled_from([None, "application/zip", "text/plain", ""]),
+                st.integers(1, 15), st.sampled_from([None, "application/zip", "text/plain", ""]),
                 st.integers(0, 30 * 1024 * 1024),
             ),
         ),

@@ -74,12 +74,7 @@ async def file(
     random_bytes: Callable[[int], bytes] = secrets.token_bytes,
 ) -> SubmitResult:
     return await submit_complaint(
-        uow,
-        ManualClock(NOW),
-        Policy(),
-        CALENDAR,
-        1001,
-        sub or submission(),
+        uow, ManualClock(NOW), Policy(), CALENDAR, 1001, sub or submission(),
         random_bytes=random_bytes,
     )
 
@@ -145,19 +140,13 @@ async def test_losing_the_race_for_the_order_returns_the_winners_case(
         (None, submission(), "unknown"),
         (make_order(paid_at=NOW - timedelta(days=8)), submission(), "window_closed"),
         (make_order(category="custom"), submission(reason=Reason.NOT_SATISFIED), "custom"),
-        (
-            make_order(delivered_at=NOW - timedelta(hours=49)),
-            submission(reason=Reason.CARD_INVALID),
-            "reason_window_closed",
-        ),
+        (make_order(delivered_at=NOW - timedelta(hours=49)),
+         submission(reason=Reason.CARD_INVALID), "reason_window_closed"),
         (make_order(), submission(description="短"), "description"),
         (make_order(), submission(evidence=()), "evidence_required"),
         (make_order(), submission(evidence=(photo(1), photo(1))), "evidence"),
-        (
-            make_order(),
-            submission(refund_kind=RefundKind.PARTIAL, partial_amount=3001),
-            "refund_amount",
-        ),
+        (make_order(), submission(refund_kind=RefundKind.PARTIAL, partial_amount=3001),
+         "refund_amount"),
         (make_order(), submission(refund_kind=RefundKind.PARTIAL), "refund_amount"),
     ],
 )
@@ -207,10 +196,8 @@ async def test_verify_account_counts_down_then_locks_then_unlocks(uow: FakeUnitO
     results = [await verify_account(uow, clock, policy, 7, order, "nope") for _ in range(4)]
 
     assert [(r.verdict, r.attempts_left) for r in results] == [
-        (OwnershipVerdict.WRONG, 2),
-        (OwnershipVerdict.WRONG, 1),
-        (OwnershipVerdict.LOCKED, 0),
-        (OwnershipVerdict.LOCKED, 0),
+        (OwnershipVerdict.WRONG, 2), (OwnershipVerdict.WRONG, 1),
+        (OwnershipVerdict.LOCKED, 0), (OwnershipVerdict.LOCKED, 0),
     ]
     assert results[2].locked_until == NOW + timedelta(hours=1)
     assert len(uow.store.failures[(7, "A1001")]) == 3  # answers while locked are not counted
@@ -242,17 +229,9 @@ async def test_recent_cases_are_the_buyers_newest_first(uow: FakeUnitOfWork) -> 
 
 def some_case() -> Case:
     return Case(
-        case_no="TS20261125-AAAAA",
-        order_no="A1001",
-        buyer_id=1001,
-        status=CaseStatus.CLOSED,
-        reason=Reason.OTHER,
-        description=DESCRIPTION,
-        refund_amount=100,
-        refund_method=RefundMethod.BALANCE,
-        currency="CNY",
-        created_at=NOW,
-        updated_at=NOW,
+        case_no="TS20261125-AAAAA", order_no="A1001", buyer_id=1001, status=CaseStatus.CLOSED,
+        reason=Reason.OTHER, description=DESCRIPTION, refund_amount=100,
+        refund_method=RefundMethod.BALANCE, currency="CNY", created_at=NOW, updated_at=NOW,
         review_due_at=None,
     )
 

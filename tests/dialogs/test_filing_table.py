@@ -30,8 +30,7 @@ def test_every_route_of_the_table_is_drawn() -> None:
     for step, routes in TABLE.items():
         for route in routes:
             drawn = [
-                (src, dst)
-                for src, dst, label in edges
+                (src, dst) for src, dst, label in edges
                 if src == step.name and label.startswith(route.on.label)
             ]
             assert drawn, f"{step.name} --> ?: {route.on.label} is not in filing.md"
@@ -88,43 +87,22 @@ class Harness:
 
 
 TOUR: list[Event] = [
-    TextIn("NOPE"),
-    TextIn("A1001"),  # unknown, then the account question
-    TextIn("wrong"),
-    TextIn(ACCOUNT),  # wrong account, then the reason
+    TextIn("NOPE"), TextIn("A1001"),  # unknown, then the account question
+    TextIn("wrong"), TextIn(ACCOUNT),  # wrong account, then the reason
     ButtonIn("f:reason:not_delivered"),
-    TextIn("短"),
-    TextIn(DESCRIPTION),
-    ButtonIn("f:back"),
-    ButtonIn("f:keep"),
-    ButtonIn("f:done"),
-    FileIn(photo(1)),
-    ButtonIn("f:ev:clear"),
-    FileIn(photo(2)),
-    FileIn(document("x.zip", "application/zip")),
-    ButtonIn("f:done"),
-    ButtonIn("f:refund:partial"),
-    TextIn("abc"),
-    TextIn("5"),
-    ButtonIn("f:back"),
-    ButtonIn("f:keep"),
-    ButtonIn("f:method:original"),
-    ButtonIn("f:edit:reason"),
-    ButtonIn("f:reason:quality"),
-    ButtonIn("f:edit:order"),
-    TextIn("A1001"),
-    ButtonIn("f:edit:description"),
-    TextIn(DESCRIPTION + "补充"),
-    ButtonIn("f:edit:evidence"),
-    ButtonIn("f:done"),
-    ButtonIn("f:edit:refund"),
-    ButtonIn("f:refund:full"),
-    ButtonIn("f:edit:method"),
-    ButtonIn("f:method:balance"),
-    OtherIn("sticker"),
-    ButtonIn("f:submit"),
-    TextIn("A1001"),
-    ButtonIn("f:cancel"),  # the order now has an open case; then cancel
+    TextIn("短"), TextIn(DESCRIPTION), ButtonIn("f:back"), ButtonIn("f:keep"),
+    ButtonIn("f:done"), FileIn(photo(1)), ButtonIn("f:ev:clear"), FileIn(photo(2)),
+    FileIn(document("x.zip", "application/zip")), ButtonIn("f:done"),
+    ButtonIn("f:refund:partial"), TextIn("abc"), TextIn("5"), ButtonIn("f:back"),
+    ButtonIn("f:keep"), ButtonIn("f:method:original"),
+    ButtonIn("f:edit:reason"), ButtonIn("f:reason:quality"),
+    ButtonIn("f:edit:order"), TextIn("A1001"),
+    ButtonIn("f:edit:description"), TextIn(DESCRIPTION + "补充"),
+    ButtonIn("f:edit:evidence"), ButtonIn("f:done"),
+    ButtonIn("f:edit:refund"), ButtonIn("f:refund:full"),
+    ButtonIn("f:edit:method"), ButtonIn("f:method:balance"),
+    OtherIn("sticker"), ButtonIn("f:submit"),
+    TextIn("A1001"), ButtonIn("f:cancel"),  # the order now has an open case; then cancel
 ]
 
 
@@ -142,15 +120,8 @@ async def test_a_tour_uses_every_route_and_keeps_to_the_table() -> None:
     assert len(harness.store.cases) == 1
 
 
-EVENTS = [
-    *TOUR,
-    TextIn("12"),
-    ButtonIn("f:refund:partial"),
-    ButtonIn("f:edit:method"),
-    ButtonIn("f:reason:card_invalid"),
-    FileIn(photo(3), "g"),
-    FileIn(photo(4), "g"),
-]
+EVENTS = [*TOUR, TextIn("12"), ButtonIn("f:refund:partial"), ButtonIn("f:edit:method"),
+          ButtonIn("f:reason:card_invalid"), FileIn(photo(3), "g"), FileIn(photo(4), "g")]
 
 
 @settings(max_examples=150, deadline=None)

@@ -29,14 +29,8 @@ async def run_until_the_deadline_acts(world: CaseWorld) -> list[Fired]:
             env = world.env
             fired.append(
                 await fire_deadline_job(
-                    uow,
-                    env.clock,
-                    env.policy,
-                    env.calendar,
-                    notifier,
-                    notifier.remind,
-                    job.kind,
-                    job.payload,
+                    uow, env.clock, env.policy, env.calendar, notifier, notifier.remind,
+                    job.kind, job.payload,
                 )
             )
             assert job.key is not None

@@ -61,14 +61,8 @@ async def test_a_retried_overdue_job_queues_no_second_alert() -> None:
     for _ in range(2):
         async with FakeUnitOfWork(world.store) as uow:
             fired = await fire_deadline_job(
-                uow,
-                world.clock,
-                world.policy,
-                CALENDAR,
-                world.notices,
-                world.notices.remind,
-                job.kind,
-                job.payload,
+                uow, world.clock, world.policy, CALENDAR, world.notices, world.notices.remind,
+                job.kind, job.payload,
             )
             await uow.commit()
         assert fired is Fired.ALERTED

@@ -32,19 +32,12 @@ NESTED = {
     "notice.buyer.refund_to.": [method.value for method in RefundMethod],
     "notice.remind.kind.": [kind.value for kind in DeadlineKind],
     "notice.staff.cause.": [
-        "merchant_accept",
-        "merchant_timeout",
-        "accept_offer",
-        "approve_refund",
-        "rule_for_buyer",
-        "escalate",
-        "other",
+        "merchant_accept", "merchant_timeout", "accept_offer", "approve_refund",
+        "rule_for_buyer", "escalate", "other",
     ],
 }
 NESTED_SINGLE = {
-    "notice.buyer.outside_channels",
-    "notice.buyer.arbitration_note",
-    "notice.buyer.payout",
+    "notice.buyer.outside_channels", "notice.buyer.arbitration_note", "notice.buyer.payout"
 }
 # Kept for an action a later lifecycle may add: a status the buyer has no sentence for yet.
 FALLBACKS = {"notice.buyer.status_changed"}
@@ -145,8 +138,7 @@ async def test_every_button_on_a_notice_fits_telegrams_64_bytes() -> None:
 
 def test_every_case_action_prefix_leaves_room_for_a_case_number() -> None:
     prefixes = [
-        value
-        for name, value in vars(cb).items()
+        value for name, value in vars(cb).items()
         if name.startswith(("BUYER_", "MERCHANT_", "STAFF_")) and isinstance(value, str)
     ]
     longest_case_no = "TS20261126-7K3Q9"

@@ -183,10 +183,7 @@ async def test_an_internal_note_is_recorded_without_moving_the_case(
     await agent.send("买家此前有 3 次同类投诉，注意核实")
     assert store.cases[case_no].status is CaseStatus.SUBMITTED
     assert last_event(store, case_no) == (
-        "note",
-        ActorKind.AGENT,
-        AGENT,
-        "买家此前有 3 次同类投诉，注意核实",
+        "note", ActorKind.AGENT, AGENT, "买家此前有 3 次同类投诉，注意核实"
     )
 
 

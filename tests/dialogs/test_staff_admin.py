@@ -73,7 +73,9 @@ async def test_an_admin_may_step_down_when_another_admin_remains(
 
 
 @pytest.mark.parametrize("user_id", [AGENT, OUTSIDER])
-async def test_only_admins_change_staff(store: FakeStore, env: DialogEnv, user_id: int) -> None:
+async def test_only_admins_change_staff(
+    store: FakeStore, env: DialogEnv, user_id: int
+) -> None:
     seed_staff(store)
     before = dict(store.staff)
     answer = await StaffChat(store, env, user_id).send(f"/staff add {user_id} admin")

@@ -103,7 +103,9 @@ async def test_an_arbitrator_cannot_reject_a_case_in_review(
     assert store.cases[case_no].status is CaseStatus.SUBMITTED
 
 
-async def test_a_double_click_approves_once(store: FakeStore, env: DialogEnv, case_no: str) -> None:
+async def test_a_double_click_approves_once(
+    store: FakeStore, env: DialogEnv, case_no: str
+) -> None:
     agent = StaffChat(store, env, AGENT)
     await agent.click(f"st:appf:{case_no}")
     before = world(store)

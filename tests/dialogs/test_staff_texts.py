@@ -33,18 +33,8 @@ def test_the_text_exists_in_every_locale(key: str) -> None:
 
 ROOT = Path(__file__).resolve().parents[2]
 _LITERAL = re.compile(r"""["'](staff\.[a-z_.]+[a-z_])["']""")
-_COMMANDS_WITH_USAGE = (
-    "case",
-    "take",
-    "assign",
-    "note",
-    "reject",
-    "approve",
-    "request",
-    "tomerchant",
-    "rule",
-    "paid",
-)
+_COMMANDS_WITH_USAGE = ("case", "take", "assign", "note", "reject", "approve", "request",
+                        "tomerchant", "rule", "paid")
 
 
 def staff_texts(locale: str) -> dict[str, str]:

@@ -14,7 +14,9 @@ from tests.fakes.staff import AGENT, BUYER_ID, STAFF_GROUP, StaffChat, file_case
 from tests.fakes.uow import FakeStore
 
 
-async def test_the_card_shows_the_case_and_its_timeline(store: FakeStore, env: DialogEnv) -> None:
+async def test_the_card_shows_the_case_and_its_timeline(
+    store: FakeStore, env: DialogEnv
+) -> None:
     seed_staff(store)
     case_no = await file_case(store, env)
     agent = StaffChat(store, env, AGENT)

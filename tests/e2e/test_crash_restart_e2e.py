@@ -141,14 +141,8 @@ class Supervisor:
         log = (self.workdir / f"bot-{self.lives}.log").open("wb")
         try:
             self.process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                cwd=self.workdir,
-                env=self.env,
-                stdout=log,
-                stderr=log,
+                sys.executable, "-m", "bot", "run",
+                cwd=self.workdir, env=self.env, stdout=log, stderr=log,
             )
         finally:
             log.close()

@@ -99,26 +99,14 @@ async def act(api: FakeBotAPI, user: FakeUser, action: object, expect: str) -> s
 
 # A phrase of each prompt in each language: the test waits for the prompt that contains it.
 ZH_PROMPTS = {
-    "account": "平台账号",
-    "reason": "请选择投诉原因",
-    "describe": "请用文字描述",
-    "files": "上传证据",
-    "received": "已收到第 1 个文件",
-    "refund": "本订单最多可退",
-    "method": "退款退到哪里",
-    "summary": "请核对投诉信息",
-    "done": "投诉已提交",
+    "account": "平台账号", "reason": "请选择投诉原因", "describe": "请用文字描述",
+    "files": "上传证据", "received": "已收到第 1 个文件", "refund": "本订单最多可退",
+    "method": "退款退到哪里", "summary": "请核对投诉信息", "done": "投诉已提交",
 }
 EN_PROMPTS = {
-    "account": "platform account name",
-    "reason": "what went wrong",
-    "describe": "Describe",
-    "files": "Evidence",
-    "received": "Got file 1",
-    "refund": "Order amount",
-    "method": "refund go",
-    "summary": "check your complaint",
-    "done": "has been filed",
+    "account": "platform account name", "reason": "what went wrong", "describe": "Describe",
+    "files": "Evidence", "received": "Got file 1", "refund": "Order amount",
+    "method": "refund go", "summary": "check your complaint", "done": "has been filed",
 }
 
 
@@ -133,9 +121,7 @@ async def test_a_buyer_files_a_complaint_with_a_photo_over_long_polling(
     await act(fake_api, buyer, buyer.send_text("WangFang2020"), words["reason"])
     await act(fake_api, buyer, buyer.click("f:reason:card_invalid"), words["describe"])
     await act(
-        fake_api,
-        buyer,
-        buyer.send_text("卡密显示已被使用，无法兑换会员。Card says used."),
+        fake_api, buyer, buyer.send_text("卡密显示已被使用，无法兑换会员。Card says used."),
         words["files"],
     )
     await act(fake_api, buyer, buyer.send_photo(PHOTO), words["received"])

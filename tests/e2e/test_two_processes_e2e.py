@@ -215,7 +215,9 @@ async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits
         await api.wait_for(lambda call: call.is_("setWebhook"), 60, after=first_hook + 1)
         # Monotonic send times of the fake server, mapped onto the wall clock.
         offset = time.time() - time.monotonic()
-        due = await seed_cases(fresh_db_url, datetime.now(UTC) + timedelta(seconds=FIRST_DUE))
+        due = await seed_cases(
+            fresh_db_url, datetime.now(UTC) + timedelta(seconds=FIRST_DUE)
+        )
         # Killed at the first moment the database shows A holding work under a live lease:
         # claimed reminder jobs, or messages it is sending (which of the two processes claims
         # what is a race, so waiting for A to hold both at once can wait for ever).

@@ -210,3 +210,4 @@ def _check_plain(value: object) -> None:
             _check_plain(item)
     else:
         assert value is None or isinstance(value, str | int | date), repr(value)
+

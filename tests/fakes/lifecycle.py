@@ -188,17 +188,8 @@ class World:
     ) -> Outcome:
         async with FakeUnitOfWork(self.store) as uow:
             outcome = await perform(
-                uow,
-                self.clock,
-                self.policy,
-                CALENDAR,
-                self.notifier,
-                self.case_no,
-                action,
-                user_id,
-                amount=amount,
-                note=note,
-                assignee=assignee,
+                uow, self.clock, self.policy, CALENDAR, self.notifier, self.case_no, action,
+                user_id, amount=amount, note=note, assignee=assignee,
             )
             await uow.commit()
         return outcome
@@ -214,19 +205,13 @@ class World:
     async def run_jobs_until(self, moment: datetime) -> list[Fired]:
         """Moves the clock job by job up to `moment`, running each due job once, as the worker."""
         fired: list[Fired] = []
-        while due := [job for job in self.case_jobs() if job.due_at <= moment]:
+        while (due := [job for job in self.case_jobs() if job.due_at <= moment]):
             job = due[0]
             self.clock.set(max(self.clock.now(), job.due_at))
             async with FakeUnitOfWork(self.store) as uow:
                 result = await fire_deadline_job(
-                    uow,
-                    self.clock,
-                    self.policy,
-                    CALENDAR,
-                    self.notifier,
-                    self.reminder,
-                    job.kind,
-                    job.payload,
+                    uow, self.clock, self.policy, CALENDAR, self.notifier, self.reminder,
+                    job.kind, job.payload,
                 )
                 await uow.jobs.finish(job.key, self.clock.now())
                 await uow.commit()

@@ -89,15 +89,8 @@ async def move(
     """Moves the case as someone other than the staff chat (the buyer, the merchant, the system)."""
     async with FakeUnitOfWork(store) as uow:
         outcome = await perform(
-            uow,
-            env.clock,
-            env.policy,
-            env.calendar,
-            RecordingNotifier(),
-            case_no,
-            action,
-            user_id,
-            **kw,  # type: ignore[arg-type]
+            uow, env.clock, env.policy, env.calendar, RecordingNotifier(), case_no, action,
+            user_id, **kw,  # type: ignore[arg-type]
         )
         await uow.commit()
     return outcome

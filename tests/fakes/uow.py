@@ -206,7 +206,9 @@ class FakeOwnership:
     async def failures_since(self, user_id: int, order_no: str, since: datetime) -> int:
         return sum(1 for at in self._s.failures.get((user_id, order_no), []) if at >= since)
 
-    async def latest_failures(self, user_id: int, order_no: str, limit: int) -> Sequence[datetime]:
+    async def latest_failures(
+        self, user_id: int, order_no: str, limit: int
+    ) -> Sequence[datetime]:
         return sorted(self._s.failures.get((user_id, order_no), []), reverse=True)[:limit]
 
     async def record_failure(self, user_id: int, order_no: str, at: datetime) -> None:

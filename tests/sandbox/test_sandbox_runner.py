@@ -179,9 +179,7 @@ async def test_a_restart_keeps_the_time_the_data_and_the_chats_and_the_bot_still
         last_id = chats_before[-1]["message_id"]
         # Update ids go on from the last one the bot stored, so the inbox takes the new ones.
         await step(
-            again.api,
-            again.handle.buyer,
-            again.handle.buyer.send_command("complain", ORDER_NO),
+            again.api, again.handle.buyer, again.handle.buyer.send_command("complain", ORDER_NO),
             "平台账号",
         )
         newest = again.api.state.chat_messages(again.handle.buyer.chat_id)[-1]

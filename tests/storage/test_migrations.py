@@ -123,12 +123,8 @@ async def test_0002_gives_existing_cases_their_orders_merchant_and_amount(
         async with engine.connect() as connection:
             # Only columns 0002 knows: later revisions add more to the model.
             columns = [
-                CaseRow.merchant_code,
-                CaseRow.order_amount,
-                CaseRow.offer_declined,
-                CaseRow.assignee_id,
-                CaseRow.deadline_kind,
-                CaseRow.approved_amount,
+                CaseRow.merchant_code, CaseRow.order_amount, CaseRow.offer_declined,
+                CaseRow.assignee_id, CaseRow.deadline_kind, CaseRow.approved_amount,
             ]
             row = (await connection.execute(select(*columns))).one()
         assert (row.merchant_code, row.order_amount, row.offer_declined) == ("M1001", 6000, False)

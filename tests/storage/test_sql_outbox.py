@@ -220,6 +220,7 @@ async def test_concurrent_claimers_on_postgres_skip_each_others_messages(db: Dat
     assert not {m.id for m in mine} & {m.id for m in theirs}
 
 
+
 @postgres_only
 async def test_concurrent_claimers_on_postgres_never_split_a_chat(db: Database) -> None:
     await queue(db, (BUYER, 1), (BUYER, 2), (BUYER, 3), (OTHER_BUYER, 4))
@@ -231,7 +232,6 @@ async def test_concurrent_claimers_on_postgres_never_split_a_chat(db: Database) 
         await second.commit()
     assert [(m.chat_id, m.payload["params"]["n"]) for m in mine] == [(BUYER, 1)]
     assert [(m.chat_id, m.payload["params"]["n"]) for m in theirs] == [(OTHER_BUYER, 4)]
-
 
 async def test_many_workers_claiming_at_once_never_share_a_message(db: Database) -> None:
     await queue(db, *((chat_id % 13, n) for n, chat_id in enumerate(range(1, 41))))
