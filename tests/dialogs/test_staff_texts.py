@@ -33,8 +33,9 @@ def test_the_text_exists_in_every_locale(key: str) -> None:
 
 ROOT = Path(__file__).resolve().parents[2]
 _LITERAL = re.compile(r"""["'](staff\.[a-z_.]+[a-z_])["']""")
+# Usage texts are named by the move, so /tomerchant's is "merchant".
 _COMMANDS_WITH_USAGE = ("case", "take", "assign", "note", "reject", "approve", "request",
-                        "tomerchant", "rule", "paid")
+                        "merchant", "rule", "paid")
 
 
 def staff_texts(locale: str) -> dict[str, str]:
