@@ -76,6 +76,7 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
         inbox_retention_days=settings.inbox_retention_days,
         outbox_retention_days=settings.outbox_retention_days,
         deep_link_secret=settings.deep_link_key,
+        support=settings.support,
     )
     # Staff pay by hand unless a platform gateway pays: then no "refund paid" button is shown.
     notifier = CaseNotifier.from_env(env, manual_payout=settings.platform_gateway == "manual")

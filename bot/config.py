@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from cases.policy import parse_hours
+from dialogs.support import SupportContact, parse_support_contact
 
 SUPPORTED_LOCALES = ("zh_CN", "en")
 # An HMAC key shorter than this is guessable offline from one signed request.
@@ -62,6 +63,9 @@ class Settings(BaseSettings):
     sandbox_api_port: int = Field(default=0, ge=0, le=65535)
     # This process's name on the rows it leases; host:pid when unset (bot/app.py).
     worker_id: str | None = Field(default=None, min_length=1, max_length=128)
+    # Where buyers reach a person: @username, an https URL or a phone; unset, the texts say what
+    # the buyer can do in the bot instead.
+    support_contact: str | None = None
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -115,6 +119,18 @@ class Settings(BaseSettings):
     def _hours_window(cls, value: str) -> str:
         parse_hours(value)
         return value
+
+    @field_validator("support_contact")
+    @classmethod
+    def _support_contact(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parse_support_contact(value)
+        return value.strip()
+
+    @property
+    def support(self) -> SupportContact | None:
+        return None if self.support_contact is None else parse_support_contact(self.support_contact)
 
     @field_validator("platform_refund_url")
     @classmethod

@@ -14,6 +14,7 @@ from cases.policy import Policy
 from cases.ports import UnitOfWork
 from cases.workflow import Notifier, Outcome, perform
 from dialogs.pending import PendingInput
+from dialogs.support import SupportContact
 from dialogs.types import Button, Reply
 
 ButtonRows = tuple[tuple[Button, ...], ...]
@@ -50,6 +51,8 @@ class DialogEnv:
     # DEEP_LINK_SECRET: complaint links must carry its signature (dialogs/deep_links.py).
     # None accepts the unsigned `complain_<ORDER_NO>`, as the bot warns at start.
     deep_link_secret: bytes | None = None
+    # Where the bot sends a buyer who needs a person (SUPPORT_CONTACT); None: nowhere outside.
+    support: SupportContact | None = None
     # Queues the messages a case change causes (cases.workflow.perform); None queues nothing.
     notifier: Notifier | None = None
 

@@ -25,6 +25,7 @@ from dialogs.context import Turn
 from dialogs.draft import FilingDraft, Step
 from dialogs.filing_prompts import limits, load_order
 from dialogs.status import case_buttons
+from dialogs.support import support_params
 from dialogs.types import Reply
 
 
@@ -39,7 +40,7 @@ async def tell_open_case(turn: Turn, case_no: str) -> None:
     """Shows the order's open case to its buyer; tells anyone else only that one exists."""
     case = await case_for_viewer(turn.uow, turn.user.user_id, case_no)
     if case is None:
-        turn.say("filing.order_open_case_other")
+        turn.say("filing.order_open_case_other", support=support_params(turn.env.support))
         return
     turn.say(
         "filing.order_has_open_case",

@@ -36,6 +36,7 @@ from dialogs.notices_staff import (
     payout_buttons,
     staff_notice,
 )
+from dialogs.support import SupportContact
 from dialogs.types import Reply
 
 # Statuses in which the merchant has been asked to answer the complaint.
@@ -70,6 +71,7 @@ class CaseNotifier:
         calendar: WorkingCalendar,
         clock: Clock,
         manual_payout: bool = True,
+        support: SupportContact | None = None,
     ) -> None:
         self.staff_chat_id = staff_chat_id
         self.default_locale = default_locale
@@ -77,6 +79,7 @@ class CaseNotifier:
         self.calendar = calendar
         self.clock = clock
         self.manual_payout = manual_payout
+        self.support = support
 
     @classmethod
     def from_env(cls, env: DialogEnv, *, manual_payout: bool = True) -> CaseNotifier:
@@ -87,6 +90,7 @@ class CaseNotifier:
             calendar=env.calendar,
             clock=env.clock,
             manual_payout=manual_payout,
+            support=env.support,
         )
 
     async def __call__(self, uow: UnitOfWork, outcome: Outcome) -> None:
@@ -106,7 +110,7 @@ class CaseNotifier:
             merchant_involved=involved,
         )
         buyer = await self._user(uow, after.buyer_id)
-        await self._queue(uow, buyer, buyer_notice(facts), facts, Audience.BUYER)
+        await self._queue(uow, buyer, buyer_notice(facts, self.support), facts, Audience.BUYER)
         if merchant is not None:
             order = await uow.orders.get(after.order_no)
             await self._queue(

@@ -12,6 +12,7 @@ from cases.model import Case, CaseStatus, DeadlineKind
 from dialogs import callbacks as cb
 from dialogs.context import ButtonRows
 from dialogs.notices_common import Facts, base_params, btn, offer_pending
+from dialogs.support import SupportContact, support_params
 from dialogs.types import Button, Reply
 
 # Cases the buyer may still withdraw: nothing has been decided yet (DESIGN.md §2).
@@ -27,7 +28,7 @@ _WITHDRAWABLE = frozenset(
 )
 
 
-def buyer_notice(facts: Facts) -> Reply | None:
+def buyer_notice(facts: Facts, support: SupportContact | None = None) -> Reply | None:
     """Returns the buyer's notice for one transition, or None when the buyer hears nothing."""
     happening = _happening(facts)
     if happening is None:
@@ -41,6 +42,7 @@ def buyer_notice(facts: Facts) -> Reply | None:
         "refund_method": case.refund_method.value,
         "reason": case.reason.value,
         "silence": facts.merchant_timeout.value,
+        "support": support_params(support),
     }
     return Reply(f"notice.buyer.{happening}", params, buyer_buttons(case))
 

@@ -74,3 +74,37 @@ def test_env_example_documents_every_setting_and_loads(
     settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
     assert settings.bot_token is None
     assert settings.timezone == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize(
+    ("raw", "kind", "value"),
+    [
+        ("@kameng_kefu", "telegram", "kameng_kefu"),
+        (" https://help.example.com/kefu ", "url", "https://help.example.com/kefu"),
+        ("400-123-4567", "phone", "400-123-4567"),
+        ("+86 21 5555 0000", "phone", "+86 21 5555 0000"),
+    ],
+)
+def test_the_support_contact_is_a_username_an_https_url_or_a_phone(
+    monkeypatch: pytest.MonkeyPatch, raw: str, kind: str, value: str
+) -> None:
+    monkeypatch.setenv("SUPPORT_CONTACT", raw)
+    support = Settings(_env_file=None).support  # type: ignore[call-arg]
+    assert support is not None
+    assert support.params() == {"kind": kind, "value": value}
+
+
+@pytest.mark.parametrize(
+    "raw", ["kefu", "@abc", "http://help.example.com", "javascript:alert(1)", "123", "@a b c"]
+)
+def test_a_support_contact_of_another_form_is_refused(
+    monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("SUPPORT_CONTACT", raw)
+    with pytest.raises(ValidationError, match="support_contact"):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_no_support_contact_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUPPORT_CONTACT", "")
+    assert Settings(_env_file=None).support is None  # type: ignore[call-arg]

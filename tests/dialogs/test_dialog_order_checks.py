@@ -10,6 +10,7 @@ from cases.model import Case, CaseStatus, OrderStatus, Reason, RefundMethod
 from cases.policy import Policy
 from dialogs.context import DialogEnv
 from dialogs.draft import Step
+from dialogs.support import parse_support_contact
 from tests.fakes.chat import NOW, Answer, Chat, make_env, make_order
 from tests.fakes.filing_script import reach, saved_session, saved_step
 from tests.fakes.uow import FakeStore
@@ -134,6 +135,20 @@ async def test_an_open_case_of_another_telegram_user_is_not_revealed(
 
     assert answer.keys == ["filing.order_open_case_other"]
     assert "TS20261125-7K3Q9" not in answer.text("zh_CN")
+    # No support contact is set: the buyer is told what the bot itself can do, not sent nowhere.
+    assert "/mycases" in answer.text("zh_CN")
+    assert "联系平台客服" not in answer.text("zh_CN")
+
+
+async def test_an_open_case_of_another_account_quotes_the_support_contact(store: FakeStore) -> None:
+    store.cases["TS20261125-7K3Q9"] = open_case(buyer_id=999)
+    env = replace(make_env(), support=parse_support_contact("@kameng_kefu"))
+
+    answer = await Chat(store, env).send("/complain A1001")
+
+    zh, en = answer.text("zh_CN"), answer.text("en")
+    assert '联系平台客服：<a href="https://t.me/kameng_kefu">@kameng_kefu</a>' in zh
+    assert '<a href="https://t.me/kameng_kefu">@kameng_kefu</a>' in en
 
 
 async def test_a_closed_case_does_not_block_a_new_complaint(store: FakeStore, chat: Chat) -> None:

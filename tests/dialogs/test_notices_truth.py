@@ -17,6 +17,7 @@ import pytest
 from cases.lifecycle import Action
 from cases.model import CaseStatus, Reason, RefundMethod
 from cases.policy import MerchantTimeout, Policy
+from dialogs.support import parse_support_contact
 from tests.dialogs.notices_support import NoticeWorld, Sent, by_audience
 
 A = Action
@@ -213,3 +214,43 @@ async def test_an_uncapped_request_quotes_no_cap_rule_to_staff() -> None:
     staff = by_audience(world.new_sent())["staff"]
     assert staff.reply.params["cap_rule"] is None
     assert "按平台规则" not in staff.render("zh_CN")
+
+
+async def paid(world: NoticeWorld) -> Sent:
+    await world.file()
+    await world.step(A.TAKE, "agent")
+    await world.step(A.APPROVE_REFUND, "agent", amount=2500)
+    world.mark()
+    await world.step(A.CONFIRM_REFUND, "agent")
+    return by_audience(world.new_sent())["buyer"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("@kameng_kefu", '<a href="https://t.me/kameng_kefu">@kameng_kefu</a>'),
+        ("https://help.example.com/kefu", '<a href="https://help.example.com/kefu">'),
+        ("400-123-4567", "400-123-4567"),
+    ],
+)
+async def test_a_refund_that_has_not_arrived_sends_the_buyer_to_the_support_contact(
+    raw: str, shown: str
+) -> None:
+    world = NoticeWorld()
+    world.notices.support = parse_support_contact(raw)
+
+    refunded = await paid(world)
+
+    assert f"请带上投诉编号联系平台客服：{shown}" in refunded.render("zh_CN")
+    assert shown in refunded.render("en")
+
+
+async def test_without_a_support_contact_the_buyer_is_told_what_the_bot_can_do() -> None:
+    refunded = await paid(NoticeWorld())
+
+    zh = refunded.render("zh_CN")
+    assert "联系客服" not in zh
+    assert "发送投诉编号联系" not in zh  # a case number only shows the status
+    assert "获取案卷" in zh
+    assert "send us the case number" not in refunded.render("en")
+    assert [f"b:file:{refunded.reply.params['case_no']}"] in refunded.button_data
