@@ -1,4 +1,4 @@
-"""The hash chain over case events detects edited, removed and reordered history."""
+"""The hash chain over case events detects edited, removed and reordered history, edited rows."""
 
 from __future__ import annotations
 
@@ -9,8 +9,33 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cases.audit import GENESIS_HASH, chain, event_hash, verify_chain
-from cases.model import ActorKind, CaseEvent, CaseStatus
+from cases.audit import (
+    GENESIS_HASH,
+    AuditedCase,
+    Finding,
+    Head,
+    Problem,
+    audit_case,
+    chain,
+    event_hash,
+    heads_root,
+    sealed,
+    state_digest,
+    verify_chain,
+)
+from cases.heads import HeadsFileError, Ledger, fold, parse_lines, publication, to_line
+from cases.model import (
+    ActorKind,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    EvidenceFile,
+    EvidenceKind,
+    EvidenceStatus,
+    Reason,
+    RefundMethod,
+)
+from cases.ports import StoredEvidence
 
 T0 = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
 STEPS = [
@@ -152,3 +177,99 @@ def test_chaining_after_an_unchained_event_is_refused() -> None:
 def test_naive_event_time_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
         chain(None, event(0, at=datetime(2026, 11, 26)))  # noqa: DTZ001
+
+
+# -- the rows sealed into the chain, and the published heads ---------------------------------
+
+CASE = Case(
+    "TS20261126-7K3Q9", "KM1", 1001, CaseStatus.IN_REVIEW, Reason.NOT_DELIVERED, "never came",
+    6000, RefundMethod.ORIGINAL, "CNY", T0, T0, None, audit_salt="ab" * 16,
+)
+FILE = StoredEvidence(
+    7, CASE.case_no, EvidenceFile(EvidenceKind.PHOTO, "AgAC", "AQAD", "image/jpeg", 1000), T0,
+    sha256="5" * 64, stored_path="/e/55", status=EvidenceStatus.STORED,
+)
+
+
+def sealed_history() -> list[CaseEvent]:
+    events: list[CaseEvent] = []
+    for index in range(2):
+        events.append(sealed(events[-1] if events else None, event(index), CASE, [FILE]))
+    return events
+
+
+def audited(events: list[CaseEvent], **changes: object) -> AuditedCase:
+    base = AuditedCase(CASE, [FILE], events, len(events), events[-1].hash if events else "")
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [
+        {"case": replace(CASE, refund_amount=1)},
+        {"case": replace(CASE, description="")},
+        {"case": replace(CASE, status=CaseStatus.REFUNDED)},
+        {"case": replace(CASE, audit_salt="")},
+        {"evidence": [replace(FILE, sha256="6" * 64)]},
+        {"evidence": [replace(FILE, file=replace(FILE.file, file_id="forged"))]},
+        {"evidence": []},
+    ],
+)
+def test_an_edited_row_no_longer_matches_the_newest_seal(changed: dict[str, object]) -> None:
+    problem = audit_case(audited(sealed_history(), **changed))
+
+    assert problem == Problem(CASE.case_no, Finding.STATE, 2)
+
+
+def test_an_intact_sealed_case_passes() -> None:
+    assert audit_case(audited(sealed_history())) is None
+
+
+def test_a_removed_newest_event_no_longer_reaches_the_recorded_head() -> None:
+    events = sealed_history()
+    record = audited(events[:1], event_count=2, head_hash=events[1].hash)
+
+    assert audit_case(record) == Problem(CASE.case_no, Finding.HEAD, 1)
+
+
+def test_a_chain_without_any_seal_is_reported_as_unsealed() -> None:
+    events = history()
+
+    assert audit_case(audited(events)) == Problem(CASE.case_no, Finding.UNSEALED, 4)
+
+
+def test_the_seal_is_part_of_the_event_hash() -> None:
+    events = sealed_history()
+    events[1] = replace(events[1], state_digest="0" * 64)
+
+    assert verify_chain(events) == 1
+
+
+def test_the_rows_digest_ignores_the_order_the_evidence_was_read_in() -> None:
+    other = replace(FILE, id=8, file=replace(FILE.file, file_unique_id="AQAE"))
+
+    assert state_digest(CASE, [FILE, other], 3) == state_digest(CASE, [other, FILE], 3)
+    assert state_digest(CASE, [FILE], 3) != state_digest(CASE, [FILE], 4)
+
+
+def test_published_lines_fold_into_the_newest_heads_and_keep_every_older_one() -> None:
+    events = sealed_history()
+    first = publication(T0, T0.date(), {CASE.case_no: Head(1, events[0].hash)}, {})
+    grown = {CASE.case_no: Head(2, events[1].hash)}
+    second = publication(T0 + timedelta(days=1), T0.date(), grown, fold([first]))
+    items = parse_lines([to_line(first), "\n", to_line(second)])
+
+    assert fold(items) == grown
+    assert heads_root(fold(items)) == items[-1].root
+    ledger = Ledger.of(items)
+    assert ledger.first_not_extended(CASE.case_no, events) is None
+    assert ledger.first_not_extended(CASE.case_no, events[:1]) == second.at
+    assert ledger.first_not_extended(CASE.case_no, history()) == first.at
+
+
+def test_a_line_that_is_not_a_publication_is_named_by_its_number() -> None:
+    line = to_line(publication(T0, T0.date(), {}, {}))
+
+    with pytest.raises(HeadsFileError) as raised:
+        parse_lines([line, '{"v": 1}\n'])
+    assert raised.value.line == 2

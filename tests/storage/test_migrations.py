@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from storage.db import make_engine
 from storage.migrate import downgrade, revisions, upgrade
-from storage.models import Base, CaseRow, OrderRow
+from storage.models import Base, CaseEventRow, CaseRow, OrderRow
 from storage.schema_version import head_revision, is_current, revision_ids, stamped_revisions
 from tests.storage.factories import T0
 
@@ -133,5 +133,48 @@ async def test_0002_gives_existing_cases_their_orders_merchant_and_amount(
         async with engine.connect() as connection:
             cases = (await connection.execute(select(CaseRow.case_no))).scalars().all()
         assert cases == ["TS1"]  # the downgrade drops the new columns, not the cases
+    finally:
+        await engine.dispose()
+
+
+async def test_0006_gives_existing_cases_their_chain_head_and_a_salt(empty_database: str) -> None:
+    before = revisions()[revisions().index("0006") - 1]
+    await upgrade(empty_database, before)
+    engine = make_engine(empty_database)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(OrderRow).values(
+                    order_no="KM1", buyer_account="lihua_88", merchant_code="M1001",
+                    product="点券", category="game_card", amount=6000, currency="CNY",
+                    paid_at=T0, status="delivered",
+                )
+            )
+            for case_no in ("TS1", "TS2"):
+                await connection.execute(
+                    insert(CaseRow).values(
+                        case_no=case_no, order_no="KM1", buyer_id=1, status="rejected",
+                        reason="card_invalid", description="", refund_amount=6000,
+                        refund_method="original", currency="CNY", created_at=T0, updated_at=T0,
+                    )
+                )
+            for seq in (1, 2):
+                await connection.execute(
+                    insert(CaseEventRow).values(
+                        case_no="TS1", seq=seq, at=T0, actor_kind="agent", actor_id=7,
+                        action="x", from_status=None, to_status="rejected", note="",
+                        amount=None, extra={}, prev_hash=str(seq - 1) * 64, hash=str(seq) * 64,
+                    )
+                )
+        await upgrade(empty_database, "0006")
+        async with engine.connect() as connection:
+            columns = [CaseRow.case_no, CaseRow.event_count, CaseRow.head_hash, CaseRow.audit_salt]
+            rows = (await connection.execute(select(*columns).order_by(CaseRow.case_no))).all()
+        assert [(row.case_no, row.event_count, row.head_hash) for row in rows] == [
+            ("TS1", 2, "2" * 64),
+            ("TS2", 0, ""),
+        ]
+        assert len({row.audit_salt for row in rows}) == 2
+        assert all(len(row.audit_salt) == 32 for row in rows)
     finally:
         await engine.dispose()
