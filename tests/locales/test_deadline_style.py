@@ -11,7 +11,7 @@ deadline and rendered with a sample of each kind.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -171,3 +171,17 @@ def test_every_text_with_a_deadline_quotes_it_in_the_one_style(
         assert text.count(shown_day) >= 1, (key, text)
         assert text.count(shown_day) == text.count(act_by) + text.count(outcome), (key, text)
         assert wrong_day not in text, (key, text)
+
+
+def test_a_notice_queued_with_a_plain_date_still_reads_as_that_day_inclusive() -> None:
+    # Rows queued before deadlines were passed as instants carry the last day already.
+    text = TRANSLATOR.render(
+        "zh_CN", "notice.remind.review", {"case_no": "X", "due": date(2026, 11, 30), "hours": "2"}
+    )
+    assert "须在 2026-11-30（含当天）前给出审核结果" in text
+
+
+def test_an_unknown_deadline_style_is_a_bug_not_a_guess() -> None:
+    template = TRANSLATOR._envs["en"].from_string("{{ d|deadline('soon') }}")
+    with pytest.raises(ValueError, match="unknown deadline style"):
+        template.render(d=MIDNIGHT)
