@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from cases.ports import UnitOfWork
 from dialogs import callbacks as cb
 from dialogs import deep_links, erasure
+from dialogs.case_actions import evidence_buttons, waiting_for_evidence
 from dialogs.context import DialogEnv, Turn, UserCtx
 from dialogs.draft import FilingDraft
 from dialogs.filing import advance
@@ -277,7 +278,13 @@ async def _idle(turn: Turn, session: Session, event: Event) -> None:
         else:
             turn.say("menu.unknown_text", cb.main_menu())
     elif isinstance(event, FileIn):
-        turn.say("menu.file_without_case", cb.main_menu())
+        # A file sent outside an upload is not kept; a case waiting for evidence is where it goes.
+        waiting = await waiting_for_evidence(turn)
+        if waiting:
+            cases = [case.case_no for case in waiting]
+            turn.say("menu.file_evidence_waiting", evidence_buttons(waiting), cases=cases)
+        else:
+            turn.say("menu.file_without_case", cb.main_menu())
     elif isinstance(event, OtherIn):
         edited = event.kind == "edited_message"
         turn.say("error.edited_message" if edited else "menu.unsupported", cb.main_menu())

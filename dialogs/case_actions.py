@@ -43,7 +43,7 @@ from dialogs import case_evidence, deep_links
 from dialogs.case_file import send_case_file
 from dialogs.case_lookup import lookups_paused, record_miss
 from dialogs.case_moves import case_no_in, run_move, say_not_found, say_refusal
-from dialogs.context import Turn
+from dialogs.context import ButtonRows, Turn
 from dialogs.pending import PendingInput
 from dialogs.types import ButtonIn, CommandIn, Event, FileIn
 
@@ -138,10 +138,23 @@ class BuyerCaseDialog:
         return True
 
 
+async def waiting_for_evidence(turn: Turn) -> list[Case]:
+    """The buyer's recent cases that wait for more evidence."""
+    cases = await recent_cases(turn.uow, turn.user.user_id, RECENT_LIMIT)
+    return [case for case in cases if case.status is CaseStatus.AWAITING_EVIDENCE]
+
+
+def evidence_buttons(waiting: list[Case]) -> ButtonRows:
+    """One "add evidence to this case" button per waiting case."""
+    return tuple(
+        (cb.button("case.btn.evidence_for", cb.BUYER_EVIDENCE + c.case_no, case_no=c.case_no),)
+        for c in waiting
+    )
+
+
 async def _list_awaiting(turn: Turn) -> None:
     """Lists the buyer's cases that wait for evidence, each with its button."""
-    cases = await recent_cases(turn.uow, turn.user.user_id, RECENT_LIMIT)
-    waiting = [case for case in cases if case.status is CaseStatus.AWAITING_EVIDENCE]
+    waiting = await waiting_for_evidence(turn)
     if not waiting:
         turn.say("case.evidence_none_waiting")
         return
@@ -149,11 +162,7 @@ async def _list_awaiting(turn: Turn) -> None:
         {"case_no": case.case_no, "order_no": case.order_no, "deadline": case.next_deadline_at}
         for case in waiting
     ]
-    buttons = tuple(
-        (cb.button("case.btn.evidence_for", cb.BUYER_EVIDENCE + c.case_no, case_no=c.case_no),)
-        for c in waiting
-    )
-    turn.say("case.evidence_waiting", buttons, cases=items)
+    turn.say("case.evidence_waiting", evidence_buttons(waiting), cases=items)
 
 
 async def _accept(turn: Turn, case: Case) -> None:

@@ -76,6 +76,7 @@ async def ask(turn: Turn, draft: FilingDraft) -> None:
             (nav_row(),),
             order_no=draft.order_no,
             attempts=policy.ownership_max_failures,
+            lock_hours=f"{policy.ownership_lock.total_seconds() / 3600:g}",
         )
     elif step is Step.REASON:
         turn.say(

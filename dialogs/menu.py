@@ -23,6 +23,11 @@ def show_help(turn: Turn) -> None:
     policy = turn.policy
     params = {
         "review_days": policy.review_working_days,
+        "evidence_days": policy.evidence_days,
+        "merchant_days": policy.merchant_working_days,
+        "silence": policy.merchant_timeout.value,
+        "buyer_days": policy.escalation_days,
+        "arbitration_days": policy.arbitration_working_days,
         "description_min": policy.description_min,
         "description_max": policy.description_max,
         **limits(policy),

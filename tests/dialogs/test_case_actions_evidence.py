@@ -155,7 +155,11 @@ async def test_cancelling_sends_nothing(world: CaseWorld, buyer: Chat, stop: str
     else:
         cancelled = await buyer.click(f"b:evx:{case_no}")
         assert cancelled.params("case.evidence_cancelled")["count"] == 1
-    assert (await buyer.upload(photo(3))).keys == ["menu.file_without_case"]
+    # The case still waits for evidence: a stray file points there, not to a new complaint.
+    stray = await buyer.upload(photo(3))
+    assert stray.keys == ["menu.file_evidence_waiting"]
+    assert stray.buttons == [f"b:ev:{case_no}"]
+    assert "/evidence" in stray.text("zh_CN")
     assert case_files(world, case_no) == ["photo-1"]
     assert world.case(case_no).status is CaseStatus.AWAITING_EVIDENCE
 

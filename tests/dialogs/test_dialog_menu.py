@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.commands import BUYER_COMMANDS
 from dialogs.buyer import locale_for
 from dialogs.context import DialogEnv, UserCtx
 from tests.fakes.chat import Chat
@@ -27,6 +28,22 @@ async def test_help_states_the_rules_from_the_policy(chat: Chat) -> None:
     assert params["max_mb"] == 20
     assert params["review_days"] == 3
     assert "定制商品不支持退款" in answer.text("zh_CN")
+    assert (params["merchant_days"], params["silence"], params["buyer_days"]) == (2, "refund", 7)
+    zh = answer.text("zh_CN")
+    assert "商家须在 2 个工作日内答复，逾期不答复，平台按您申请的金额批准退款" in zh
+    assert "您有 7 天时间答复方案或申请平台仲裁；逾期投诉将结案，不会退款" in zh
+
+
+@pytest.mark.parametrize("text", ["/help", "/nosuchcommand"])
+async def test_help_and_the_unknown_command_answer_name_every_buyer_command(
+    chat: Chat, text: str
+) -> None:
+    answer = await chat.send(text)
+
+    for locale in ("zh_CN", "en"):
+        shown = answer.text(locale)
+        for command in BUYER_COMMANDS:
+            assert f"/{command}" in shown, (locale, command)
 
 
 @pytest.mark.parametrize(
