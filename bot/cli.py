@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import html
 import logging
 import re
 import secrets
@@ -43,6 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--shift-to-now",
         action="store_true",
         help="move every time in the file so its newest payment was an hour ago (demo data)",
+    )
+
+    health = commands.add_parser(
+        "health",
+        help="each bot process's background loops: last success, last error; "
+        "exits 1 when a loop of a live process has not succeeded for 5 minutes",
+    )
+    health.add_argument(
+        "--worker", help="check only the process of this WORKER_ID (a container's health check)"
     )
 
     audit = commands.add_parser("audit", help="the tamper-evident case history")
@@ -145,7 +153,7 @@ class Console:
         print(self.text(key, **params), file=sys.stderr)
 
     def text(self, key: str, **params: Any) -> str:
-        return html.unescape(self.translator.render(self.locale, key, params))
+        return self.translator.render_plain(self.locale, key, params)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -166,6 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_migrate(settings, console))
     if args.command == "orders":
         return asyncio.run(_import_orders(settings, console, args.file, args.shift_to_now))
+    if args.command == "health":
+        from bot import cli_health
+
+        return asyncio.run(cli_health.report(settings, console, args.worker))
     if args.command == "audit":
         from bot import cli_audit
 

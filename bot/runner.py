@@ -37,6 +37,7 @@ from bot.retention import INTERVAL as RETENTION_INTERVAL
 from bot.retention import STALL_AFTER as RETENTION_STALL_AFTER
 from bot.retention import RetentionWorker
 from bot.supervisor import Supervisor
+from bot.watchdog import WATCH_EVERY, Watchdog
 from cases.clock import Clock, SystemClock
 from storage.schema_version import is_current
 
@@ -91,6 +92,7 @@ async def run_bot(
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     supervisor = Supervisor(deps.clock)
+    watchdog = Watchdog(deps, supervisor, worker_id)
     keeper = LeaseKeeper(deps, worker_id)
     inbox = InboxWorker(deps, bot, dispatcher, worker_id)
     inbox_task: asyncio.Task[None] | None = None
@@ -104,6 +106,8 @@ async def run_bot(
         supervisor.repeat(
             "leases", keeper.renew, idle=keeper.every, periodic=True, backoff=RENEW_BACKOFF
         )
+        # Reports every loop's health for `complaint-bot health` and alerts staff to a stall.
+        supervisor.repeat("watchdog", watchdog.tick, idle=WATCH_EVERY, periodic=True)
         await publish_commands(bot, deps.translator, settings.default_locale)
         me = await bot.get_me()
         # Every loop is supervised: an exception is logged and backed off, never its end.
@@ -173,6 +177,10 @@ async def run_bot(
                 log.warning("updates still running after %s s; they will run again", SHUTDOWN_GRACE)
             await supervisor.stop("inbox")
         await supervisor.stop_all()
+        try:
+            await watchdog.withdraw()  # stopped cleanly: not a silent worker to worry about
+        except Exception:
+            log.exception("withdrawing this worker's loop reports failed; they age out")
         # Nothing runs any more: what this process held is free for the others at once.
         with contextlib.suppress(Exception):
             await keeper.release()

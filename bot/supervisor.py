@@ -5,7 +5,8 @@ its traceback, recorded as the loop's last error, and the loop starts again afte
 that grows with each failure in a row (a database that stays locked is not hammered); only
 cancelling stops it. Each loop reports its own progress on its LoopHealth: `ok()` after every
 iteration that completed, `failed(exc)` for a failure it handled itself (it gets back how long
-to wait).
+to wait). The watchdog (bot/watchdog.py) reports these to the database for
+`complaint-bot health` and `/health`, and tells the staff chat about a loop that stalled.
 
 Adding a loop is one line in bot/runner.py: `supervisor.repeat(name, step, idle=...)` for a
 step that is simply called again, or `supervisor.start(name, run)` for a loop that keeps its own
@@ -107,7 +108,9 @@ class LoopHealth:
 
 
 def _describe(exc: BaseException) -> str:
-    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    # The first line only: SQLAlchemy appends the statement and a link on lines of their own.
+    first = str(exc).split("\n", 1)[0].strip()
+    text = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
     return text if len(text) <= MAX_ERROR else text[: MAX_ERROR - 1] + "…"
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, Self
 
+from cases.health import LoopStatus
 from cases.model import (
     Case,
     CaseEvent,
@@ -293,6 +294,14 @@ class JobRepository(Protocol):
         ...
 
 
+class LoopHealthRepository(Protocol):
+    """What every bot process last reported about its background loops (cases/health.py)."""
+
+    async def list(self) -> Sequence[LoopStatus]:
+        """Every reported loop of every process that has reported lately or not at all."""
+        ...
+
+
 class UnitOfWork(Protocol):
     orders: OrderRepository
     cases: CaseRepository
@@ -314,6 +323,10 @@ class UnitOfWork(Protocol):
     # Read-only for the same reason: storage adds the sender side (claim_due, mark_sent, ...).
     @property
     def outbox(self) -> OutboxRepository: ...
+
+    # Read-only for the same reason: storage adds the reporting side (bot/watchdog.py).
+    @property
+    def loops(self) -> LoopHealthRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

@@ -15,7 +15,7 @@ from typing import Any, Final, Self
 from cases.lifecycle import Action, Refusal, TransitionRefused, cap_rule, refund_cap
 from cases.model import Case
 from cases.numbering import normalize_case_number
-from cases.ports import JobRepository, OutboxRepository, UnitOfWork
+from cases.ports import JobRepository, LoopHealthRepository, OutboxRepository, UnitOfWork
 from cases.workflow import CaseNotFound, Notifier, Outcome
 from dialogs.context import Turn
 from dialogs.types import Reply
@@ -98,6 +98,10 @@ class _ChatAnswerWork:
     @property
     def outbox(self) -> OutboxRepository:
         return self._outbox
+
+    @property
+    def loops(self) -> LoopHealthRepository:
+        return self._inner.loops
 
     async def __aenter__(self) -> Self:
         return self

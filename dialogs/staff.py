@@ -21,6 +21,7 @@ chat where it was asked. Each press and command re-reads the user's role and the
 | /paid N, st:paid:N                 | lifecycle RULES  | refunded                             |
 | /note N text, st:note:N → text     | lifecycle RULES  | internal note (buyer never sees it)  |
 | /staff [add ID ROLE / remove ID]   | admin            | list / change staff                  |
+| /health                            | any staff        | each process's loops and their errors  |
 | /staffhelp                         | any staff        | the commands                         |
 """
 
@@ -52,6 +53,7 @@ from dialogs.staff_actions import (
 )
 from dialogs.staff_admin import staff_command
 from dialogs.staff_card import show_card, show_evidence, show_queue, staff_button
+from dialogs.staff_health import health_command
 from dialogs.types import ButtonIn, CommandIn, Event, Reply, TextIn
 
 KIND = "staff"
@@ -181,6 +183,9 @@ class StaffDialog:
 
     async def _staff(self, turn: Turn, args: str) -> None:
         await staff_command(turn, args)
+
+    async def _health(self, turn: Turn, args: str) -> None:
+        await health_command(turn)
 
     async def _simple(self, turn: Turn, args: str, name: str) -> None:
         case_no = await _case_arg(turn, args.split(" ", 1)[0] if args else "", name)
@@ -325,6 +330,7 @@ _COMMANDS: dict[str, _Handler] = {
     "rule": StaffDialog._rule,
     "paid": StaffDialog._paid,
     "staff": StaffDialog._staff,
+    "health": StaffDialog._health,
     "staffhelp": StaffDialog._help,
 }
 STAFF_COMMANDS = frozenset(_COMMANDS)

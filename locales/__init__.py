@@ -8,6 +8,8 @@ so user text can never inject markup.
 
 from __future__ import annotations
 
+import html
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -28,6 +30,8 @@ FALLBACK_LOCALE = "zh_CN"
 # How a deadline is quoted: "by" for a move a person must make in time ("2026-12-01（含当天）前"),
 # "latest" for an outcome the platform promises ("最晚 2026-12-01（含当天）").
 DEADLINE_STYLES = ("by", "latest")
+# A tag of Telegram's HTML subset; a `<` in a parameter is escaped, so never matches.
+_TAG = re.compile(r"<[^>]+>")
 
 
 class MissingTextError(KeyError):
@@ -75,6 +79,10 @@ class Translator:
         locale = locale if locale in LOCALES else self.default_locale
         template = self._template(locale, key)
         return template.render(**(params or {})).strip()
+
+    def render_plain(self, locale: str, key: str, params: Mapping[str, Any] | None = None) -> str:
+        """The text without its markup, for a terminal or a Telegram alert (which shows none)."""
+        return html.unescape(_TAG.sub("", self.render(locale, key, params)))
 
     def check_all(self) -> int:
         """Parses every text of every locale and checks the filters and tests it names, so a

@@ -311,3 +311,25 @@ class DataErasureRow(Base):
     cases_anonymised: Mapped[int] = mapped_column(Integer)
     cases_kept: Mapped[int] = mapped_column(Integer)
     evidence_removed: Mapped[int] = mapped_column(Integer)
+
+
+class WorkerLoopRow(Base):
+    """Revision 0007. How each background loop of each bot process fares (cases/health.py).
+
+    Written by the process's watchdog (bot/watchdog.py) on a heartbeat and whenever a loop fails
+    or recovers; read by `complaint-bot health` and `/health`, which run elsewhere.
+    """
+
+    __tablename__ = "worker_loops"
+
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    loop: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # When the process last wrote its report: a process that stops writing is not live.
+    reported_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failures: Mapped[int] = mapped_column(Integer)
+    # How long without a success makes this loop stalled, in seconds.
+    stall_after: Mapped[int] = mapped_column(Integer)

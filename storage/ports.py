@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from cases.ports import JobRepository, OutboxRepository
+from cases.health import LoopStatus
+from cases.ports import JobRepository, LoopHealthRepository, OutboxRepository
 from storage.jobs import Job
 
 
@@ -229,4 +230,20 @@ class RetentionRepository(Protocol):
 
     async def purge_outbox(self, before: datetime, limit: int) -> int:
         """Deletes up to `limit` messages sent or failed before `before`; returns how many."""
+        ...
+
+
+class LoopReports(LoopHealthRepository, Protocol):
+    """The writing side: each process reports its own loops (bot/watchdog.py)."""
+
+    async def report(self, worker_id: str, statuses: Sequence[LoopStatus]) -> None:
+        """Replaces what `worker_id` reported before with `statuses`."""
+        ...
+
+    async def withdraw(self, worker_id: str) -> int:
+        """Deletes the reports of `worker_id` (it stopped cleanly); returns how many."""
+        ...
+
+    async def forget(self, before: datetime) -> int:
+        """Deletes the reports of processes silent since before `before`; returns how many."""
         ...

@@ -24,6 +24,7 @@ from storage.ports import (
     InboxQueue,
     JobQueue,
     LeaseRegistry,
+    LoopReports,
     OutboxQueue,
     ProcessedUpdateRepository,
     RetentionRepository,
@@ -36,6 +37,7 @@ from storage.repositories.evidence import SqlEvidenceRepository
 from storage.repositories.inbox import SqlInboxRepository
 from storage.repositories.jobs import SqlJobRepository
 from storage.repositories.leases import SqlLeaseRepository
+from storage.repositories.loops import SqlLoopReports
 from storage.repositories.merchants import SqlMerchantRepository
 from storage.repositories.orders import SqlOrderRepository
 from storage.repositories.outbox import SqlOutboxRepository
@@ -76,6 +78,7 @@ class SqlUnitOfWork:
     inbox: InboxQueue
     retention: RetentionRepository
     leases: LeaseRegistry
+    loops: LoopReports
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -103,6 +106,7 @@ class SqlUnitOfWork:
         self.inbox = SqlInboxRepository(session)
         self.retention = SqlRetentionRepository(session)
         self.leases = SqlLeaseRepository(session)
+        self.loops = SqlLoopReports(session)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -7,9 +7,7 @@ next step and for colleagues; a refused press also pops up the reason as an aler
 
 from __future__ import annotations
 
-import html
 import logging
-import re
 from contextlib import suppress
 from typing import TYPE_CHECKING
 
@@ -31,7 +29,6 @@ log = logging.getLogger(__name__)
 
 # Telegram shows at most 200 characters in a callback query's alert.
 ALERT_LIMIT = 200
-_TAG = re.compile(r"<[^>]+>")
 
 
 def build_staff_router(staff_chat_id: int | None) -> Router:
@@ -121,5 +118,5 @@ async def _answer(deps: Deps, query: CallbackQuery, locale: str, refusal: Reply 
 
 def alert_text(deps: Deps, locale: str, reply: Reply) -> str:
     """The reply as plain text within Telegram's alert limit (alerts show no HTML)."""
-    text = html.unescape(_TAG.sub("", deps.translator.render(locale, reply.key, reply.params)))
+    text = deps.translator.render_plain(locale, reply.key, reply.params)
     return text if len(text) <= ALERT_LIMIT else text[: ALERT_LIMIT - 1] + "…"

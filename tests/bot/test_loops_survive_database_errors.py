@@ -32,10 +32,11 @@ from bot.payouts import PayoutWorker
 from bot.platform_gateway import ManualGateway
 from bot.retention import RetentionWorker
 from bot.supervisor import Loop, LoopHealth, Supervisor
+from bot.watchdog import Watchdog
 from cases.erasure import REMOVE_EVIDENCE_FILE_JOB
 from cases.refunds import PAYOUT_JOB
 from sandbox.botapi import FakeBotAPI
-from storage.models import InboxRow, JobRow, OutboxRow
+from storage.models import InboxRow, JobRow, OutboxRow, WorkerLoopRow
 from storage.ports import IncomingUpdate
 from tests.bot.harness import BotHarness, bot_harness
 from tests.bot.test_deadline_worker import REVIEW_DUE
@@ -295,3 +296,18 @@ async def test_polling_stores_the_update_once_the_database_is_back(
     stored = rows(harness, select(func.count()).select_from(InboxRow), 1)
     health = await started(harness, "polling", intake.run_forever, stored)
     assert health.failures == 0
+
+
+async def test_the_watchdog_writes_its_report_once_the_database_is_back(
+    harness: BotHarness, locked: tuple[Deps, LockedDatabase]
+) -> None:
+    deps, _ = locked
+    reported = rows(harness, select(func.count()).select_from(WorkerLoopRow), 1)
+    await supervised(
+        harness,
+        "watchdog",
+        lambda s: s.repeat(
+            "watchdog", Watchdog(deps, s, "w1").tick, idle=0.01, periodic=True, backoff=QUICK
+        ),
+        reported,
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Self
 
+from cases.health import LoopStatus
 from cases.model import (
     Case,
     CaseEvent,
@@ -72,6 +73,7 @@ class FakeStore:
     outbox: list[OutboxRow] = field(default_factory=list)
     blocked_chats: set[int] = field(default_factory=set)
     erasures: list[tuple[datetime, int, int, int]] = field(default_factory=list)
+    loops: list[LoopStatus] = field(default_factory=list)
     commits: int = 0
 
     def pending_jobs(self) -> list[Job]:
@@ -434,6 +436,14 @@ class FakeJobs:
         return cancelled
 
 
+class FakeLoops:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def list(self) -> Sequence[LoopStatus]:
+        return list(self._s.loops)
+
+
 class FakeUnitOfWork:
     """One transaction over a FakeStore: changes are published on commit, dropped otherwise."""
 
@@ -453,6 +463,7 @@ class FakeUnitOfWork:
         self.staff = FakeStaff(data)
         self.drafts = FakeDrafts(data)
         self.jobs = FakeJobs(data)
+        self.loops = FakeLoops(data)
         self.merchants = FakeMerchants(data)
         self.outbox = FakeOutbox(data)
         self.case_queries = FakeCaseQueries(data)
