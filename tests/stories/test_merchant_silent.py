@@ -86,7 +86,7 @@ async def test_buyer_merchant_and_staff_see_the_same_last_day_for_the_merchant_d
     assert by in s.agent.last.text  # the agent's confirmation in the staff chat
     assert by in s.buyer.last.text
     await s.agent.send("/queue")
-    assert f"{case_no} · 等待商家回复" in s.agent.last.text
+    assert f"{case_no} · 等待商家答复" in s.agent.last.text
     assert "须在 2026-11-30（含当天）前处理" in s.agent.last.text
     await s.agent.send(f"/case {case_no}")
     card = next(h.text for h in reversed(s.agent.heard()) if "期限：" in h.text)
