@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.api_session import keep_response_models
 from bot.config import Settings
 from bot.middlewares import ChatLockMiddleware, ChatLocks, PerChatLocks
+from bot.outbox import OutboxBell
 from bot.ratelimit import LocalSendLimiter, SendLimiter
 from bot.routers import build_routers
 from cases.calendar import WorkingCalendar, build_calendar
@@ -58,6 +59,8 @@ class Deps:
     redis: Redis | None = None
     # Names this process's leases on inbox, outbox and job rows.
     worker_id: str = field(default_factory=default_worker_id)
+    # Wakes this process's outbox sender loop for rows handed back to the table.
+    outbox_bell: OutboxBell = field(default_factory=OutboxBell)
 
 
 def build_deps(settings: Settings, clock: Clock) -> Deps:

@@ -4,7 +4,12 @@ transaction as the change that caused it.
 
 Replies are written already leased to the process handling the update (`queue_replies`), which
 sends them the moment its transaction commits (`OutboxSender.deliver_now`): the person who wrote
-is answered without waiting for a sender loop. Everything else is claimed by the loop: it claims
+is answered without waiting for a sender loop — unless an earlier message to the chat is still
+unsent: a reply never overtakes one. Messages to a chat go out in the order they were queued (the
+row id): the claim hands out a chat's row only with every earlier pending row of the chat, so a
+failed send waiting for its retry holds back its chat's later messages, and only those; a reply
+takes the few notices queued before it along (they go first), and waits for the loop behind a
+retry, another sender's lease or a longer backlog. Everything else is claimed by the loop: it claims
 due rows with a lease (several bot processes can run side by side), sends them outside any
 transaction, chat by chat in order and within Telegram's limits (bot/ratelimit.py), and records
 each result in its own short transaction. It claims more while earlier rows are still on their
@@ -18,8 +23,9 @@ What Telegram answers decides what happens to a row:
 - 403 (blocked, kicked, deactivated): the chat is recorded in blocked_chats and its rows fail;
   later rows for it fail without calling Telegram.
 - 400 / 404 / 413 (chat not found, bad markup, too long): the row fails with the error.
-- 5xx, network errors, anything else: retried with capped exponential backoff; after
-  MAX_ATTEMPTS the row fails and is logged.
+- 5xx, network errors, timeouts, anything else: retried after 0.5 s, 1 s, 2 s … capped at 15
+  minutes (`backoff`), the first retries so within about a second; after MAX_ATTEMPTS the row
+  fails and is logged.
 """
 
 from __future__ import annotations
@@ -78,12 +84,16 @@ MAX_INLINE_WAIT = 2.0
 # A wait no longer than the pace between two sends is the bot's, not the chat's: the chat in turn
 # sleeps it out holding the turn, as every other chat would be told the same (bot/ratelimit.py).
 SHARED_WAIT = PACE.per + 0.001
-MAX_ATTEMPTS = 10
+MAX_ATTEMPTS = 14
+# A reply takes along at most this many messages queued to its chat before it and not sent yet
+# (they go first); a longer backlog is the sender loop's, at the chat's pace, the reply after it.
+CATCH_UP = 5
 BLOCKED_ERROR = "chat blocked the bot"
 
 
-# 5 s, 10 s, 20 s … capped at 15 min: ten attempts span about 35 minutes of outage.
-backoff = Backoff(timedelta(seconds=5), cap=timedelta(minutes=15))
+# 0.5 s, 1 s, 2 s … capped at 15 min: a passing 5xx costs the chat about a second (its later
+# messages wait behind the failed one), and fourteen attempts span about 47 minutes of outage.
+backoff = Backoff(timedelta(seconds=0.5), cap=timedelta(minutes=15))
 
 
 def payload_for(locale: str, reply: Reply) -> dict[str, Any]:
@@ -155,6 +165,30 @@ async def _hand_back(deps: Deps, message_ids: list[int]) -> None:
         await uow.commit()
     if released:
         log.info("%s replies of a stopped update left to the sender loop", released)
+        deps.outbox_bell.ring(deps.clock.now())
+
+
+class OutboxBell:
+    """Tells this process's sender loop that a row was handed back to the table and when it
+    falls due: a reply waiting behind an earlier message, a send to retry in half a second.
+    The loop otherwise looks only every `idle` seconds once the table has run dry."""
+
+    def __init__(self) -> None:
+        self.due: datetime | None = None
+        self.rung = asyncio.Event()
+
+    def ring(self, due: datetime) -> None:
+        if self.due is None or due < self.due:
+            self.due = due
+        self.rung.set()
+
+    def take(self, now: datetime) -> bool:
+        """True (and forgotten) when the rung time has come."""
+        self.rung.clear()
+        if self.due is not None and self.due <= now:
+            self.due = None
+            return True
+        return False
 
 
 class OutboxSender:
@@ -190,13 +224,17 @@ class OutboxSender:
         finished = asyncio.Event()
         more = True  # the last claim was full: more rows are due already
         looked = -idle
+        bell = self.deps.outbox_bell
         try:
             while True:
                 finished.clear()
                 for chat_id in [chat for chat, (task, _) in deliveries.items() if task.done()]:
                     deliveries.pop(chat_id)
                 room = in_flight - sum(rows for _, rows in deliveries.values())
-                if room >= max(1, in_flight // 4) and (more or self._monotonic() >= looked + idle):
+                rung = bell.take(self.deps.clock.now())
+                if room >= max(1, in_flight // 4) and (
+                    more or rung or self._monotonic() >= looked + idle
+                ):
                     looked = self._monotonic()
                     try:
                         claimed, started = await self._claim(room, skip_chats=set(deliveries))
@@ -213,7 +251,10 @@ class OutboxSender:
                         deliveries[chat_id] = (task, rows)
                     more = claimed == room
                     continue
-                await self._wait(finished, None if more else looked + idle - self._monotonic())
+                wait = None if more else looked + idle - self._monotonic()
+                if wait is not None and bell.due is not None:
+                    wait = min(wait, (bell.due - self.deps.clock.now()).total_seconds())
+                await self._wait(finished, wait, bell.rung)
         finally:
             # Stopped: the deliveries stop with the loop, their rows come back after the lease.
             for task, _ in deliveries.values():
@@ -242,7 +283,7 @@ class OutboxSender:
                     await uow.outbox.fail(row.id, now, BLOCKED_ERROR)
             await uow.commit()
         by_chat: dict[int, list[QueuedMessage]] = {}
-        for row in rows:  # claimed oldest due first, so each chat's list is in order
+        for row in rows:  # claimed in queue order, so each chat's list is in order
             if row.chat_id not in blocked:
                 by_chat.setdefault(row.chat_id, []).append(row)
         deadline = self._monotonic() + RUN_BUDGET
@@ -264,9 +305,15 @@ class OutboxSender:
         except Exception:
             log.exception("delivering to chat %s failed", chat_id)
 
-    async def _wait(self, finished: asyncio.Event, seconds: float | None) -> None:
-        """Until a delivery finishes, or `seconds` (None: no limit) have passed."""
-        waits: list[asyncio.Future[Any]] = [asyncio.ensure_future(finished.wait())]
+    async def _wait(
+        self, finished: asyncio.Event, seconds: float | None, rung: asyncio.Event
+    ) -> None:
+        """Until a delivery finishes, the bell rings, or `seconds` (None: no limit) have
+        passed."""
+        waits: list[asyncio.Future[Any]] = [
+            asyncio.ensure_future(finished.wait()),
+            asyncio.ensure_future(rung.wait()),
+        ]
         if seconds is not None:
             waits.append(asyncio.ensure_future(self._sleep(max(seconds, 0.0))))
         try:
@@ -281,21 +328,44 @@ class OutboxSender:
 
         They are answers to a person who is waiting, so they skip the per-chat pacing that
         spreads pushed notifications out (Telegram tolerates a short burst of replies in a chat
-        the user is writing in). Failures follow the same rules as every row: a 429 or a network
-        error hands the chat's rows back to the sender loop, a 403 blocks the chat.
+        the user is writing in). They never overtake an earlier message to the chat: up to
+        CATCH_UP notices queued before them go first; behind a retry, another sender's lease or
+        a longer backlog they are handed to the sender loop (its bell rung). Failures follow the
+        same rules as every row: a 429 or a network error hands the chat's rows back to the
+        sender loop, a 403 blocks the chat.
         """
         started = self.deps.clock.now()
         by_chat: dict[int, list[QueuedMessage]] = {}
         for row in rows:
             by_chat.setdefault(row.chat_id, []).append(row)
         for chat_id, chat_rows in by_chat.items():
+            earlier = await self._claim_earlier(chat_id, chat_rows[0])
+            if earlier is None:
+                # An earlier message to the chat is still on its way (in its retry backoff, or
+                # with another sender), or the chat has a backlog: the replies queue up behind
+                # it, and the sender loop delivers the chat in order.
+                await self._postpone(chat_id, 0.0)
+                continue
             await self._deliver_chat(
                 chat_id,
-                chat_rows,
+                [*earlier, *chat_rows],
                 self._monotonic() + RUN_BUDGET,
                 started + LEASE,
                 paced=False,
             )
+
+    async def _claim_earlier(
+        self, chat_id: int, first: QueuedMessage
+    ) -> list[QueuedMessage] | None:
+        """The chat's messages queued before `first` that go out ahead of it, now leased here
+        (a notice the sender loop has not sent yet); None when the replies must wait."""
+        async with self.deps.uow() as uow:
+            earlier = await uow.outbox.claim_earlier(
+                chat_id, first.id, self.deps.clock.now(), self.worker_id, LEASE, CATCH_UP
+            )
+            if earlier:
+                await uow.commit()
+        return earlier
 
     async def _deliver_chat(
         self,
@@ -437,6 +507,7 @@ class OutboxSender:
                 chat_id, now + timedelta(seconds=seconds), now, self.worker_id
             )
             await uow.commit()
+        self.deps.outbox_bell.ring(now + timedelta(seconds=seconds))
 
     async def _retry(self, chat_id: int, row: QueuedMessage, error: str) -> None:
         attempts = row.attempts + 1
@@ -460,6 +531,7 @@ class OutboxSender:
             # The chat's later messages wait too, so they never overtake this one.
             await uow.outbox.postpone_chat(chat_id, next_due, now, self.worker_id)
             await uow.commit()
+        self.deps.outbox_bell.ring(next_due)
 
     async def _fail(self, row: QueuedMessage, error: str) -> None:
         async with self.deps.uow() as uow:

@@ -237,7 +237,19 @@ class JobRow(Base):
 
 class OutboxRow(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index(None, "sent_at", "due_at"),)
+    __table_args__ = (
+        Index(None, "sent_at", "due_at"),
+        # Revision 0008. A chat's pending rows in queue order: a claim hands out a row only
+        # when no earlier pending row of its chat waits (storage/repositories/outbox.py).
+        # Partial, so sent rows kept for retention do not grow it.
+        Index(
+            None,
+            "chat_id",
+            "id",
+            sqlite_where=text("sent_at IS NULL AND failed_at IS NULL"),
+            postgresql_where=text("sent_at IS NULL AND failed_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(SurrogateId, primary_key=True, autoincrement=True)
     chat_id: Mapped[int] = mapped_column(BigInteger)

@@ -66,13 +66,36 @@ class OutboxQueue(OutboxRepository, Protocol):
         limit: int,
         skip_chats: Collection[int] = (),
     ) -> list[QueuedMessage]:
-        """Locks up to `limit` due messages for `worker_id` until now + lease, oldest due first.
+        """Locks up to `limit` due messages for `worker_id` until now + lease, returned in
+        queue order (the row id).
 
-        Due: neither sent nor failed, due_at has come, no live lease holds it. Chats in which
-        another worker holds a live lease are skipped, so one worker at a time writes to a chat
-        (its order and its 1 message/s stay with one limiter); so are `skip_chats`, the chats
-        the caller is still writing to. Commit right after claiming.
+        Due: neither sent nor failed, due_at has come, no live lease holds it. A chat's messages
+        go in the order they were queued: a message is claimed only with every earlier pending
+        message of its chat, so one waiting for its retry, or leased to any worker, holds back
+        the chat's later ones (and only those). One worker at a time so writes to a chat (its
+        order and its 1 message/s stay with one limiter). `skip_chats`, the chats the caller is
+        still writing to, are left out. Commit right after claiming.
         """
+        ...
+
+    async def earlier_pending(self, chat_id: int, message_id: int) -> bool:
+        """Whether a message queued to the chat before `message_id` is neither sent nor failed
+        (a reply must then wait for it instead of overtaking it)."""
+        ...
+
+    async def claim_earlier(
+        self,
+        chat_id: int,
+        message_id: int,
+        now: datetime,
+        worker_id: str,
+        lease: timedelta,
+        limit: int,
+    ) -> list[QueuedMessage] | None:
+        """Leases to `worker_id`, in queue order, every pending message queued to the chat
+        before `message_id`, so that they go out before it; [] when there is none. None (and
+        nothing leased) when one of them may not go now (waiting for its retry, or leased), or
+        when there are more than `limit`: the sender loop then delivers the chat in order."""
         ...
 
     async def add_claimed(

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, Router
 from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, Update, User
 
 from bot.events import callback_to_event, message_to_event
 from bot.outbox import queue_replies, send_queued
+from bot.routers.courtesy import tidy
 from bot.routers.filters import in_chat_types
 from dialogs import buyer
 from dialogs.context import UserCtx
@@ -61,16 +60,14 @@ async def on_edited_message(
 async def on_button(query: CallbackQuery, bot: Bot, deps: Deps, event_update: Update) -> None:
     """Feeds a button press to the buyer dialog and retires the pressed keyboard."""
     # Answer first: Telegram shows a spinner on the button until the query is answered.
-    with suppress(TelegramBadRequest):
-        await query.answer()
+    await tidy(query.answer(), "answering a button press")
     chat_id = query.message.chat.id if query.message is not None else query.from_user.id
     await converse(
         deps, bot, chat_id, query.from_user, event_update.update_id, callback_to_event(query)
     )
     if isinstance(query.message, Message) and query.message.reply_markup is not None:
         # Every answer carries fresh buttons; old ones would only invite stale presses.
-        with suppress(TelegramBadRequest):
-            await query.message.edit_reply_markup(reply_markup=None)
+        await tidy(query.message.edit_reply_markup(reply_markup=None), "retiring a keyboard")
 
 
 async def converse(

@@ -8,15 +8,14 @@ next step and for colleagues; a refused press also pops up the reason as an aler
 from __future__ import annotations
 
 import logging
-from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, Update, User
 
 from bot.events import addressed_to_another_bot, callback_to_event, message_to_event
 from bot.outbox import queue_replies, send_queued
+from bot.routers.courtesy import tidy
 from bot.routers.filters import in_chat
 from dialogs import staff
 from dialogs.context import UserCtx
@@ -64,8 +63,7 @@ async def on_button(query: CallbackQuery, bot: Bot, deps: Deps, event_update: Up
         answer=query,
     )
     if replies is None:
-        with suppress(TelegramBadRequest):
-            await query.answer()
+        await tidy(query.answer(), "answering a button press")
 
 
 async def converse(
@@ -109,11 +107,11 @@ async def converse(
 
 async def _answer(deps: Deps, query: CallbackQuery, locale: str, refusal: Reply | None) -> None:
     """Stops the button's spinner; a refused press shows why in an alert as well."""
-    with suppress(TelegramBadRequest):
-        if refusal is None:
-            await query.answer()
-        else:
-            await query.answer(alert_text(deps, locale, refusal), show_alert=True)
+    if refusal is None:
+        await tidy(query.answer(), "answering a button press")
+    else:
+        alert = query.answer(alert_text(deps, locale, refusal), show_alert=True)
+        await tidy(alert, "showing a refusal")
 
 
 def alert_text(deps: Deps, locale: str, reply: Reply) -> str:

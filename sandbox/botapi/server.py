@@ -83,6 +83,8 @@ class FakeBotAPI:
         self.downloads: list[str] = []
         self._methods: dict[str, Handler] = dict(METHODS)
         self._failures: list[_Failure] = []
+        self._one_in: dict[str, tuple[int, BotAPIError]] = {}  # method: (n, error)
+        self._one_in_calls: dict[str, int] = {}
         self._delays: dict[str, float] = {}
         self._closed = asyncio.Event()
         self._runner: AppRunner | None = None
@@ -246,6 +248,17 @@ class FakeBotAPI:
         error = BotAPIError(status, text, **parameters)
         self._failures.append(_Failure(method.lower(), error, chat_id, times))
 
+    def fail_one_in(self, n: int, *methods: str, status: int = 500) -> None:
+        """Answers every `n`th call of each of `methods` with `status` (a flaky Bot API), until
+        called again with n = 0."""
+        error = BotAPIError(status, default_description(status, 3))
+        for method in methods:
+            if n > 0:
+                self._one_in[method.lower()] = (n, error)
+                self._one_in_calls[method.lower()] = 0
+            else:
+                self._one_in.pop(method.lower(), None)
+
     def disconnect_next(self, method: str, *, times: int = 1) -> None:
         """Drops the connection on the next `times` calls of `method` (a network error)."""
         self._failures.append(_Failure(method.lower(), None, None, times))
@@ -285,6 +298,11 @@ class FakeBotAPI:
                 if failure.remaining <= 0:
                     self._failures.remove(failure)
                 return failure
+        if method in self._one_in:
+            n, error = self._one_in[method]
+            self._one_in_calls[method] += 1
+            if self._one_in_calls[method] % n == 0:
+                return _Failure(method, error, None, 0)
         return None
 
     async def _hold(self, method: str) -> None:

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
-    Integer,
+    ColumnElement,
+    Select,
+    and_,
     bindparam,
-    cast,
     delete,
     func,
-    literal_column,
     or_,
     select,
     update,
@@ -26,9 +26,6 @@ from storage.repositories._sql import dialect_insert, insert_for, prepared
 
 # last_error is for operators reading the table, not a log: keep it bounded.
 MAX_ERROR_LENGTH = 2000
-# PostgreSQL advisory locks taken while claiming: (this number, chat id folded into int4).
-_CLAIM_LOCK_SPACE = "7311"
-_INT4_MAX = 2**31 - 1
 
 
 class SqlOutboxRepository:
@@ -87,69 +84,87 @@ class SqlOutboxRepository:
         limit: int,
         skip_chats: Collection[int] = (),
     ) -> list[QueuedMessage]:
-        """Locks up to `limit` due messages for `worker_id` until now + lease, oldest due first."""
-        other = aliased(OutboxRow)
-        chat_busy = (
-            select(other.id)
-            .where(
-                other.chat_id == OutboxRow.chat_id,
-                other.sent_at.is_(None),
-                other.failed_at.is_(None),
-                other.locked_until > now,
-                other.locked_by != worker_id,
-            )
-            .exists()
-        )
-        candidates = (
-            select(OutboxRow.id, OutboxRow.chat_id)
-            .where(
-                OutboxRow.sent_at.is_(None),
-                OutboxRow.failed_at.is_(None),
-                OutboxRow.due_at <= now,
-                or_(OutboxRow.locked_until.is_(None), OutboxRow.locked_until <= now),
-                # One worker per chat, so its messages keep their order and one rate limiter.
-                ~chat_busy,
-                *([OutboxRow.chat_id.not_in(list(skip_chats))] if skip_chats else []),
-            )
-            .order_by(OutboxRow.due_at, OutboxRow.id)
-            .limit(limit)
-            # PostgreSQL: concurrent claimers skip rows another transaction is claiming instead
-            # of waiting for it. SQLite renders no FOR UPDATE and needs none (one writer).
-            .with_for_update(skip_locked=True, of=OutboxRow)
-            .subquery()
-        )
-        chosen = select(candidates.c.id)
+        """Locks up to `limit` due messages for `worker_id` until now + lease; see the protocol.
+
+        Queue order is the row id. A chat's row is handed out only with every earlier pending
+        row of the chat: one in its retry backoff, or leased to any worker (this one included),
+        holds back all the chat's later rows, and no others. What a claim takes of a chat is so
+        always the start of its queue, and the chats share the claim in turns (each chat's
+        first row, then each chat's second, ...).
+        """
+        heads: list[int] | None = None
         if self._session.get_bind().dialect.name == "postgresql":
-            # Two claims running at once see neither's uncommitted leases, so each could take
-            # rows of one chat. A per-chat lock, held until commit and tried only on the rows
-            # already picked, makes the second drop the chats the first is taking. (A claim
-            # that starts just before another commits can still take a chat's later rows; the
-            # lease still keeps any one row from going to two workers.)
-            chat_key = cast(candidates.c.chat_id % _INT4_MAX, Integer)
-            chosen = chosen.where(
-                func.pg_try_advisory_xact_lock(literal_column(_CLAIM_LOCK_SPACE), chat_key)
+            # Two claims running at once each see the table as it was when their statement
+            # began, so one could take a chat's later rows while the other takes its first.
+            # Each claim therefore first row-locks the first pending row of every chat it will
+            # take (SKIP LOCKED: a chat another claim is locking is left to it; a row that
+            # claim has committed since is re-read and found leased). The rows are then taken
+            # by a second statement, which sees every claim committed before it, and only in
+            # the chats whose first row this one holds. SQLite has one writer at a time and
+            # needs neither step.
+            heads = list(
+                (await self._session.execute(_heads(now, limit, skip_chats))).scalars()
             )
+            if not heads:
+                return []
         table = OutboxRow.__table__.c
         stmt = (
             update(OutboxRow)
-            .where(OutboxRow.id.in_(chosen.scalar_subquery()))
+            .where(OutboxRow.id.in_(_claimable(now, limit, skip_chats, heads)))
+            .values(locked_by=worker_id, locked_until=now + lease)
+            .returning(table.id, table.chat_id, table.payload, table.due_at, table.attempts)
+            .execution_options(synchronize_session=False)
+        )
+        # Each chat's rows go out in queue order.
+        return _in_queue_order((await self._session.execute(stmt)).all())
+
+    async def earlier_pending(self, chat_id: int, message_id: int) -> bool:
+        params = {"chat_id": chat_id, "message_id": message_id}
+        return (await self._session.execute(_EARLIER_PENDING, params)).scalar() is not None
+
+    async def claim_earlier(
+        self,
+        chat_id: int,
+        message_id: int,
+        now: datetime,
+        worker_id: str,
+        lease: timedelta,
+        limit: int,
+    ) -> list[QueuedMessage] | None:
+        pending = (
+            select(OutboxRow.id, OutboxRow.due_at, OutboxRow.locked_until)
+            .where(
+                OutboxRow.chat_id == chat_id,
+                OutboxRow.id < message_id,
+                _pending(OutboxRow),
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit + 1)
+            # PostgreSQL: a claim taking these rows right now is waited for, and its lease
+            # then seen (SQLite has one writer; the UPDATE below checks again anyway).
+            .with_for_update(of=OutboxRow)
+        )
+        found = (await self._session.execute(pending)).all()
+        if len(found) > limit or any(
+            r.due_at > now or (r.locked_until is not None and r.locked_until > now)
+            for r in found
+        ):
+            return None
+        if not found:
+            return []
+        table = OutboxRow.__table__.c
+        ids = [r.id for r in found]
+        stmt = (
+            update(OutboxRow)
+            .where(OutboxRow.id.in_(ids), _pending(OutboxRow), _ready(OutboxRow, now))
             .values(locked_by=worker_id, locked_until=now + lease)
             .returning(table.id, table.chat_id, table.payload, table.due_at, table.attempts)
             .execution_options(synchronize_session=False)
         )
         rows = (await self._session.execute(stmt)).all()
-        claimed = [
-            QueuedMessage(
-                id=r.id,
-                chat_id=r.chat_id,
-                payload=dict(r.payload),
-                due_at=r.due_at,
-                attempts=r.attempts,
-            )
-            for r in rows
-        ]
-        # RETURNING promises no order.
-        return sorted(claimed, key=lambda message: (message.due_at, message.id))
+        if len(rows) != len(ids):
+            return None  # taken meanwhile: the caller does not commit, nothing is leased
+        return _in_queue_order(rows)
 
     async def mark_sent(self, message_id: int, at: datetime, telegram_message_id: int) -> None:
         params = {"row_id": message_id, "at": at, "message_id": telegram_message_id}
@@ -263,6 +278,95 @@ class SqlOutboxRepository:
         )
 
 
+def _in_queue_order(rows: Sequence[Any]) -> list[QueuedMessage]:
+    """The rows an UPDATE ... RETURNING leased (in no promised order), by id."""
+    claimed = [
+        QueuedMessage(
+            id=r.id,
+            chat_id=r.chat_id,
+            payload=dict(r.payload),
+            due_at=r.due_at,
+            attempts=r.attempts,
+        )
+        for r in rows
+    ]
+    return sorted(claimed, key=lambda message: message.id)
+
+
+def _pending(row: Any) -> ColumnElement[bool]:
+    return and_(row.sent_at.is_(None), row.failed_at.is_(None))
+
+
+def _ready(row: Any, now: datetime) -> ColumnElement[bool]:
+    """Due, and under no live lease."""
+    return and_(row.due_at <= now, or_(row.locked_until.is_(None), row.locked_until <= now))
+
+
+def _heads(now: datetime, limit: int, skip_chats: Collection[int]) -> Select[int]:
+    """The ids of up to `limit` chats' first pending rows that are ready, locked (PostgreSQL)."""
+    earlier = aliased(OutboxRow)
+    has_earlier = (
+        select(earlier.id)
+        .where(earlier.chat_id == OutboxRow.chat_id, earlier.id < OutboxRow.id, _pending(earlier))
+        .exists()
+    )
+    return (
+        select(OutboxRow.id)
+        .where(
+            _pending(OutboxRow),
+            _ready(OutboxRow, now),
+            ~has_earlier,
+            *([OutboxRow.chat_id.not_in(list(skip_chats))] if skip_chats else []),
+        )
+        .order_by(OutboxRow.due_at, OutboxRow.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=OutboxRow)
+    )
+
+
+def _claimable(
+    now: datetime, limit: int, skip_chats: Collection[int], heads: list[int] | None
+) -> Select[int]:
+    """The ids of up to `limit` rows that may be handed out now, each chat's in queue order.
+
+    A row may go when it is ready and every earlier pending row of its chat is ready too (and,
+    given `heads`, when its chat's first pending row is one of them).
+    """
+    row = OutboxRow
+    earlier = aliased(OutboxRow)
+    holds_back: ColumnElement[bool] = ~_ready(earlier, now)
+    conditions: list[ColumnElement[bool]] = [_pending(row), _ready(row, now)]
+    if skip_chats:
+        conditions.append(row.chat_id.not_in(list(skip_chats)))
+    head = aliased(OutboxRow)
+    if heads is not None:
+        conditions += [head.id.in_(heads), head.chat_id == row.chat_id, row.id >= head.id]
+        # A row queued before the head that committed since was not there when the head was
+        # chosen: the chat waits for the next claim.
+        holds_back = or_(~_ready(earlier, now), earlier.id < head.id)
+    blocked = (
+        select(earlier.id)
+        .where(
+            earlier.chat_id == row.chat_id,
+            earlier.id < row.id,
+            _pending(earlier),
+            holds_back,
+        )
+        .exists()
+    )
+    place = func.row_number().over(partition_by=row.chat_id, order_by=row.id).label("place")
+    candidates = (
+        select(row.id, row.due_at, place)
+        .where(*conditions, ~blocked)
+        .subquery()
+    )
+    return (
+        select(candidates.c.id)
+        .order_by(candidates.c.place, candidates.c.due_at, candidates.c.id)
+        .limit(limit)
+    )
+
+
 # Statements every update's replies run, built once (see storage.repositories._sql.prepared).
 @prepared
 def _add_claimed(dialect: str) -> Any:
@@ -293,6 +397,16 @@ _MARK_SENT = (
         locked_until=None,
     )
     .execution_options(synchronize_session=False)
+)
+_EARLIER = aliased(OutboxRow)
+_EARLIER_PENDING = (
+    select(_EARLIER.id)
+    .where(
+        _EARLIER.chat_id == bindparam("chat_id"),
+        _EARLIER.id < bindparam("message_id"),
+        _pending(_EARLIER),
+    )
+    .limit(1)
 )
 _UNBLOCK = delete(BlockedChatRow).where(BlockedChatRow.chat_id == bindparam("chat_id"))
 

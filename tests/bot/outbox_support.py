@@ -148,8 +148,8 @@ async def deliver_all(
         if not pending:
             return
         if await sender.run_once() == 0:
-            # Idle: sleep 1 s at a time, as run_forever does, but skip the seconds in which
-            # nothing can fall due.
-            next_due = min(r.due_at for r in pending) - time.clock.now()
-            await time.sleep(max(1.0, next_due.total_seconds()))
+            # Idle: sleep until the next row falls due, as run_forever does when its bell is
+            # rung; a second at a time while rows are held by a lease.
+            next_due = (min(r.due_at for r in pending) - time.clock.now()).total_seconds()
+            await time.sleep(next_due if next_due > 0 else 1.0)
     raise AssertionError("the outbox did not drain")

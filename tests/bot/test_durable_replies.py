@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import bot.outbox
 from bot.outbox import LEASE, OutboxSender
+from bot.ratelimit import Limit, LocalSendLimiter
 from dialogs import buyer as buyer_dialog
 from sandbox.botapi import FakeBotAPI
 from storage.models import BlockedChatRow, OutboxRow
@@ -217,4 +218,35 @@ async def test_a_reply_whose_send_times_out_is_sent_again_by_the_sender(
     assert row.sent_at is not None
     # The first attempt was still held by the server when the client gave up: one copy shown.
     [answer] = buyer.texts()
+    assert answer.startswith(ASK_ACCOUNT)
+
+
+async def test_a_reply_waits_behind_an_earlier_one_still_waiting_for_its_retry(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.user(language_code="en")
+    harness.api.fail_next("sendMessage", 502, description="Bad Gateway")
+    await buyer.send("/complain KM202611250001")
+    await buyer.send("lihua_88")  # typed before the question arrived
+    assert buyer.texts() == []  # the answer to it would have come first
+    harness.clock.advance(timedelta(seconds=1))
+    limiter = LocalSendLimiter(per_chat=Limit(1, 0.01))
+    sender = OutboxSender(harness.deps, harness.bot, harness.deps.worker_id, limiter=limiter)
+    assert await sender.run_once() == 2
+    first, second = buyer.texts()
+    assert first.startswith(ASK_ACCOUNT)
+    assert "what went wrong" in second
+
+
+async def test_a_reply_takes_the_notices_queued_before_it_along_in_order(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.user(language_code="en")
+    async with harness.deps.uow() as uow:
+        notice = {"locale": "en", "key": "status.not_found", "params": {"case_no": "TS1"}}
+        await uow.outbox.add(buyer.id, notice, harness.clock.now())
+        await uow.commit()
+    await buyer.send("/complain KM202611250001")
+    notice_text, answer = buyer.texts()
+    assert "TS1" in notice_text
     assert answer.startswith(ASK_ACCOUNT)

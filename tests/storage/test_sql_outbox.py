@@ -33,19 +33,23 @@ async def row(db: Database, message_id: int) -> OutboxRow:
         return found
 
 
-async def test_claim_returns_due_messages_oldest_first_and_leases_them(db: Database) -> None:
+async def test_claim_leases_due_messages_oldest_due_chat_first_in_queue_order(
+    db: Database,
+) -> None:
     await queue(db, (BUYER, 2), due=timedelta(minutes=2))
     await queue(db, (OTHER_BUYER, 1), due=timedelta(minutes=1))
-    await queue(db, (BUYER, 3), due=timedelta(hours=1))  # not yet due
+    await queue(db, (STAFF_GROUP, 3), due=timedelta(hours=1))  # not yet due
     now = T0 + timedelta(minutes=5)
     async with db.uow() as uow:
+        (oldest,) = await uow.outbox.claim_due(now, "w1", LEASE, 1)
+        assert (oldest.chat_id, oldest.payload) == (OTHER_BUYER, note(1))
+        await uow.outbox.postpone_chat(OTHER_BUYER, now, now, "w1")  # hands it back
         claimed = await uow.outbox.claim_due(now, "w1", LEASE, 10)
         await uow.commit()
     assert [(m.chat_id, m.payload["params"]["n"], m.attempts) for m in claimed] == [
-        (OTHER_BUYER, 1, 0),
         (BUYER, 2, 0),
+        (OTHER_BUYER, 1, 0),
     ]
-    assert claimed[0].payload == note(1)
     async with db.uow() as uow:
         assert await uow.outbox.claim_due(now + timedelta(minutes=1), "w2", LEASE, 10) == []
         expired = await uow.outbox.claim_due(now + LEASE, "w2", LEASE, 10)
@@ -103,7 +107,7 @@ async def test_postponing_a_chat_moves_its_messages_together_and_releases_ours(
     await queue(db, (BUYER, 1), (BUYER, 2), (OTHER_BUYER, 3))
     await queue(db, (BUYER, 4), due=timedelta(minutes=10))  # already later: stays put
     async with db.uow() as uow:
-        claimed = await uow.outbox.claim_due(T0, "w1", LEASE, 2)
+        claimed = await uow.outbox.claim_due(T0, "w1", LEASE, 2, skip_chats={OTHER_BUYER})
         moved = await uow.outbox.postpone_chat(BUYER, T0 + timedelta(seconds=7), T0, "w1")
         await uow.commit()
     assert [m.payload["params"]["n"] for m in claimed] == [1, 2]
@@ -153,6 +157,60 @@ async def test_a_claim_skips_the_chats_its_worker_is_still_writing_to(db: Databa
     async with db.uow() as uow:
         rest = await uow.outbox.claim_due(T0, "w1", LEASE, 10, skip_chats={OTHER_BUYER})
     assert [m.payload["params"]["n"] for m in rest] == [1, 4]
+
+
+async def test_a_message_waiting_for_its_retry_holds_back_only_its_chats_later_ones(
+    db: Database,
+) -> None:
+    await queue(db, (BUYER, 1), (BUYER, 2), (OTHER_BUYER, 3), (BUYER, 4))
+    async with db.uow() as uow:
+        (first,) = await uow.outbox.claim_due(T0, "w1", LEASE, 1)
+        await uow.outbox.retry(first.id, "Bad Gateway", T0 + timedelta(seconds=5))
+        await uow.commit()
+    async with db.uow() as uow:
+        meanwhile = await uow.outbox.claim_due(T0 + timedelta(seconds=1), "w2", LEASE, 10)
+        await uow.commit()
+    assert [m.payload["params"]["n"] for m in meanwhile] == [3]
+    async with db.uow() as uow:
+        assert await uow.outbox.earlier_pending(BUYER, first.id + 1)
+        assert not await uow.outbox.earlier_pending(BUYER, first.id)
+        retried = await uow.outbox.claim_due(T0 + timedelta(seconds=5), "w2", LEASE, 10)
+        await uow.commit()
+    assert [m.payload["params"]["n"] for m in retried] == [1, 2, 4]
+
+
+async def test_a_message_leased_to_any_worker_holds_back_the_chats_later_ones(
+    db: Database,
+) -> None:
+    await queue(db, (BUYER, 1), (BUYER, 2), (OTHER_BUYER, 3))
+    async with db.uow() as uow:
+        (first,) = await uow.outbox.claim_due(T0, "w1", LEASE, 1)
+        await uow.commit()
+    async with db.uow() as uow:
+        # The same worker too: its loop may claim while its reply path is still sending.
+        for worker in ("w1", "w2"):
+            claimed = await uow.outbox.claim_due(T0, worker, LEASE, 10, skip_chats={OTHER_BUYER})
+            assert claimed == []
+        # A reply queued leased behind it waits for it, and the chat's rows after the reply
+        # wait for the reply.
+        reply = await uow.outbox.add_claimed(BUYER, note(9), T0, "reply:1:0", "w2", LEASE)
+        assert reply is not None
+        assert await uow.outbox.earlier_pending(BUYER, reply.id)
+        await uow.outbox.mark_sent(first.id, T0, 1)
+        assert await uow.outbox.earlier_pending(BUYER, reply.id)  # message 2 still waits
+        later = await uow.outbox.claim_due(T0, "w1", LEASE, 10, skip_chats={OTHER_BUYER})
+        await uow.commit()
+    assert [m.payload["params"]["n"] for m in later] == [2]
+
+
+async def test_a_claim_takes_each_chats_first_message_before_any_chats_second(
+    db: Database,
+) -> None:
+    await queue(db, (BUYER, 1), (BUYER, 2), (BUYER, 3), (OTHER_BUYER, 4), (STAFF_GROUP, 5))
+    async with db.uow() as uow:
+        claimed = await uow.outbox.claim_due(T0, "w1", LEASE, 4)
+        await uow.commit()
+    assert [m.payload["params"]["n"] for m in claimed] == [1, 2, 4, 5]
 
 
 async def test_a_reply_is_queued_leased_to_its_worker_and_once_per_key(db: Database) -> None:
