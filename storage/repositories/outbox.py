@@ -92,7 +92,13 @@ class SqlOutboxRepository:
         always the start of its queue, and the chats share the claim in turns (each chat's
         first row, then each chat's second, ...).
         """
-        heads: list[int] | None = None
+        params: dict[str, Any] = {
+            "now": now,
+            "limit": limit,
+            "skip": list(skip_chats),
+            "worker_id": worker_id,
+            "until": now + lease,
+        }
         if self._session.get_bind().dialect.name == "postgresql":
             # Two claims running at once each see the table as it was when their statement
             # began, so one could take a chat's later rows while the other takes its first.
@@ -102,21 +108,12 @@ class SqlOutboxRepository:
             # by a second statement, which sees every claim committed before it, and only in
             # the chats whose first row this one holds. SQLite has one writer at a time and
             # needs neither step.
-            heads = list(
-                (await self._session.execute(_heads(now, limit, skip_chats))).scalars()
-            )
-            if not heads:
+            params["heads"] = list((await self._session.execute(_HEADS, params)).scalars())
+            if not params["heads"]:
                 return []
-        table = OutboxRow.__table__.c
-        stmt = (
-            update(OutboxRow)
-            .where(OutboxRow.id.in_(_claimable(now, limit, skip_chats, heads)))
-            .values(locked_by=worker_id, locked_until=now + lease)
-            .returning(table.id, table.chat_id, table.payload, table.due_at, table.attempts)
-            .execution_options(synchronize_session=False)
-        )
+        stmt = _claim(self._session)
         # Each chat's rows go out in queue order.
-        return _in_queue_order((await self._session.execute(stmt)).all())
+        return _in_queue_order((await self._session.execute(stmt, params)).all())
 
     async def earlier_pending(self, chat_id: int, message_id: int) -> bool:
         params = {"chat_id": chat_id, "message_id": message_id}
@@ -297,13 +294,14 @@ def _pending(row: Any) -> ColumnElement[bool]:
     return and_(row.sent_at.is_(None), row.failed_at.is_(None))
 
 
-def _ready(row: Any, now: datetime) -> ColumnElement[bool]:
+def _ready(row: Any, now: Any) -> ColumnElement[bool]:
     """Due, and under no live lease."""
     return and_(row.due_at <= now, or_(row.locked_until.is_(None), row.locked_until <= now))
 
 
-def _heads(now: datetime, limit: int, skip_chats: Collection[int]) -> Select[int]:
-    """The ids of up to `limit` chats' first pending rows that are ready, locked (PostgreSQL)."""
+def _build_heads() -> Select[int]:
+    """The ids of up to :limit chats' first pending rows that are ready, locked (PostgreSQL)."""
+    now: Any = bindparam("now")
     earlier = aliased(OutboxRow)
     has_earlier = (
         select(earlier.id)
@@ -316,34 +314,39 @@ def _heads(now: datetime, limit: int, skip_chats: Collection[int]) -> Select[int
             _pending(OutboxRow),
             _ready(OutboxRow, now),
             ~has_earlier,
-            *([OutboxRow.chat_id.not_in(list(skip_chats))] if skip_chats else []),
+            OutboxRow.chat_id.not_in(bindparam("skip", expanding=True)),
         )
         .order_by(OutboxRow.due_at, OutboxRow.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
         .with_for_update(skip_locked=True, of=OutboxRow)
     )
 
 
-def _claimable(
-    now: datetime, limit: int, skip_chats: Collection[int], heads: list[int] | None
-) -> Select[int]:
-    """The ids of up to `limit` rows that may be handed out now, each chat's in queue order.
+def _claimable(with_heads: bool) -> Select[int]:
+    """The ids of up to :limit rows that may be handed out at :now, each chat's in queue order.
 
     A row may go when it is ready and every earlier pending row of its chat is ready too (and,
-    given `heads`, when its chat's first pending row is one of them).
+    `with_heads`, when its chat's first pending row is one of :heads).
     """
+    now: Any = bindparam("now")
     row = OutboxRow
     earlier = aliased(OutboxRow)
     holds_back: ColumnElement[bool] = ~_ready(earlier, now)
-    conditions: list[ColumnElement[bool]] = [_pending(row), _ready(row, now)]
-    if skip_chats:
-        conditions.append(row.chat_id.not_in(list(skip_chats)))
-    head = aliased(OutboxRow)
-    if heads is not None:
-        conditions += [head.id.in_(heads), head.chat_id == row.chat_id, row.id >= head.id]
+    conditions: list[ColumnElement[bool]] = [
+        _pending(row),
+        _ready(row, now),
+        row.chat_id.not_in(bindparam("skip", expanding=True)),
+    ]
+    if with_heads:
+        head = aliased(OutboxRow)
+        conditions += [
+            head.id.in_(bindparam("heads", expanding=True)),
+            head.chat_id == row.chat_id,
+            row.id >= head.id,
+        ]
         # A row queued before the head that committed since was not there when the head was
         # chosen: the chat waits for the next claim.
-        holds_back = or_(~_ready(earlier, now), earlier.id < head.id)
+        holds_back = or_(holds_back, earlier.id < head.id)
     blocked = (
         select(earlier.id)
         .where(
@@ -355,15 +358,23 @@ def _claimable(
         .exists()
     )
     place = func.row_number().over(partition_by=row.chat_id, order_by=row.id).label("place")
-    candidates = (
-        select(row.id, row.due_at, place)
-        .where(*conditions, ~blocked)
-        .subquery()
-    )
+    candidates = select(row.id, row.due_at, place).where(*conditions, ~blocked).subquery()
     return (
         select(candidates.c.id)
         .order_by(candidates.c.place, candidates.c.due_at, candidates.c.id)
-        .limit(limit)
+        .limit(bindparam("limit"))
+    )
+
+
+@prepared
+def _claim(dialect: str) -> Any:
+    table = OutboxRow.__table__.c
+    return (
+        update(OutboxRow)
+        .where(OutboxRow.id.in_(_claimable(with_heads=dialect == "postgresql")))
+        .values(locked_by=bindparam("worker_id"), locked_until=bindparam("until"))
+        .returning(table.id, table.chat_id, table.payload, table.due_at, table.attempts)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -398,6 +409,7 @@ _MARK_SENT = (
     )
     .execution_options(synchronize_session=False)
 )
+_HEADS = _build_heads()
 _EARLIER = aliased(OutboxRow)
 _EARLIER_PENDING = (
     select(_EARLIER.id)
