@@ -35,7 +35,7 @@ from bot.evidence import EvidenceDownloader
 from bot.outbox import OutboxSender
 from bot.payouts import PayoutWorker
 from bot.platform_gateway import build_gateway
-from cases.audit import verify_chain
+from cases.audit import is_seal, verify_chain
 from cases.clock import ManualClock
 from cases.model import Case, CaseStatus
 from cases.ports import StoredEvidence
@@ -316,11 +316,13 @@ class Stories:
         return (await self.case(case_no)).status
 
     async def history(self, case_no: str) -> list[str]:
-        """The case's actions, oldest first, after checking the hash chain links them all."""
+        """The case's steps, oldest first, after checking the hash chain links them all.
+
+        Seals (a file downloaded) are left out, as in the timelines: they are not steps."""
         async with self.harness.deps.uow() as uow:
             events = await uow.events.list(case_no)
         assert verify_chain(events) is None, "the case history no longer verifies"
-        return [event.action for event in events]
+        return [event.action for event in events if not is_seal(event)]
 
     async def evidence(self, case_no: str) -> list[StoredEvidence]:
         async with self.harness.deps.uow() as uow:
