@@ -34,6 +34,7 @@ async def test_a_clear_cut_complaint_is_approved_in_full_paid_and_its_history_ve
 
     await s.agent.click("接单")
     assert "您已接手投诉" in s.agent.last.text
+    approving = s.agent.mark()
     await s.agent.click("按申请金额批准退款")
     await s.settle()
 
@@ -42,9 +43,9 @@ async def test_a_clear_cut_complaint_is_approved_in_full_paid_and_its_history_ve
     assert "退款 100.00 元" in approved.text
     assert "原路返回到您付款的账户" in approved.text
     assert "平台最晚 2026-12-01（含当天）发起退款" in approved.text  # 3 working days from Thursday
-    payout = s.agent.last
+    # The answer to the press and the payout card reach the staff group in the order queued.
+    (payout,) = [m for m in s.agent.heard(since=approving) if "确认已退款" in m.buttons]
     assert "退款金额：100.00 元（原路返回）" in payout.text
-    assert "确认已退款" in payout.buttons
 
     await s.agent.click("确认已退款")
     await s.settle()
@@ -54,4 +55,5 @@ async def test_a_clear_cut_complaint_is_approved_in_full_paid_and_its_history_ve
     assert s.merchant.heard(since=merchant_heard) == []  # never asked, so never bothered
 
     assert await s.history(case_no) == ["submit", "take", "approve_refund", "confirm_refund"]
-    assert "1 件投诉、4 条记录的哈希链全部一致" in await s.audit_verify()
+    # The four steps and the seal of the stored photo.
+    assert "1 件投诉、5 条记录的哈希链全部一致" in await s.audit_verify()
