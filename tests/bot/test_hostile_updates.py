@@ -115,6 +115,7 @@ async def play(world: World, scene: Scene, act: Act, errors: ErrorRecords) -> No
     who = scene.stranger if act.stranger else scene.person
     api = world.harness.api
     pending = await world.pending_in(who)
+    await world.deliver()  # what is still queued is not this update's doing
     mark = api.mark()
     update = build(who.fake, act, scene.own_case, world.foreign_case)
     await who.feed(update)
