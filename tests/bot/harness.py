@@ -138,7 +138,9 @@ async def _harness_on(
         telegram_api_url=api.base_url,
         database_url=database_url,
         evidence_dir=tmp_path / "evidence",
-        **settings,
+        # The test's own folder, so nothing a bot writes under DATA_DIR (the audit heads file)
+        # outlives the test or reaches the next one.
+        **{"data_dir": tmp_path / "data", **settings},
     )
     clock = ManualClock(now)
     deps = build_test_deps(config, clock)
