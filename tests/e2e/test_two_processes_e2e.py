@@ -201,6 +201,11 @@ def max_in_window(times: list[float], window: float) -> int:
     return best
 
 
+# Seconds before the kill in which a send may have reached the server unmarked (as in the
+# crash-restart test).
+IN_FLIGHT_WINDOW = 2.0
+
+
 async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits_hold(
     own_api: FakeBotAPI, fresh_db_url: str, redis_url: str, tmp_path: Path
 ) -> None:
@@ -258,7 +263,15 @@ async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits
         await engine.dispose()
 
     counts = Counter(case_no for case_no, _ in arrived)
-    assert counts == dict.fromkeys(due, 1), counts
+    # The one repeat the Bot API leaves open (it has no idempotency key): a reminder the killed
+    # process sent, and the server accepted, in the instant before the kill, before it could
+    # mark it sent. Only such a reminder may arrive twice; any other repeat fails.
+    sent_as_killed = {
+        case_no for case_no, at in arrived if killed_at - IN_FLIGHT_WINDOW <= at <= killed_at
+    }
+    allowed = {case_no: 2 if case_no in sent_as_killed else 1 for case_no in due}
+    assert all(1 <= counts[case_no] <= allowed[case_no] for case_no in due), counts
+    assert set(counts) == set(due), counts
     late = {case_no: at - due[case_no].timestamp() for case_no, at in arrived}
     assert max(late.values()) <= LATE_LIMIT, late
     for case_no, _ in arrived:
