@@ -10,12 +10,11 @@ import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.outbox import OutboxSender
-from bot.ratelimit import Limit, LocalSendLimiter
 from dialogs.merchant import token_hash
 from dialogs.session import parse_session
 from tests.bot.harness import BotHarness, Person
 from tests.bot.test_filing_through_dispatcher import CASE_NO, NOW, order
+from tests.bot.test_merchant_through_dispatcher import deliver_notices
 
 STAFF_GROUP = -1009876543210
 OTHER_GROUP = -1005550001
@@ -60,13 +59,8 @@ class World:
     async def deliver(self) -> None:
         """Sends what the sender loop would have sent by now. A chat's messages go out in the
         order queued, so an answer queued behind a backlog (the staff group hears of every case
-        filed here) waits for the loop, which this harness does not run; Telegram's pace is
-        left out, as it only spreads the same messages over minutes."""
-        roomy = Limit(100_000, 1.0)
-        limiter = LocalSendLimiter(overall=roomy, per_chat=roomy, per_group=roomy, pace=None)
-        sender = OutboxSender(self.harness.deps, self.harness.bot, "sender", limiter=limiter)
-        while await sender.run_once():
-            pass
+        filed here) waits for the loop, which this harness does not run."""
+        await deliver_notices(self.harness)
 
     async def staff(self, user_id: int, role: str = "agent") -> None:
         async with self.harness.deps.uow() as uow:
