@@ -33,7 +33,10 @@ STALL_AFTER = HEALTHY_SILENCE + timedelta(seconds=INTERVAL)
 
 def outlook_now(deps: Deps) -> CalendarOutlook:
     """Returns the outlook of the published data on today's local date."""
-    return calendar_outlook(deps.clock.now().astimezone(deps.calendar.tz).date())
+    calendar = deps.calendar
+    return calendar_outlook(
+        deps.clock.now().astimezone(calendar.tz).date(), calendar.data_ends()
+    )
 
 
 def log_outlook(outlook: CalendarOutlook) -> None:

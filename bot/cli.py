@@ -187,9 +187,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "cases":
         return asyncio.run(_export_cases(settings, console, args.since, args.output))
     if args.command == "calendar":
-        from bot.cli_calendar import check_calendar
+        from bot.cli_calendar import check_calendar, configured_calendar
 
-        return check_calendar(console, SystemClock().now().astimezone(settings.tz).date())
+        calendar = configured_calendar(settings)
+        return check_calendar(
+            console, SystemClock().now().astimezone(calendar.tz).date(), calendar=calendar
+        )
     if args.command == "backup":
         return asyncio.run(_backup(settings, console, args.file))
     if args.command == "staff":

@@ -4,8 +4,10 @@ The ``chinese_calendar`` package carries the State Council's published holiday a
 only up to the last published year; deadlines later than that must still be computed. For those
 years the holidays are computed ahead (``cases.holiday_estimate``): the lunar festivals and the
 fixed dates, without the make-up working days nobody can know before they are published. The
-operator's holiday file corrects any date, and the bot warns from ``WARN_DAYS`` before the
-published data runs out (``outlook``).
+operator's holiday file corrects any date, and can carry a whole year's arrangement itself
+(``complete_years``) once the State Council has published it and before a new chinesecalendar
+does. The bot warns from ``WARN_DAYS`` before the data, published or the file's, runs out
+(``outlook``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from chinese_calendar import constants as published
 
 from cases.holiday_estimate import estimated_days_off
 
-_CALENDAR_FILE_KEYS = ("holidays", "workdays")
+_CALENDAR_FILE_KEYS = ("holidays", "workdays", "complete_years")
 
 # The library answers for whole years: the first and last year it has an arrangement for.
 PUBLISHED_YEARS = range(min(published.holidays).year, max(published.holidays).year + 1)
@@ -49,6 +51,8 @@ class WorkingCalendar:
     tz: ZoneInfo
     extra_holidays: frozenset[date] = field(default_factory=frozenset)
     extra_workdays: frozenset[date] = field(default_factory=frozenset)
+    # Years whose whole arrangement the operator's extras list: no estimate for them.
+    complete_years: frozenset[int] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
         both = self.extra_holidays & self.extra_workdays
@@ -64,8 +68,18 @@ class WorkingCalendar:
             return False
         if day.year in PUBLISHED_YEARS:
             return bool(chinese_calendar.is_workday(day))
+        if day.year in self.complete_years:
+            return day.weekday() < 5
         # The library raises for years outside its data; a deadline must never crash.
         return _estimated_is_working_day(day)
+
+    def data_ends(self) -> date:
+        """The last date covered by a published arrangement: the library's, then the years the
+        operator's file completes right after it (a gap leaves the later years estimated)."""
+        year = PUBLISHED_YEARS[-1]
+        while year + 1 in self.complete_years:
+            year += 1
+        return date(year, 12, 31)
 
     def add_working_days(self, start: datetime, n: int) -> datetime:
         """Returns the end of the n-th working day after the local date of ``start``.
@@ -150,12 +164,24 @@ def last_covered(deadline: datetime, tz: ZoneInfo) -> tuple[date, time | None]:
     return local.date(), local.time().replace(second=0, microsecond=0)
 
 
-def load_calendar_file(path: Path | str) -> tuple[frozenset[date], frozenset[date]]:
+@dataclass(frozen=True)
+class CalendarFile:
+    """The operator's holiday file: extra holidays, make-up working days, and the years for
+    which these lists are the State Council's whole published arrangement."""
+
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    complete_years: frozenset[int] = frozenset()
+
+
+def load_calendar_file(path: Path | str) -> CalendarFile:
     """Reads the operator's extra holidays and make-up working days from a TOML file.
 
     The file looks like ``holidays = ["2027-01-01"]`` and ``workdays = ["2027-02-07"]``; native
-    TOML dates work too. Returns ``(holidays, workdays)``. Any bad entry raises a ValueError that
-    names it, because a silently skipped date would shift every deadline around it.
+    TOML dates work too. ``complete_years = [2027]`` says that the file lists every holiday and
+    make-up working day of 2027 as published, so the estimate is not used for that year and the
+    warning that the data runs out moves on to the next year. Any bad entry raises a ValueError
+    that names it, because a silently skipped date would shift every deadline around it.
     """
     path = Path(path)
     try:
@@ -165,14 +191,37 @@ def load_calendar_file(path: Path | str) -> tuple[frozenset[date], frozenset[dat
         raise ValueError(f"{path}: not valid TOML: {exc}") from exc
     unknown = sorted(set(data) - set(_CALENDAR_FILE_KEYS))
     if unknown:
-        raise ValueError(f"{path}: unknown keys {', '.join(unknown)}; expected holidays, workdays")
+        raise ValueError(
+            f"{path}: unknown keys {', '.join(unknown)}; expected holidays, workdays, "
+            "complete_years"
+        )
     holidays = _parse_dates(path, "holidays", data.get("holidays", []))
     workdays = _parse_dates(path, "workdays", data.get("workdays", []))
     both = holidays & workdays
     if both:
         listed = ", ".join(sorted(day.isoformat() for day in both))
         raise ValueError(f"{path}: dates listed both as holiday and as workday: {listed}")
-    return holidays, workdays
+    years = _parse_years(path, data.get("complete_years", []), holidays)
+    return CalendarFile(holidays, workdays, years)
+
+
+def _parse_years(path: Path, raw: object, holidays: frozenset[date]) -> frozenset[int]:
+    if not isinstance(raw, list) or not all(
+        isinstance(year, int) and not isinstance(year, bool) for year in raw
+    ):
+        raise ValueError(f"{path}: complete_years must be a list of years like 2027")
+    years = frozenset(raw)
+    held = {day.year for day in holidays}
+    # Every year has statutory holidays: a complete year without one is a half-filled file, and
+    # trusting it would turn the Spring Festival into working days.
+    empty = sorted(year for year in years if year not in held)
+    if empty:
+        listed = ", ".join(str(year) for year in empty)
+        raise ValueError(
+            f"{path}: complete_years names {listed} but holidays lists no date in it; "
+            "list that year's published holidays too"
+        )
+    return years
 
 
 def _parse_dates(path: Path, key: str, raw: object) -> frozenset[date]:
@@ -207,11 +256,15 @@ def build_calendar(
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown time zone {timezone!r}") from exc
     holidays, workdays = frozenset(extra_holidays), frozenset(extra_workdays)
+    years: frozenset[int] = frozenset()
     if holiday_file is not None:
-        file_holidays, file_workdays = load_calendar_file(holiday_file)
-        holidays |= file_holidays
-        workdays |= file_workdays
-    return WorkingCalendar(tz=tz, extra_holidays=holidays, extra_workdays=workdays)
+        loaded = load_calendar_file(holiday_file)
+        holidays |= loaded.holidays
+        workdays |= loaded.workdays
+        years = loaded.complete_years
+    return WorkingCalendar(
+        tz=tz, extra_holidays=holidays, extra_workdays=workdays, complete_years=years
+    )
 
 
 @dataclass(frozen=True)
@@ -244,5 +297,6 @@ class CalendarOutlook:
 
 
 def calendar_outlook(today: date, data_ends: date | None = None) -> CalendarOutlook:
-    """Returns the outlook of the published data (the installed library's, unless given)."""
+    """Returns the outlook of the published data (the installed library's, unless given; a
+    calendar's `data_ends()` adds the years the operator's file completes)."""
     return CalendarOutlook(today, data_ends or published_data_ends())

@@ -17,6 +17,7 @@ from bot.cli_calendar import check_calendar
 from bot.config import Settings
 from bot.supervisor import LoopHealth
 from cases.calendar import WARN_DAYS, calendar_outlook, published_data_ends
+from cases.clock import ManualClock
 from sandbox.botapi import FakeBotAPI
 from storage.models import OutboxRow
 from tests.bot.harness import BotHarness, bot_harness
@@ -146,3 +147,55 @@ async def test_the_loop_first_looks_an_interval_after_start_then_every_interval(
     assert slept == [INTERVAL] * 3
     # Nothing before the first interval; one warning for each day it looked on.
     assert queued_before_each_sleep == [0, 1, 2]
+
+
+def completing_policy(tmp_path: Path) -> Path:
+    """A policy whose holiday file carries the whole year after the published data."""
+    year = ENDS.year + 1
+    (tmp_path / "holidays.toml").write_text(
+        f'holidays = ["{year}-01-01"]\nworkdays = ["{year}-02-20"]\ncomplete_years = [{year}]\n',
+        encoding="utf-8",
+    )
+    policy = tmp_path / "policy.toml"
+    policy.write_text('holiday_file = "holidays.toml"\n', encoding="utf-8")
+    return policy
+
+
+async def test_a_holiday_file_that_completes_the_next_year_silences_the_warning(
+    tmp_path: Path, fake_api: FakeBotAPI
+) -> None:
+    start = local(ENDS - timedelta(days=10), 12)
+    policy = completing_policy(tmp_path)
+    async with bot_harness(
+        tmp_path, fake_api, start, staff_chat_id=STAFF_GROUP, policy_file=policy
+    ) as harness:
+        assert not await CalendarWatch(harness.deps).run_once()
+        assert await staff_rows(harness) == []
+        # Into the completed year, with the year after it now 60 days away: warned again.
+        harness.clock.set(local(date(ENDS.year + 1, 11, 5), 12))
+        assert await CalendarWatch(harness.deps).run_once()
+        (row,) = await staff_rows(harness)
+    assert row.payload["params"]["year"] == ENDS.year + 2
+
+
+def test_calendar_check_reads_the_policys_holiday_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("TIMEZONE", "DEFAULT_LOCALE", "POLICY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DEFAULT_LOCALE", "en")
+    monkeypatch.setenv("POLICY_FILE", str(completing_policy(tmp_path)))
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    today = ENDS - timedelta(days=24)
+    assert check_calendar(Console(settings), today) == 1  # without the file: warned
+    capsys.readouterr()
+
+    monkeypatch.setattr("bot.cli.SystemClock", lambda: ManualClock(local(today, 12)))
+    assert main(["calendar", "check"]) == 0
+    out = capsys.readouterr().out
+    assert f"to {ENDS}" in out
+    assert f"whole arrangement for {ENDS.year + 1} (complete_years)" in out
+    assert "Holidays assumed" not in out

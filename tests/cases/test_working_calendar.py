@@ -11,6 +11,7 @@ import pytest
 
 from cases.calendar import (
     WARN_DAYS,
+    CalendarFile,
     WorkingCalendar,
     _estimated_is_working_day,
     build_calendar,
@@ -275,7 +276,7 @@ def test_calendar_file_accepts_native_toml_dates(tmp_path: Path) -> None:
     path = tmp_path / "holidays.toml"
     path.write_text("holidays = [2027-01-01]\n", encoding="utf-8")
 
-    assert load_calendar_file(path) == (frozenset({date(2027, 1, 1)}), frozenset())
+    assert load_calendar_file(path) == CalendarFile(holidays=frozenset({date(2027, 1, 1)}))
 
 
 @pytest.mark.parametrize(
@@ -289,6 +290,10 @@ def test_calendar_file_accepts_native_toml_dates(tmp_path: Path) -> None:
         ('holiday = ["2027-01-01"]\n', "unknown keys holiday"),
         ('holidays = ["2027-01-01"\n', "not valid TOML"),
         ('holidays = ["2027-02-07"]\nworkdays = ["2027-02-07"]\n', "both"),
+        ('complete_years = "2027"\n', "complete_years must be a list"),
+        ("complete_years = [true]\n", "complete_years must be a list"),
+        ('holidays = ["2027-01-01"]\ncomplete_years = [2027, 2028]\n',
+         "complete_years names 2028 but holidays lists no date in it"),
     ],
 )
 def test_bad_calendar_file_names_the_bad_entry(tmp_path: Path, content: str, named: str) -> None:
@@ -324,3 +329,40 @@ def test_working_seconds_between_leave_out_holidays(calendar: WorkingCalendar) -
     assert calendar.add_working_seconds(shanghai(2026, 9, 30, 12), seconds) == shanghai(
         2026, 10, 9, 12
     )
+
+
+# The State Council's 2027 arrangement as an operator would copy it into the holiday file (the
+# Spring Festival with its make-up Sundays; Dragon Boat Festival on a Wednesday).
+ARRANGEMENT_2027 = """
+holidays = ["2027-01-01", "2027-02-05", "2027-02-06", "2027-02-07", "2027-02-08", "2027-02-09",
+            "2027-02-10", "2027-02-11", "2027-02-12", "2027-06-09"]
+workdays = ["2027-01-31", "2027-02-20"]
+complete_years = [2027]
+"""
+
+
+def test_a_year_the_holiday_file_completes_is_not_estimated(tmp_path: Path) -> None:
+    path = tmp_path / "holidays.toml"
+    path.write_text(ARRANGEMENT_2027.replace(', "2027-06-09"', ""), encoding="utf-8")
+    estimated = build_calendar("Asia/Shanghai")
+    completed = build_calendar("Asia/Shanghai", path)
+
+    # Mid-Autumn 2027 (Wednesday 09-15) is a holiday on the estimate only: the operator's
+    # complete list of 2027 leaves it out, so it is a working day there.
+    assert not estimated.is_working_day(date(2027, 9, 15))
+    assert completed.is_working_day(date(2027, 9, 15))
+    assert completed.is_working_day(date(2027, 1, 31))  # a make-up Sunday
+    assert not completed.is_working_day(date(2027, 2, 8))
+    assert not completed.is_working_day(date(2027, 3, 6))  # an ordinary Saturday
+    # 2028 is not in the file: the estimate still places its Spring Festival.
+    assert not completed.is_working_day(date(2028, 1, 26))
+    assert completed.data_ends() == date(2027, 12, 31)
+    assert estimated.data_ends() == published_data_ends()
+
+
+def test_a_completed_year_after_a_gap_leaves_the_data_ending_where_it_did(tmp_path: Path) -> None:
+    year = published_data_ends().year + 2
+    path = tmp_path / "holidays.toml"
+    path.write_text(f'holidays = ["{year}-01-01"]\ncomplete_years = [{year}]\n', encoding="utf-8")
+
+    assert build_calendar("Asia/Shanghai", path).data_ends() == published_data_ends()

@@ -160,6 +160,7 @@ def test_operator_and_bot_texts_render(locale: str) -> None:
         "cli.sandbox_cannot_listen": {"port": 8080, "reason": "Address already in use"},
         "cli.calendar.check_range": {"first": date(2004, 1, 1), "ends": date(2026, 12, 31)},
         "cli.calendar.check_ok": {"warn_days": 60},
+        "cli.calendar.check_file_years": {"years": "2027"},
         "cli.calendar.check_soon": {"days_left": 24, "years": "2027"},
         "cli.calendar.check_estimating": {"years": "2027, 2028"},
         "cli.calendar.check_year": {"year": 2027},
