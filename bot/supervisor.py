@@ -11,6 +11,11 @@ to wait). The watchdog (bot/watchdog.py) reports these to the database for
 Adding a loop is one line in bot/runner.py: `supervisor.repeat(name, step, idle=...)` for a
 step that is simply called again, or `supervisor.start(name, run)` for a loop that keeps its own
 rhythm and calls `health.ok()` itself.
+
+A step of `repeat` that hangs (a connection that never answers, a lock never released) is
+cancelled once it has run for its loop's `stall_after`, so the loop fails like any other
+failure and starts again, instead of staying stalled for as long as the process lives; its
+transaction rolls back with the cancel and its leases run out for the other processes.
 """
 
 from __future__ import annotations
@@ -107,6 +112,13 @@ class LoopHealth:
         )
 
 
+class StepHung(Exception):
+    """A loop's step ran past its time limit and was cancelled."""
+
+    def __init__(self, loop: str, limit: float) -> None:
+        super().__init__(f"a step of loop {loop} ran for {limit:g} s without finishing; cancelled")
+
+
 def _describe(exc: BaseException) -> str:
     # The first line only: SQLAlchemy appends the statement and a link on lines of their own.
     first = str(exc).split("\n", 1)[0].strip()
@@ -154,14 +166,24 @@ class Supervisor:
         periodic: bool = False,
         backoff: Backoff = LOOP_BACKOFF,
         stall_after: timedelta = STALL_AFTER,
+        step_timeout: float | None = None,
     ) -> asyncio.Task[None]:
         """Calls `step()` over and over: at once again while it reports work done (a truthy
         result), after `idle` seconds when it found nothing, or every `idle` seconds whatever
-        it returns when `periodic`."""
+        it returns when `periodic`. A step still running after `step_timeout` seconds (by
+        default the loop's `stall_after`) is cancelled and counts as a failure."""
+        limit = stall_after.total_seconds() if step_timeout is None else step_timeout
 
         async def run(health: LoopHealth) -> None:
             while True:
-                busy = await step()
+                deadline = asyncio.timeout(limit)
+                try:
+                    async with deadline:
+                        busy = await step()
+                except TimeoutError:
+                    if deadline.expired():
+                        raise StepHung(name, limit) from None
+                    raise  # the step's own timeout (a request that gave up) is its error
                 health.ok()
                 await self._sleep(idle if periodic or not busy else 0)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -174,3 +175,78 @@ def test_two_loops_of_one_name_are_refused(clock: ManualClock) -> None:
         await supervisor.stop_all()
 
     asyncio.run(both())
+
+
+async def test_a_hung_step_is_cancelled_after_its_limit_and_the_loop_goes_on(
+    clock: ManualClock, sleeps: Sleeps, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[str] = []
+    cancelled = asyncio.Event()
+
+    async def step() -> int:
+        calls.append("step")
+        if len(calls) == 1:
+            try:
+                await asyncio.Event().wait()  # a connection that never answers
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+        return 0
+
+    supervisor = Supervisor(clock, sleep=sleeps)
+    with caplog.at_level(logging.ERROR, logger="bot.supervisor"):
+        supervisor.repeat("payouts", step, idle=1.0, backoff=FAST, step_timeout=0.05)
+        await until(lambda: len(calls) >= 3)
+        await supervisor.stop_all()
+    assert cancelled.is_set()
+    assert sleeps.waits[0] == 2.0  # backed off like any failure
+    status = supervisor.loops["payouts"].snapshot("w1", clock.now())
+    assert status.last_error == (
+        "StepHung: a step of loop payouts ran for 0.05 s without finishing; cancelled"
+    )
+    assert status.last_success_at is not None
+    assert any("loop payouts failed" in r.getMessage() for r in caplog.records)
+
+
+async def test_a_steps_own_timeout_is_its_own_error_not_a_hang(
+    clock: ManualClock, sleeps: Sleeps
+) -> None:
+    calls: list[str] = []
+
+    async def step() -> int:
+        calls.append("step")
+        if len(calls) == 1:
+            raise TimeoutError("the platform did not answer")
+        return 0
+
+    supervisor = Supervisor(clock, sleep=sleeps)
+    supervisor.repeat("payouts", step, idle=1.0, backoff=FAST)
+    await until(lambda: len(calls) >= 2)
+    await supervisor.stop_all()
+    status = supervisor.loops["payouts"].snapshot("w1", clock.now())
+    assert status.last_error == "TimeoutError: the platform did not answer"
+
+
+def test_every_repeated_step_is_limited_by_its_stall_time_by_default() -> None:
+    supervisor = Supervisor(ManualClock(NOW))
+    limits: list[float] = []
+    real = asyncio.timeout
+
+    def spy(delay: float | None) -> asyncio.Timeout:
+        limits.append(delay or 0.0)
+        return real(delay)
+
+    async def once() -> None:
+        async def step() -> int:
+            raise asyncio.CancelledError  # one step is enough to see its limit
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("bot.supervisor.asyncio.timeout", spy)
+            task = supervisor.repeat(
+                "retention", step, idle=1.0, stall_after=timedelta(minutes=15)
+            )
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    asyncio.run(once())
+    assert limits == [900.0]
