@@ -181,13 +181,14 @@ class EvidenceDownloader:
 
     async def _refuse(self, job: Job, evidence: StoredEvidence, refusal: Refusal) -> None:
         error = f"content refused: declared {refusal.declared}, content is {refusal.found}"
-        params = {"declared": refusal.declared, "found": refusal.found}
+        params = {"why": "content", "declared": refusal.declared, "found": refusal.found}
         await self._reject(job, evidence, error, REFUSED_KEY, params)
 
     async def _refuse_size(self, job: Job, evidence: StoredEvidence) -> None:
         max_mb = f"{self.deps.policy.max_evidence_bytes / MIB:.1f}"
         error = f"over the size limit of {max_mb} MB"
-        await self._reject(job, evidence, error, REFUSED_SIZE_KEY, {"max_mb": max_mb})
+        why = {"why": "size", "max_mb": max_mb}
+        await self._reject(job, evidence, error, REFUSED_SIZE_KEY, why)
 
     async def _reject(
         self,
@@ -197,7 +198,8 @@ class EvidenceDownloader:
         key: str,
         reason: Mapping[str, object],
     ) -> None:
-        """Keeps the file out of EVIDENCE_DIR, marks it rejected and tells the staff chat why."""
+        """Keeps the file out of EVIDENCE_DIR, marks it rejected, and tells the buyer (so they
+        can send another) and the staff chat why."""
         log.warning("evidence %s not stored: %s", evidence.id, error)
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
@@ -205,25 +207,13 @@ class EvidenceDownloader:
             await uow.jobs.complete(job.id, now)
             await uow.evidence.set_status(evidence.id, EvidenceStatus.REJECTED)
             await self._seal(uow, evidence, EVIDENCE_REJECTED)
-            params = {"case_no": evidence.case_no, "evidence_id": evidence.id, **reason}
-            await self._tell_staff(uow, key, params, f"evidence-refused:{evidence.id}")
+            await self.deps.notifier.evidence_refused(uow, evidence, key, dict(reason))
             await uow.commit()
 
     async def _seal(self, uow: SqlUnitOfWork, evidence: StoredEvidence, action: str) -> None:
         """Records the file's new state in the case's hash chain, with the change itself."""
         now = self.deps.clock.now()
         await seal(uow, evidence.case_no, now, action, {"evidence_id": str(evidence.id)})
-
-    async def _tell_staff(
-        self, uow: SqlUnitOfWork, key: str, params: dict[str, object], once_key: str
-    ) -> None:
-        """Queues a notice to the staff chat (if there is one), once per `once_key`."""
-        staff_chat = self.deps.settings.staff_chat
-        if staff_chat is None:
-            return
-        payload = {"locale": self.deps.settings.default_locale, "key": key, "params": params,
-                   "buttons": []}
-        await uow.outbox.add(staff_chat, payload, self.deps.clock.now(), once_key)
 
     async def _finish(self, job: Job) -> None:
         async with self.deps.uow() as uow:

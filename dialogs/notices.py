@@ -9,10 +9,11 @@ one twice: `notice:{case_no}:{seq}:{audience}`, `remind:{case_no}:{deadline}:{la
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Final
+from typing import Any, Final
 
 from cases.audit import FIRST_SEQ
 from cases.calendar import WorkingCalendar
@@ -28,7 +29,13 @@ from dialogs.context import ButtonRows, DialogEnv
 from dialogs.menu import EN, SUPPORTED_LOCALES, ZH_CN
 from dialogs.notices_buyer import buyer_buttons, buyer_notice
 from dialogs.notices_common import Facts, btn, offer_pending
-from dialogs.notices_evidence import buyer_resend_notice, missing_file_params, staff_missing_notice
+from dialogs.notices_evidence import (
+    buyer_refused_notice,
+    buyer_resend_notice,
+    missing_file_params,
+    staff_file_notice,
+    staff_missing_notice,
+)
 from dialogs.notices_merchant import merchant_buttons, merchant_notice
 from dialogs.notices_staff import (
     deadline_buttons,
@@ -164,10 +171,39 @@ class CaseNotifier:
             await uow.outbox.add(recipient.chat_id, reply.to_payload(recipient.locale), now, key)
 
     async def evidence_missing(self, uow: UnitOfWork, item: StoredEvidence, attempts: int) -> None:
-        """A file could not be downloaded: asks the buyer for it again and tells the staff chat.
+        """A file could not be downloaded: asks the buyer for it again and tells the staff chat."""
+        await self._file_notices(
+            uow,
+            item,
+            ("evidence-resend", buyer_resend_notice),
+            ("evidence-failed", lambda params: staff_missing_notice(params, item.id, attempts)),
+        )
 
-        Keyed by the file and the time it was sent, so a retried give-up queues each message
-        once, and the same file failing again after the buyer re-sent it is told again.
+    async def evidence_refused(
+        self, uow: UnitOfWork, item: StoredEvidence, key: str, why: dict[str, object]
+    ) -> None:
+        """A file was not kept (over the size limit, or content not what it claims): tells the
+        buyer which file and what to send instead, and the staff chat why, once each."""
+        await self._file_notices(
+            uow,
+            item,
+            ("evidence-refused-buyer", lambda params: buyer_refused_notice(params, why)),
+            ("evidence-refused", lambda params: staff_file_notice(
+                key, params, {"evidence_id": item.id, **why}
+            )),
+        )
+
+    async def _file_notices(
+        self,
+        uow: UnitOfWork,
+        item: StoredEvidence,
+        to_buyer: tuple[str, Callable[[dict[str, Any]], Reply]],
+        to_staff: tuple[str, Callable[[dict[str, Any]], Reply]],
+    ) -> None:
+        """Queues one notice about a file to its buyer and one to the staff chat.
+
+        Keyed by the file and the time it was sent, so a retried step queues each message once,
+        and the same file failing again after the buyer re-sent it is told again.
         """
         case = await uow.cases.get(item.case_no)
         if case is None:
@@ -176,15 +212,15 @@ class CaseNotifier:
         now = self.clock.now()
         once = f"{item.id}:{item.received_at.isoformat()}"
         buyer = await self._user(uow, case.buyer_id)
-        reply = buyer_resend_notice(params)
+        prefix, build = to_buyer
         await uow.outbox.add(
-            buyer.chat_id, reply.to_payload(buyer.locale), now, f"evidence-resend:{once}"
+            buyer.chat_id, build(params).to_payload(buyer.locale), now, f"{prefix}:{once}"
         )
         staff = self._staff()
         if staff is not None:
-            notice = staff_missing_notice(params, item.id, attempts)
+            prefix, build = to_staff
             await uow.outbox.add(
-                staff.chat_id, notice.to_payload(staff.locale), now, f"evidence-failed:{once}"
+                staff.chat_id, build(params).to_payload(staff.locale), now, f"{prefix}:{once}"
             )
 
     async def _queue(

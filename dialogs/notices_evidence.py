@@ -1,4 +1,7 @@
-"""What the buyer and the staff chat hear when an evidence file could not be downloaded.
+"""What the buyer and the staff chat hear when an evidence file was not kept.
+
+Either it could not be downloaded (after every retry), or the bot refused it: over the size
+limit, or content that is not what it claims to be.
 
 The buyer is told which file (its place among the case's files, its kind and name) and how to
 send it again, as far as the case's status allows: while the case waits for evidence they can
@@ -60,14 +63,24 @@ def buyer_resend_notice(params: dict[str, Any]) -> Reply:
     return Reply(f"evidence.resend.{params['resend']}", params, buttons)
 
 
+def buyer_refused_notice(params: dict[str, Any], why: dict[str, Any]) -> Reply:
+    """Tells the buyer a file they sent was not kept and why, and what to send instead, as far
+    as the case's status lets them send anything."""
+    resend = buyer_resend_notice(params)
+    return Reply(f"evidence.refused_buyer.{params['resend']}", {**params, **why}, resend.buttons)
+
+
 def staff_missing_notice(params: dict[str, Any], evidence_id: int, attempts: int) -> Reply:
     """Tells the staff chat the file is missing, what the buyer was told, and the way to ask."""
+    return staff_file_notice(
+        "evidence.download_failed", params, {"evidence_id": evidence_id, "attempts": attempts}
+    )
+
+
+def staff_file_notice(key: str, params: dict[str, Any], extra: dict[str, Any]) -> Reply:
+    """A staff notice about one file: the card, and the way to ask for it while in review."""
     n = params["case_no"]
     row: tuple[Button, ...] = (btn("card", cb.STAFF_CARD, n),)
     if params["resend"] == Resend.WHEN_ASKED:
         row = (*row, btn("request", cb.STAFF_REQUEST, n))
-    return Reply(
-        "evidence.download_failed",
-        {**params, "evidence_id": evidence_id, "attempts": attempts},
-        (row,),
-    )
+    return Reply(key, {**params, **extra}, (row,))

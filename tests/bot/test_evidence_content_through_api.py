@@ -1,4 +1,4 @@
-"""An executable sent as a "PDF" is judged by its bytes, not kept, and staff are told."""
+"""An executable sent as a "PDF" is judged by its bytes, not kept, and buyer and staff are told."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ async def harness(tmp_path: Path, fake_api: FakeBotAPI):  # type: ignore[no-unty
         yield running
 
 
-async def test_an_executable_declared_as_pdf_is_not_stored_and_staff_hear_why(
+async def test_an_executable_declared_as_pdf_is_not_stored_and_buyer_and_staff_hear_why(
     harness: BotHarness,
 ) -> None:
     buyer = harness.user()
@@ -55,3 +55,13 @@ async def test_an_executable_declared_as_pdf_is_not_stored_and_staff_hear_why(
     assert case_no in refused
     assert "application/pdf" in refused
     assert "application/x-msdownload" in refused
+    assert "已告知买家" in refused
+
+    # The buyer is told too, which file it was and what to send instead: the case is in
+    # review, so they learn that support can ask for it, not a command that would refuse them.
+    buyer_messages = harness.api.sent_messages(buyer.fake.chat_id)
+    [told] = [m for m in buyer_messages if "未能保存" in m.plain_text]
+    assert case_no in told.plain_text
+    assert "第 1/1 个证据（文件“付款凭证.pdf”）的内容与文件类型不符" in told.plain_text
+    assert "原始的截图、照片、MP4 视频、PDF 或文本文件" in told.plain_text
+    assert "客服要求补充材料时" in told.plain_text

@@ -90,8 +90,10 @@ async def test_a_file_over_the_limit_is_refused_without_asking_telegram_for_it(
     assert kept.status is EvidenceStatus.STORED
 
 
-async def refused_unmeasured(harness: BotHarness, content: bytes) -> list[str]:
-    """Files a document whose message has no size; returns what staff heard of it.
+async def refused_unmeasured(
+    harness: BotHarness, content: bytes
+) -> tuple[list[str], list[str]]:
+    """Files a document whose message has no size; returns what staff and the buyer heard of it.
 
     The bot must learn the size from getFile and refuse the file without downloading it.
     """
@@ -107,16 +109,20 @@ async def refused_unmeasured(harness: BotHarness, content: bytes) -> list[str]:
     assert harness.api.downloads == []
     [refused] = await evidence_of(harness, case_no)
     assert refused.status is EvidenceStatus.REJECTED
-    return [text for text in await staff_notices(harness) if case_no in text and "未保存" in text]
+    staff = [text for text in await staff_notices(harness) if case_no in text and "未保存" in text]
+    told = [m.text for m in harness.api.sent_messages(buyer.fake.chat_id) if "未能保存" in m.text]
+    return staff, told
 
 
 async def test_a_file_of_unknown_size_over_telegrams_limit_is_refused_without_retrying(
     harness: BotHarness,
 ) -> None:
     """Telegram answers getFile for it with "file is too big"; asking again would not help."""
-    [notice] = await refused_unmeasured(harness, OVER_LIMIT)
+    [notice], [told] = await refused_unmeasured(harness, OVER_LIMIT)
     assert "20.0 MB" in notice
     assert len(harness.api.calls("getFile")) == 1
+    assert "超过 20.0 MB 的大小上限，平台没有下载它" in told
+    assert "不超过 20.0 MB 的文件" in told
 
 
 async def test_files_are_judged_by_their_bytes_and_only_true_ones_are_kept(
@@ -173,8 +179,9 @@ async def test_a_size_getfile_reports_over_a_lower_limit_stops_the_download(
     settings = {"staff_chat_id": STAFF_GROUP, "policy_file": policy}
     async with bot_harness(tmp_path, fake_api, NOW, **settings) as harness:
         await harness.add_orders(order(ORDER_NO))
-        [notice] = await refused_unmeasured(harness, PDF + b"\x00" * 1_048_576)
+        [notice], [told] = await refused_unmeasured(harness, PDF + b"\x00" * 1_048_576)
         assert "1.0 MB" in notice
+        assert "超过 1.0 MB 的大小上限" in told
 
 
 async def test_supplementary_evidence_follows_the_same_rules(harness: BotHarness) -> None:
