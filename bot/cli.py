@@ -376,12 +376,18 @@ async def _merchants(settings: Settings, console: Console, args: argparse.Namesp
     async with _database(settings) as uows:
         if args.merchants_command == "list":
             return await cli_accounts.list_merchants(uows, console)
-        return await cli_accounts.unbind_merchant(uows, console, args.merchant_code)
+        return await cli_accounts.unbind_merchant(uows, settings, console, args.merchant_code)
 
 
 async def _add_staff(settings: Settings, console: Console, telegram_id: int, role: str) -> int:
+    from bot.cli_accounts import tell_staff
+
     async with _database(settings) as uow_factory, uow_factory() as uow:
+        before = await uow.staff.role_of(telegram_id)
         await uow.staff.set_role(telegram_id, role, SystemClock().now())
+        if before != role:
+            await tell_staff(uow, settings, "staff.admin.operator_added",
+                             {"id": telegram_id, "role": role, "before": before})
         await uow.commit()
     console.say("cli.staff_added", telegram_id=telegram_id, role=role)
     return 0

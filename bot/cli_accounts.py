@@ -1,13 +1,19 @@
 """`complaint-bot staff list|remove` and `merchants list|unbind`: who may act, and for whom.
 
 The same rules as the staff chat's `/staff` (dialogs/staff_admin.py): the last admin is never
-removed, so the platform always has someone who can add staff.
+removed, so the platform always has someone who can add staff. What the operator changes here
+the staff chat hears, in the same transaction, as it would have seen a change made in the chat:
+who may act there, and which merchant the bot can no longer reach.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from cases.clock import SystemClock
+from dialogs.types import Reply
 
 if TYPE_CHECKING:
     from bot.cli import Console
@@ -47,6 +53,8 @@ async def remove_staff(
             console.error("cli.staff_last_admin", telegram_id=telegram_id)
             return 1
         await uow.staff.remove(telegram_id)
+        await tell_staff(uow, settings, "staff.admin.operator_removed",
+                         {"id": telegram_id, "role": role})
         await uow.commit()
     console.say("cli.staff_removed", telegram_id=telegram_id, role=role)
     if telegram_id in settings.admin_ids:
@@ -75,13 +83,19 @@ async def list_merchants(uows: Uows, console: Console) -> int:
     return 0
 
 
-async def unbind_merchant(uows: Uows, console: Console, code: str) -> int:
+async def unbind_merchant(uows: Uows, settings: Settings, console: Console, code: str) -> int:
     async with uows() as uow:
         accounts = {account.merchant.code: account for account in await uow.merchants.list()}
         before = await uow.merchants.unbind(code)
         if before is None:
             console.error("cli.merchant_not_found", code=code)
             return 1
+        await tell_staff(uow, settings, "staff.admin.operator_unbound", {
+            "code": code,
+            "name": before.name,
+            "bound": before.telegram_user_id is not None,
+            "open_cases": accounts[code].open_cases,
+        })
         await uow.commit()
     console.say(
         "cli.merchant_unbound",
@@ -91,3 +105,17 @@ async def unbind_merchant(uows: Uows, console: Console, code: str) -> int:
         open_cases=accounts[code].open_cases,
     )
     return 0
+
+
+async def tell_staff(
+    uow: SqlUnitOfWork, settings: Settings, key: str, params: dict[str, object]
+) -> None:
+    """Queues a notice of the operator's change to the staff chat (when there is one)."""
+    staff_chat = settings.staff_chat
+    if staff_chat is None:
+        return
+    now = SystemClock().now()
+    payload = Reply(key, params).to_payload(settings.default_locale)
+    # Each change is its own notice: the same command run twice changed something twice.
+    once = f"operator:{key}:{now.isoformat()}:{secrets.token_hex(4)}"
+    await uow.outbox.add(staff_chat, payload, now, once)

@@ -201,3 +201,19 @@ async def test_unbinding_frees_the_account_and_an_unknown_code_is_refused(
     assert await stored_merchant(tmp_path, "M1001") == Merchant("M1001", "星辰卡铺")
     assert await in_process(monkeypatch, tmp_path, no_token, "merchants", "unbind", "M9") == 1
     assert "There is no merchant M9" in capsys.readouterr().err
+
+
+async def test_the_staff_chat_hears_that_a_merchant_with_open_cases_was_unbound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.bot.test_cli_staff import STAFF_CHAT, staff_chat_notices
+
+    env = {"BOT_TOKEN": "", "STAFF_CHAT_ID": str(STAFF_CHAT)}
+    add = ("merchants", "add", "M1001", "--name", "<b>星辰</b>卡铺", "--bot-username", "km_bot")
+    await in_process(monkeypatch, tmp_path, env, *add)
+    await _bind(tmp_path, "M1001", 777)
+    assert await in_process(monkeypatch, tmp_path, env, "merchants", "unbind", "M1001") == 0
+
+    [notice] = await staff_chat_notices(tmp_path)
+    assert "unbound merchant M1001 (&lt;b&gt;星辰&lt;/b&gt;卡铺)" in notice  # its name escaped
+    assert "not bound to any account" not in notice

@@ -6,8 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
-from tests.bot.test_cli_merchants import in_process
+from bot.cli import Console
+from bot.config import Settings
+from dialogs.types import decode_params
+from storage.db import make_engine
+from storage.models import OutboxRow
+from tests.bot.test_cli_merchants import database_url, in_process
 
 pytestmark = pytest.mark.backend_independent
 
@@ -66,3 +72,38 @@ async def test_removing_an_admin_from_admin_ids_warns_they_come_back_at_start(
     capsys.readouterr()
     assert await _staff(monkeypatch, tmp_path, "remove", str(AGENT)) == 0
     assert "ADMIN_IDS still lists" in capsys.readouterr().err
+
+
+STAFF_CHAT = -100_777
+
+
+async def staff_chat_notices(tmp_path: Path) -> list[str]:
+    """The staff chat's queued notices, rendered as the bot would send them."""
+    engine = make_engine(database_url(tmp_path))
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(select(OutboxRow).order_by(OutboxRow.id))
+            payloads = [row.payload for row in rows if row.chat_id == STAFF_CHAT]
+    finally:
+        await engine.dispose()
+    translator = Console(Settings(_env_file=None)).translator  # type: ignore[call-arg]
+    return [translator.render(p["locale"], p["key"], decode_params(p["params"])) for p in payloads]
+
+
+async def test_the_staff_chat_hears_of_roles_the_operator_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = {"BOT_TOKEN": "", "STAFF_CHAT_ID": str(STAFF_CHAT)}
+    await in_process(monkeypatch, tmp_path, env, "staff", "add", str(ADMIN), "--role", "admin")
+    await in_process(monkeypatch, tmp_path, env, "staff", "add", str(AGENT), "--role", "agent")
+    # Asked again for the role it has: nothing changed, nothing to tell.
+    await in_process(monkeypatch, tmp_path, env, "staff", "add", str(AGENT), "--role", "agent")
+    await in_process(monkeypatch, tmp_path, env, "staff", "add", str(AGENT), "--role", "arbitrator")
+    assert await in_process(monkeypatch, tmp_path, env, "staff", "remove", str(AGENT)) == 0
+
+    notices = await staff_chat_notices(tmp_path)
+    assert len(notices) == 4
+    assert f"made <code>{AGENT}</code> a support agent from the command line" in notices[1]
+    assert "(was a support agent)" in notices[2]
+    assert f"removed an arbitrator <code>{AGENT}</code>" in notices[3]
+    assert "refused from now on" in notices[3]

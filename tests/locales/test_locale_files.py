@@ -98,6 +98,11 @@ def test_operator_and_bot_texts_render(locale: str) -> None:
             "open_cases": 2,
         },
         "cli.merchant_not_found": {"code": "M9"},
+        "staff.admin.operator_added": {"id": 42, "role": "admin", "before": "agent"},
+        "staff.admin.operator_removed": {"id": 42, "role": "agent"},
+        "staff.admin.operator_unbound": {
+            "code": "M1001", "name": "星辰卡铺", "bound": True, "open_cases": 3
+        },
         "cli.link_made": {
             "link": "https://t.me/km_bot?start=complain_KM1_t0abcd_AAAAAAAAAAAAAAAA",
             "order_no": "KM1",
@@ -168,7 +173,8 @@ def test_operator_and_bot_texts_render(locale: str) -> None:
             "name": "春节", "first": date(2027, 2, 5), "last": date(2027, 2, 12), "days": 8,
         },
     }
-    keys = [key for key in load_texts(locale) if key.startswith(("cli.", "bot.", "staff_role."))]
+    prefixes = ("cli.", "bot.", "staff_role.", "staff.admin.operator_")
+    keys = [key for key in load_texts(locale) if key.startswith(prefixes)]
     for key in keys:
         text = translator.render(locale, key, samples.get(key, {}))
         assert text.strip(), key
