@@ -345,3 +345,29 @@ class WorkerLoopRow(Base):
     failures: Mapped[int] = mapped_column(Integer)
     # How long without a success makes this loop stalled, in seconds.
     stall_after: Mapped[int] = mapped_column(Integer)
+
+
+class WorkerRow(Base):
+    """Revision 0009. One row per live bot process: who it is, where it runs, its heartbeat.
+
+    The process bumps `beats` every second (bot/heartbeat.py); the others watch the counter and
+    take the rows of a process whose counter stood still too long, or whose pid is gone on
+    their own machine, without waiting for its leases to run out.
+    """
+
+    __tablename__ = "workers"
+
+    worker_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    # A fresh random token per start: a restart under the same WORKER_ID is another life, and a
+    # takeover aimed at the old one never removes the new one.
+    life: Mapped[str] = mapped_column(String(32))
+    host: Mapped[str] = mapped_column(String(255))
+    # Host name, boot id and pid namespace: where pids of two rows may be compared; "" unknown.
+    machine: Mapped[str] = mapped_column(String(512))
+    pid: Mapped[int] = mapped_column(Integer)
+    # The process's start time in clock ticks since boot (/proc/PID/stat): a reused pid differs.
+    pid_started: Mapped[int | None] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # For people reading the table; decisions use `beats` and the reader's own clock.
+    beat_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    beats: Mapped[int] = mapped_column(BigInteger)

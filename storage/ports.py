@@ -168,6 +168,42 @@ class LeaseRegistry(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class WorkerRecord:
+    """One live bot process as the `workers` table knows it (bot/heartbeat.py)."""
+
+    worker_id: str
+    life: str  # random per start: a restart under the same name is another life
+    host: str
+    machine: str  # host name, boot id and pid namespace; "" when unknown
+    pid: int
+    pid_started: int | None  # clock ticks since boot, to tell a reused pid
+    started_at: datetime
+    beat_at: datetime
+    beats: int
+
+
+class WorkerRegistry(Protocol):
+    """The heartbeat rows of the live bot processes."""
+
+    async def register(self, worker: WorkerRecord) -> None:
+        """Writes the worker's row, replacing one an earlier life of the same name left."""
+        ...
+
+    async def beat(self, worker_id: str, life: str, at: datetime) -> bool:
+        """Bumps the life's beat counter; False when its row is gone (it was taken over)."""
+        ...
+
+    async def list(self) -> Sequence[WorkerRecord]:
+        """Every registered worker."""
+        ...
+
+    async def remove(self, worker_id: str, life: str, beats: int | None = None) -> bool:
+        """Deletes the life's row, only while its counter still shows `beats` when given (a
+        beat meanwhile proves it alive); True when this call deleted it."""
+        ...
+
+
 class ProcessedUpdateRepository(Protocol):
     async def mark_processed(self, update_id: int, at: datetime) -> bool:
         """Records the update id; False when it had been recorded before."""

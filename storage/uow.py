@@ -28,6 +28,7 @@ from storage.ports import (
     OutboxQueue,
     ProcessedUpdateRepository,
     RetentionRepository,
+    WorkerRegistry,
 )
 from storage.repositories.case_queries import SqlCaseQueries
 from storage.repositories.cases import SqlCaseRepository
@@ -47,6 +48,7 @@ from storage.repositories.retention import SqlRetentionRepository
 from storage.repositories.staff import SqlStaffRepository
 from storage.repositories.updates import SqlProcessedUpdateRepository
 from storage.repositories.users import SqlUserRepository
+from storage.repositories.workers import SqlWorkerRegistry
 
 
 class SqlUnitOfWork:
@@ -79,6 +81,7 @@ class SqlUnitOfWork:
     retention: RetentionRepository
     leases: LeaseRegistry
     loops: LoopReports
+    workers: WorkerRegistry
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -107,6 +110,7 @@ class SqlUnitOfWork:
         self.retention = SqlRetentionRepository(session)
         self.leases = SqlLeaseRepository(session)
         self.loops = SqlLoopReports(session)
+        self.workers = SqlWorkerRegistry(session)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
