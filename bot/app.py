@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.api_session import keep_response_models
 from bot.config import Settings
+from bot.heartbeat import Liveness
 from bot.middlewares import ChatLockMiddleware, ChatLocks, PerChatLocks
 from bot.outbox import OutboxBell
 from bot.ratelimit import LocalSendLimiter, SendLimiter
@@ -61,6 +62,8 @@ class Deps:
     worker_id: str = field(default_factory=default_worker_id)
     # Wakes this process's outbox sender loop for rows handed back to the table.
     outbox_bell: OutboxBell = field(default_factory=OutboxBell)
+    # Whether this process may still act on what it holds (its heartbeat, bot/heartbeat.py).
+    liveness: Liveness = field(default_factory=Liveness)
 
 
 def build_deps(settings: Settings, clock: Clock) -> Deps:

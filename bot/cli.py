@@ -210,6 +210,7 @@ def _run(settings: Settings, console: Console) -> int:
     if settings.bot_token is None:
         console.error("cli.no_token")
         return 2
+    from bot.heartbeat import TakenOverError
     from bot.runner import StaffChatUnsetError, run_bot
 
     try:
@@ -217,6 +218,8 @@ def _run(settings: Settings, console: Console) -> int:
     except StaffChatUnsetError:
         console.error("cli.no_staff_chat")
         return 2
+    except TakenOverError:
+        return 1  # logged; the supervisor (systemd, the container runtime) starts it afresh
     return 0
 
 

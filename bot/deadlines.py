@@ -53,6 +53,8 @@ class DeadlineWorker:
 
     async def _fire(self, job: Job) -> None:
         deps = self.deps
+        if not await deps.liveness.wait_fresh():
+            return  # taken over (bot/heartbeat.py): the job is another process's now
         try:
             async with deps.uow() as uow:
                 if job.kind == DRAFT_REMINDER_JOB:

@@ -95,6 +95,8 @@ class EvidenceDownloader:
 
     async def _run(self, job: Job) -> None:
         """Runs one job; whatever fails in it is retried with the job's backoff and attempts."""
+        if not await self.deps.liveness.wait_fresh():
+            return  # taken over (bot/heartbeat.py): the job is another process's now
         try:
             if job.kind == REMOVE_EVIDENCE_FILE_JOB:
                 await self._remove(job)

@@ -198,6 +198,10 @@ class InboxWorker:
     async def dispatch(self, item: InboxUpdate) -> bool:
         """Feeds one update to the dispatcher; True when it ran to the end (the caller marks it
         done), False when its outcome (a retry later, or given up) is recorded already."""
+        if not await self.deps.liveness.wait_fresh():
+            # Taken over (bot/heartbeat.py): the update is another process's now; nothing is
+            # recorded, its new holder does that.
+            return False
         now = self.deps.clock.now()
         if item.attempts > MAX_ATTEMPTS:
             # Claimed this often without an outcome: the process dies on it. Stop trying.

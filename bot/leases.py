@@ -1,11 +1,20 @@
-"""Short leases, renewed while the work is in hand: a dead process's work moves on within LEASE.
+"""Short leases, renewed while the work is in hand; a dead process's work is taken over sooner.
 
-Every row a process works on — a stored update, an outbox message, a job — is claimed with a
-lease of LEASE. While the process lives, the LeaseKeeper renews all of them every RENEW_EVERY
-seconds in one short transaction, so a long send, download or payout keeps its rows however long
-it takes. When the process dies (kill -9, a lost machine) the renewals stop and every row it held
-is free for the other processes within LEASE: a reminder it had claimed is at most about LEASE
-late, where a fixed long lease would have had to cover the slowest piece of work.
+Every row a process works on — a stored update, an outbox message, a job (a reminder, a
+download, a payout) — is claimed with a lease of LEASE. While the process lives, the LeaseKeeper
+renews all of them every RENEW_EVERY seconds in one short transaction, so a long send, download
+or payout keeps its rows however long it takes.
+
+A process that dies does not make the others wait for its leases: its heartbeat stops
+(bot/heartbeat.py), and another process frees every row it held — at once when the dead one ran
+on the same machine and its pid is gone, else once its heartbeat has stood still for DEAD_AFTER
+— with `release`'s statement (storage/repositories/leases.py), in the transaction that deletes
+its heartbeat row. The lease stays the backstop for rows whose holder has no heartbeat row (an
+older version during an upgrade, a process that died before it registered): they are free
+within LEASE. So two rules together decide whether a row in hand is still this process's: its
+lease has not ended (`extend`, counting renewals), and its heartbeat is recent and was never
+taken over (`Liveness.wait_fresh`). The sender checks both before each send; the inbox, the
+deadline, evidence and payout workers check the heartbeat before each update or job.
 
 A process whose name (WORKER_ID) survives its restart hands back at start whatever its previous
 life held, so a restarted single process does not wait for its own leases at all.

@@ -393,8 +393,26 @@ class OutboxSender:
                 log.exception("outbox message %s cannot be rendered", row.id)
                 await self._fail(row, f"cannot render: {exc!r}")
                 continue
+            if not await self._still_ours(chat_id, lease_end):
+                return
             if not await self._send(chat_id, row, reply, message, rows[index + 1 :]):
                 return
+
+    async def _still_ours(self, chat_id: int, lease_end: datetime) -> bool:
+        """Whether the rows in hand may be sent now: this process's heartbeat is recent
+        (bot/heartbeat.py), so no other process can have taken them over before the send is
+        under way. While it is not, nothing is sent; taken over, the rows are left to their
+        new holder untouched. A wait long enough to end the lease hands the chat back."""
+        liveness = self.deps.liveness
+        if liveness.fresh():
+            return True
+        log.warning("heartbeat not recent: sends to chat %s wait for it", chat_id)
+        if not await liveness.wait_fresh():
+            return False
+        if self.deps.clock.now() >= self._extend(lease_end) - LEASE_MARGIN:
+            await self._postpone(chat_id, 0.0)
+            return False
+        return True
 
     def _extend(self, lease_end: datetime) -> datetime:
         """How long rows leased until `lease_end` surely stay this process's, renewals counted."""

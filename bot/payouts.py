@@ -60,6 +60,8 @@ class PayoutWorker:
             return
         amount = case.approved_amount if case.approved_amount is not None else case.refund_amount
         request = refund_request(case, amount, None if order is None else order.buyer_account)
+        if not await deps.liveness.wait_fresh():
+            return  # taken over (bot/heartbeat.py): the job is another process's now
         # The call happens outside any transaction: a slow platform must not hold a lock.
         result = await self.gateway.request_refund(request)
         now = deps.clock.now()

@@ -26,6 +26,7 @@ from bot.deadlines import IDLE as DEADLINES_IDLE
 from bot.deadlines import DeadlineWorker
 from bot.evidence import IDLE as EVIDENCE_IDLE
 from bot.evidence import EvidenceDownloader
+from bot.heartbeat import BEAT_BACKOFF, BEAT_EVERY, CHECK_EVERY, Heartbeat, TakenOverError
 from bot.inbox import InboxWorker
 from bot.intake import PollingIntake, build_webhook_app, start_webhook_server
 from bot.leases import RENEW_BACKOFF, LeaseKeeper
@@ -94,15 +95,27 @@ async def run_bot(
     supervisor = Supervisor(deps.clock)
     watchdog = Watchdog(deps, supervisor, worker_id)
     keeper = LeaseKeeper(deps, worker_id)
+    # Taken for dead by another process (its heartbeat stalled): what this one holds is
+    # someone else's now, so it stops, and its supervisor starts it afresh.
+    heartbeat = Heartbeat(deps, worker_id, on_lost=stop.set)
+    registered = False
     inbox = InboxWorker(deps, bot, dispatcher, worker_id)
     inbox_task: asyncio.Task[None] | None = None
     polling: asyncio.Task[None] | None = None
     server: web.AppRunner | None = None
     try:
         await bootstrap_admins(deps)
-        # Before any claim: what an earlier life of this worker held is free again at once, and
-        # from here on every lease this process takes is renewed until it stops.
-        await keeper.release()
+        # Before any claim: what an earlier life of this worker held is free again at once, and so
+        # is what a process of this machine that died held; from here on this process beats,
+        # takes over the claims of processes that stop beating, and renews its leases.
+        await heartbeat.start()
+        registered = True
+        supervisor.repeat(
+            "heartbeat", heartbeat.beat, idle=BEAT_EVERY, periodic=True, backoff=BEAT_BACKOFF
+        )
+        supervisor.repeat(
+            "takeover", heartbeat.check, idle=CHECK_EVERY, periodic=True, backoff=BEAT_BACKOFF
+        )
         supervisor.repeat(
             "leases", keeper.renew, idle=keeper.every, periodic=True, backoff=RENEW_BACKOFF
         )
@@ -184,10 +197,14 @@ async def run_bot(
         # Nothing runs any more: what this process held is free for the others at once.
         with contextlib.suppress(Exception):
             await keeper.release()
+        if registered:
+            await heartbeat.stop()
         await bot.session.close()
         await deps.engine.dispose()
         if deps.redis is not None:
             await deps.redis.aclose()
+    if deps.liveness.lost:
+        raise TakenOverError(f"worker {worker_id} was taken over by another process")
 
 
 # The name from before webhook mode existed; tests and scripts still call it.

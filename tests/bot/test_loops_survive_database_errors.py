@@ -24,6 +24,7 @@ from bot.audit_heads import HeadsPublisher
 from bot.backoff import Backoff
 from bot.deadlines import DeadlineWorker
 from bot.evidence import EvidenceDownloader, evidence_path
+from bot.heartbeat import Heartbeat
 from bot.inbox import InboxWorker, store_updates
 from bot.intake import PollingIntake
 from bot.leases import LEASE, LeaseKeeper
@@ -36,7 +37,7 @@ from bot.watchdog import Watchdog
 from cases.erasure import REMOVE_EVIDENCE_FILE_JOB
 from cases.refunds import PAYOUT_JOB
 from sandbox.botapi import FakeBotAPI
-from storage.models import InboxRow, JobRow, OutboxRow, WorkerLoopRow
+from storage.models import InboxRow, JobRow, OutboxRow, WorkerLoopRow, WorkerRow
 from storage.ports import IncomingUpdate
 from tests.bot.harness import BotHarness, bot_harness
 from tests.bot.test_deadline_worker import REVIEW_DUE
@@ -311,3 +312,33 @@ async def test_the_watchdog_writes_its_report_once_the_database_is_back(
         ),
         reported,
     )
+
+
+async def test_the_process_heartbeat_beats_once_the_database_is_back(
+    harness: BotHarness, locked: tuple[Deps, LockedDatabase]
+) -> None:
+    deps, _ = locked
+    heartbeat = Heartbeat(harness.deps, "w1")
+    await heartbeat.start()
+    heartbeat.deps = deps
+    beaten = select(func.count()).select_from(WorkerRow).where(WorkerRow.beats > 0)
+    await repeated(harness, "heartbeat", heartbeat.beat, rows(harness, beaten, 1), periodic=True)
+
+
+async def test_the_takeover_watch_frees_a_dead_worker_s_rows_once_the_database_is_back(
+    harness: BotHarness, locked: tuple[Deps, LockedDatabase]
+) -> None:
+    here = Heartbeat(harness.deps, "w1").identity
+    # A worker of this machine whose process is gone: pid 2**22 + 1 is above Linux's pid_max.
+    dead = Heartbeat(harness.deps, "w0", identity=replace(here, pid=2**22 + 1))
+    await dead.start()
+    async with harness.deps.uow() as uow:
+        await uow.inbox.add_many([IncomingUpdate(1, 7, {"update_id": 1})], NOW)
+        await uow.inbox.claim(NOW, "w0", LEASE, 1)
+        await uow.commit()
+    deps, _ = locked
+    watch = Heartbeat(deps, "w1", identity=here)
+    freed = rows(
+        harness, select(func.count()).select_from(InboxRow).where(InboxRow.locked_by.is_(None)), 1
+    )
+    await repeated(harness, "takeover", watch.check, freed, periodic=True)
