@@ -80,6 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--output", type=Path, help="the CSV file to write (default: standard output)"
     )
 
+    stats = commands.add_parser(
+        "stats",
+        help="how complaints go: outcomes, refunds, times and SLA by complaint type and merchant",
+    )
+    stats.add_argument(
+        "period", nargs="?", default="30d", help="7d, 30d (default) or a month, YYYY-MM"
+    )
+    stats.add_argument("--merchant", metavar="CODE", help="only this merchant's cases")
+    stats.add_argument("--chart", type=Path, metavar="FILE", help="also write the chart as PNG")
+
     calendar = commands.add_parser("calendar", help="the working-day calendar")
     calendar_commands = calendar.add_subparsers(dest="calendar_command", required=True)
     calendar_commands.add_parser(
@@ -186,6 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(cli_audit.verify(settings, console, args.against))
     if args.command == "cases":
         return asyncio.run(_export_cases(settings, console, args.since, args.output))
+    if args.command == "stats":
+        from bot.cli_stats import stats
+
+        return asyncio.run(stats(settings, console, args.period, args.merchant, args.chart))
     if args.command == "calendar":
         from bot.cli_calendar import check_calendar, configured_calendar
 

@@ -48,6 +48,7 @@ from aiogram.exceptions import (
     TelegramNotFound,
     TelegramRetryAfter,
 )
+from aiogram.types import BufferedInputFile
 from jinja2 import TemplateError
 
 from bot.backoff import Backoff
@@ -55,6 +56,7 @@ from bot.leases import LEASE, LeaseKeeper
 from bot.ratelimit import PACE, LocalSendLimiter, SendLimiter
 from bot.render import RenderedMessage, render_reply
 from bot.supervisor import LoopHealth
+from dialogs.stats import CHART_KIND
 from dialogs.types import FileReply, Reply
 
 if TYPE_CHECKING:
@@ -512,6 +514,16 @@ class OutboxSender:
             "reply_markup": message.keyboard,
             "request_timeout": SEND_TIMEOUT,
         }
+        if reply.file_kind == CHART_KIND:
+            from bot.stats_chart import render_chart
+
+            # Drawn now, from the figures in the row: the outbox keeps data, not pictures.
+            png = await asyncio.to_thread(
+                render_chart, reply.params["chart"], self.deps.translator, message.locale,
+                reply.params,
+            )
+            photo = BufferedInputFile(png, filename="stats.png")
+            return await self.bot.send_photo(chat_id, photo, **options)
         if reply.file_kind == "photo":
             return await self.bot.send_photo(chat_id, reply.file_id, **options)
         if reply.file_kind == "video":

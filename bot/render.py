@@ -15,6 +15,7 @@ from locales import Translator
 class RenderedMessage:
     text: str
     keyboard: InlineKeyboardMarkup | None
+    locale: str = ""  # the text's, for a picture drawn at send time (a stats chart)
 
 
 def render_reply(translator: Translator, locale: str, reply: Reply) -> RenderedMessage:
@@ -36,4 +37,4 @@ def render_reply(translator: Translator, locale: str, reply: Reply) -> RenderedM
                 for row in reply.buttons
             ]
         )
-    return RenderedMessage(text=text, keyboard=keyboard)
+    return RenderedMessage(text=text, keyboard=keyboard, locale=locale)

@@ -22,6 +22,7 @@ from cases.model import (
     Order,
     StaffMember,
 )
+from cases.stats import CaseFacts
 
 
 class DuplicateCaseNumberError(Exception):
@@ -302,6 +303,20 @@ class LoopHealthRepository(Protocol):
         ...
 
 
+class StatsQueries(Protocol):
+    """The read side of the stats (cases/stats.py)."""
+
+    async def case_facts(
+        self, start: datetime, end: datetime, merchant_code: str | None = None
+    ) -> Sequence[CaseFacts]:
+        """Every case filed in [start, end), of one merchant if given, with its events folded."""
+        ...
+
+    async def backlog(self, now: datetime, merchant_code: str | None = None) -> list[int]:
+        """Open cases per age bucket (BACKLOG_DAYS), youngest first."""
+        ...
+
+
 class UnitOfWork(Protocol):
     orders: OrderRepository
     cases: CaseRepository
@@ -314,6 +329,7 @@ class UnitOfWork(Protocol):
     merchants: MerchantRepository
     case_queries: CaseQueries
     personal_data: PersonalDataRepository
+    stats: StatsQueries
 
     # Read-only, so an implementation may expose a richer job repository (storage adds the
     # worker side: claim_due, complete, retry); a plain attribute still satisfies it.

@@ -90,6 +90,7 @@ class _ChatAnswerWork:
         self.merchants = inner.merchants
         self.case_queries = inner.case_queries
         self.personal_data = inner.personal_data
+        self.stats = inner.stats
 
     @property
     def jobs(self) -> JobRepository:

@@ -10,6 +10,7 @@ the answer an unknown number gets, and no buyer contact data is ever shown.
 | /start m_<token>       | an unbound account  | bound to the token's merchant (once)           |
 | /merchant              | anyone              | what the account answers for, and how          |
 | /status N, s:N         | the case's merchant | the case as the merchant sees it               |
+| /stats [period]        | a bound merchant    | the stats of their own cases only              |
 | mc:ev:N                | the case's merchant | the buyer's evidence files                     |
 | mc:acc:N               | the case's merchant | the amount asked for approved → refund_pending |
 | mc:off:N → amount      | the case's merchant | partial offer → negotiating                    |
@@ -44,6 +45,7 @@ from dialogs.case_moves import case_no_in, run_move, say_not_found, say_refusal
 from dialogs.context import Turn
 from dialogs.notices_merchant import merchant_buttons
 from dialogs.pending import PendingInput
+from dialogs.stats import stats_command
 from dialogs.types import ButtonIn, CommandIn, Event, FileReply, TextIn
 
 KIND: Final = "merchant"
@@ -78,6 +80,9 @@ class MerchantDialog:
             return True
         if command.name == "status" and args:
             return await _show_own(turn, args)
+        if command.name == "stats":
+            await _own_stats(turn, args)
+            return True
         return False
 
     async def button(self, turn: Turn, data: str) -> bool:
@@ -343,3 +348,12 @@ async def _take_explanation(turn: Turn, case: Case, text: str) -> None:
         await run_move(
             turn, case.case_no, Action.MERCHANT_REJECT, "merchant.done.reject", note=text
         )
+
+
+async def _own_stats(turn: Turn, args: str) -> None:
+    """Shows a bound merchant the stats of their own cases, and nobody else anything."""
+    merchant = await turn.uow.merchants.by_user(turn.user.user_id)
+    if merchant is None:
+        turn.say("stats.not_merchant")
+        return
+    await stats_command(turn, args, merchant.code)

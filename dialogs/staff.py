@@ -22,6 +22,7 @@ chat where it was asked. Each press and command re-reads the user's role and the
 | /note N text, st:note:N → text     | lifecycle RULES  | internal note (buyer never sees it)  |
 | /staff [add ID ROLE / remove ID]   | admin            | list / change staff                  |
 | /health                            | any staff        | each process's loops and their errors  |
+| /stats [7d/30d/YYYY-MM]            | any staff        | chart + figures (dialogs/stats.py)   |
 | /staffhelp                         | any staff        | the commands                         |
 """
 
@@ -54,6 +55,7 @@ from dialogs.staff_actions import (
 from dialogs.staff_admin import staff_command
 from dialogs.staff_card import show_card, show_evidence, show_queue, staff_button
 from dialogs.staff_health import health_command
+from dialogs.stats import stats_command
 from dialogs.types import ButtonIn, CommandIn, Event, Reply, TextIn
 
 KIND = "staff"
@@ -91,6 +93,12 @@ class StaffDialog:
         handler = _COMMANDS.get(command.name)
         if handler is None:
             return False
+        if (
+            command.name == "stats"
+            and turn.user.chat != turn.env.staff_chat_id
+            and await role_of(turn.uow, turn.user.user_id) is None
+        ):
+            return False  # in private: a merchant's own figures (dialogs/merchant.py)
         if await staff_or_refuse(turn) is not None:
             await handler(self, turn, command.args.strip())
         return True
@@ -186,6 +194,9 @@ class StaffDialog:
 
     async def _health(self, turn: Turn, args: str) -> None:
         await health_command(turn)
+
+    async def _stats(self, turn: Turn, args: str) -> None:
+        await stats_command(turn, args)
 
     async def _simple(self, turn: Turn, args: str, name: str) -> None:
         case_no = await _case_arg(turn, args.split(" ", 1)[0] if args else "", name)
@@ -331,6 +342,7 @@ _COMMANDS: dict[str, _Handler] = {
     "paid": StaffDialog._paid,
     "staff": StaffDialog._staff,
     "health": StaffDialog._health,
+    "stats": StaffDialog._stats,
     "staffhelp": StaffDialog._help,
 }
 STAFF_COMMANDS = frozenset(_COMMANDS)

@@ -121,6 +121,8 @@ class CaseRow(Base):
         ),
         CheckConstraint("refund_amount >= 0", name="refund_amount_not_negative"),
         Index(None, "buyer_id", "created_at"),
+        # Revision 0010: the cases filed in a period, for the stats (storage/repositories/stats.py).
+        Index(None, "created_at"),
     )
 
     case_no: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -17,6 +17,7 @@ from cases.ports import (
     OwnershipAttemptRepository,
     PersonalDataRepository,
     StaffRepository,
+    StatsQueries,
     UnitOfWork,
     UserRepository,
 )
@@ -46,6 +47,7 @@ from storage.repositories.ownership import SqlOwnershipAttemptRepository
 from storage.repositories.personal_data import SqlPersonalDataRepository
 from storage.repositories.retention import SqlRetentionRepository
 from storage.repositories.staff import SqlStaffRepository
+from storage.repositories.stats import SqlStatsQueries
 from storage.repositories.updates import SqlProcessedUpdateRepository
 from storage.repositories.users import SqlUserRepository
 from storage.repositories.workers import SqlWorkerRegistry
@@ -82,6 +84,7 @@ class SqlUnitOfWork:
     leases: LeaseRegistry
     loops: LoopReports
     workers: WorkerRegistry
+    stats: StatsQueries
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -111,6 +114,7 @@ class SqlUnitOfWork:
         self.leases = SqlLeaseRepository(session)
         self.loops = SqlLoopReports(session)
         self.workers = SqlWorkerRegistry(session)
+        self.stats = SqlStatsQueries(session)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -444,6 +444,18 @@ class FakeLoops:
         return list(self._s.loops)
 
 
+class FakeStats:
+    """No figures: the stats are tested on real storage (tests/bot/test_stats_through_bot.py)."""
+
+    async def case_facts(
+        self, start: datetime, end: datetime, merchant_code: str | None = None
+    ) -> Sequence[Any]:
+        return []
+
+    async def backlog(self, now: datetime, merchant_code: str | None = None) -> list[int]:
+        return [0, 0, 0, 0]
+
+
 class FakeUnitOfWork:
     """One transaction over a FakeStore: changes are published on commit, dropped otherwise."""
 
@@ -468,6 +480,7 @@ class FakeUnitOfWork:
         self.outbox = FakeOutbox(data)
         self.case_queries = FakeCaseQueries(data)
         self.personal_data = FakePersonalData(data)
+        self.stats = FakeStats()
 
     async def __aenter__(self) -> Self:
         self.committed = False
