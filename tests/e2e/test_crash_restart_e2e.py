@@ -1,8 +1,10 @@
 """kill -9 of the real bot process at random moments while 100 buyers file complaints.
 
 The bot (`python -m bot run`, long polling the fake Bot API server on loopback) is killed with
-SIGKILL several times at seeded-random moments and started again at once, under the same
-WORKER_ID, as a supervisor restarts a crashed container. Every buyer's conversation must still
+SIGKILL several times at seeded-random moments and started again at once, as systemd restarts a
+crashed service, without WORKER_ID: each life is `host:pid`, another name than the one killed.
+The rows the killed life held must be free by the time the next life polls (its pid is gone, so
+it is taken over at start, not after its 30 s leases). Every buyer's conversation must still
 complete, and afterwards the rows and the fake server's call log must show: no update lost, no
 reply seen twice or missing, exactly one case per buyer, one staff notice per case at most once.
 
@@ -18,6 +20,7 @@ import os
 import random
 import re
 import signal
+import socket
 import sys
 import time
 from collections import Counter
@@ -28,11 +31,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from sandbox.botapi import FakeBotAPI, FakeUser
 from storage.db import make_engine, make_session_factory
-from storage.models import CaseRow, InboxRow, OutboxRow
+from storage.models import CaseRow, InboxRow, JobRow, OutboxRow
 from storage.uow import SqlUnitOfWork
 from tests.dbs import backend
 from tests.storage.factories import order
@@ -57,7 +60,6 @@ STAFF_CHAT = -1001234567890
 # On a quiet machine the whole test takes about 100 s.
 STEP_TIMEOUT = 180.0
 TOTAL_TIMEOUT = 420.0
-WORKER_ID = "crash-test-bot"
 # The one window the Bot API leaves open: Telegram has taken a message, the bot is killed before
 # it commits "sent", so the next life sends it again (sendMessage has no idempotency key). A
 # repeated message is accepted only if its first copy reached the server this shortly before a
@@ -122,6 +124,35 @@ async def seed_orders(database_url: str) -> None:
         await engine.dispose()
 
 
+async def held_by_others(database_url: str, worker_id: str) -> int:
+    """Pending inbox, outbox and job rows held under a live lease by anyone but `worker_id`."""
+    now = datetime.now(UTC)
+    pending = (
+        (InboxRow, InboxRow.done_at.is_(None)),
+        (OutboxRow, OutboxRow.sent_at.is_(None) & OutboxRow.failed_at.is_(None)),
+        (JobRow, JobRow.done_at.is_(None)),
+    )
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            held = 0
+            for model, open_row in pending:
+                held += int(
+                    await connection.scalar(
+                        select(func.count()).where(
+                            open_row,
+                            model.locked_by.is_not(None),
+                            model.locked_by != worker_id,
+                            model.locked_until > now,
+                        )
+                    )
+                    or 0
+                )
+            return held
+    finally:
+        await engine.dispose()
+
+
 @dataclass
 class Supervisor:
     """Starts the bot, kills it with SIGKILL at seeded moments, starts it again."""
@@ -134,6 +165,16 @@ class Supervisor:
     lives: int = 0
     kills: list[float] = field(default_factory=list)
     started: int = 0  # the fake server's call log position when the current life began
+    # Rows the killed life held at each kill, and rows held by an earlier life when the next
+    # one began polling (0 each: taken over at its start).
+    held_at_kill: list[int] = field(default_factory=list)
+    held_at_restart: list[int] = field(default_factory=list)
+
+    @property
+    def worker_id(self) -> str:
+        """The current life's name: the default WORKER_ID, host and pid."""
+        assert self.process is not None
+        return f"{socket.gethostname()}:{self.process.pid}"
 
     async def start(self) -> None:
         self.started = self.api.mark()
@@ -151,13 +192,7 @@ class Supervisor:
         """KILLS times: lets the bot live a random while, kills it, starts the next life."""
         for _ in range(KILLS):
             life = self.rng.uniform(*LIFE)
-            # This life is polling once a getUpdates follows its getMe (an earlier life's last
-            # long poll may still finish after the start).
-            await self.api.wait_for(lambda call: call.is_("getMe"), 120, after=self.started)
-            began = next(
-                i for i, c in enumerate(self.api.calls()) if i >= self.started and c.is_("getMe")
-            )
-            await self.api.wait_for(lambda call: call.is_("getUpdates"), 60, after=began)
+            await self.polling()
             try:
                 await asyncio.wait_for(done.wait(), life)
                 return
@@ -167,7 +202,22 @@ class Supervisor:
             self.kills.append(time.monotonic())
             self.process.send_signal(signal.SIGKILL)
             await self.process.wait()
+            self.held_at_kill.append(await held_by_others(self.env["DATABASE_URL"], ""))
             await self.start()
+        await self.polling()
+
+    async def polling(self) -> None:
+        """Waits until this life polls; from the second life on, notes what earlier ones hold."""
+        # This life is polling once a getUpdates follows its getMe (an earlier life's last long
+        # poll may still finish after the start).
+        await self.api.wait_for(lambda call: call.is_("getMe"), 120, after=self.started)
+        began = next(
+            i for i, c in enumerate(self.api.calls()) if i >= self.started and c.is_("getMe")
+        )
+        await self.api.wait_for(lambda call: call.is_("getUpdates"), 60, after=began)
+        if self.lives > 1:
+            database = self.env["DATABASE_URL"]
+            self.held_at_restart.append(await held_by_others(database, self.worker_id))
 
     async def stop(self) -> None:
         if self.process is None or self.process.returncode is not None:
@@ -203,9 +253,9 @@ async def supervisor(
         "STAFF_CHAT_ID": str(STAFF_CHAT),
         "POLLING_TIMEOUT": "1",
         "LOG_LEVEL": "INFO",
-        "WORKER_ID": WORKER_ID,
         "PYTHONPATH": str(ROOT),
     }
+    env.pop("WORKER_ID", None)  # each life is named by host and pid, as by default
     running = Supervisor(fake_api, env, tmp_path, random.Random(seed))
     await running.start()
     try:
@@ -357,6 +407,13 @@ async def test_kill_9_at_random_moments_loses_and_repeats_nothing(
     assert recorded <= set(noticed)
     assert len(set(noticed) - recorded) <= len(supervisor.kills)
 
+    # What a killed life held was free before the next life took its first update: taken over
+    # at its start because the killed pid is gone, not after the 30 s leases.
+    assert supervisor.held_at_restart == [0] * KILLS, (
+        supervisor.held_at_kill,
+        supervisor.held_at_restart,
+    )
+
     handled = sorted((row.done_at - row.received_at).total_seconds() for row in inbox)
     output = supervisor.output()
     assert "Traceback" not in output, output[-5000:]
@@ -374,6 +431,8 @@ async def test_kill_9_at_random_moments_loses_and_repeats_nothing(
         f"{sum(1 for c in redelivered.values() if c > 1)} updates delivered by getUpdates "
         f"more than once; {sum(1 for row in inbox if row.attempts > 1)} updates claimed again "
         f"after a kill; staff notices sent {len(staff_texts)} of {BUYERS}; update stored "
-        f"to handled: median {handled[len(handled) // 2]:.2f} s, max {handled[-1]:.2f} s"
+        f"to handled: median {handled[len(handled) // 2]:.2f} s, max {handled[-1]:.2f} s; "
+        f"rows the killed lives held: {supervisor.held_at_kill}, still held when the next "
+        f"life polled: {supervisor.held_at_restart}"
     )
     assert len(supervisor.kills) == KILLS

@@ -3,8 +3,10 @@
 Both run `python -m bot run` in webhook mode (the scale-out shape) against the fake Bot API
 server. Cases waiting for the buyer's evidence have their 24-hours-before reminders fall due a
 few seconds into the test; once process A holds reminder jobs or outbox messages, it is killed
-with SIGKILL and not restarted. Every reminder must still reach its buyer exactly once, none more
-than a minute late, and the two processes together must keep Telegram's limits, overall and per
+with SIGKILL and not restarted. Process B must free what A held within seconds (both run on this
+machine, so B sees A's pid gone; A's 30 s leases are not waited for). Every reminder must still
+reach its buyer exactly once, the ones A held hardly later than B's own, none more than
+LATE_LIMIT late, and the two processes together must keep Telegram's limits, overall and per
 chat, as the fake server counts the sends.
 """
 
@@ -12,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
+import re
 import signal
 import socket
 import sys
@@ -55,7 +59,17 @@ SINGLE, MULTI, PER_MULTI = 60, 3, 4
 BUYER0 = 810_000
 # Reminders fall due over this many seconds from FIRST_DUE after the processes are up.
 FIRST_DUE, SPREAD = 4.0, 1.0
-LATE_LIMIT = 60.0
+# The killed process's rows are taken over, not left to their 30 s leases (reminders were up to
+# 31 s late then). How late the survivor gets its own reminders out depends on the machine's load
+# (about 3 s on a quiet one, 17 s with a load of 12 on 2 cores), so the reminders the killed one
+# held are judged against those: no more than TAKEOVER_LIMIT later than the latest of the others.
+LATE_LIMIT = 30.0
+# Two starts side by side: on a loaded shared 2-core machine importing the bot alone has taken
+# over a minute (as in the crash-restart test).
+START_TIMEOUT = 180.0
+# B looks at the other workers twice a second; A's pid is gone at once.
+TAKEOVER_LIMIT = 5.0
+CASE_NO = re.compile(r"TS\d{8}-\d{5}")
 SEND_METHODS = {"sendmessage", "sendphoto", "senddocument", "sendvideo"}
 
 
@@ -154,6 +168,26 @@ async def held_by(engine: AsyncEngine, worker_id: str) -> tuple[int, int]:
     return int(jobs or 0), int(rows or 0)
 
 
+async def held_cases(engine: AsyncEngine, worker_id: str) -> set[str]:
+    """The case numbers named by the jobs and outbox rows `worker_id` holds right now."""
+    now = datetime.now(UTC)
+    async with engine.connect() as connection:
+        jobs = await connection.scalars(
+            select(JobRow.payload).where(
+                JobRow.locked_by == worker_id, JobRow.done_at.is_(None), JobRow.locked_until > now
+            )
+        )
+        rows = await connection.scalars(
+            select(OutboxRow.payload).where(
+                OutboxRow.locked_by == worker_id,
+                OutboxRow.sent_at.is_(None),
+                OutboxRow.locked_until > now,
+            )
+        )
+        payloads = [*jobs, *rows]
+    return {number for payload in payloads for number in CASE_NO.findall(json.dumps(payload))}
+
+
 async def start_bot(
     api: FakeBotAPI, database_url: str, redis_url: str, name: str, workdir: Path
 ) -> asyncio.subprocess.Process:
@@ -206,7 +240,7 @@ def max_in_window(times: list[float], window: float) -> int:
 IN_FLIGHT_WINDOW = 2.0
 
 
-async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits_hold(
+async def test_a_killed_process_s_reminders_are_taken_over_at_once_fire_once_and_limits_hold(
     own_api: FakeBotAPI, fresh_db_url: str, redis_url: str, tmp_path: Path
 ) -> None:
     api = own_api
@@ -215,9 +249,11 @@ async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits
     engine = make_engine(fresh_db_url)
     try:
         # Both are up once both registered the webhook.
-        await api.wait_for(lambda call: call.is_("setWebhook"), 60)
+        await api.wait_for(lambda call: call.is_("setWebhook"), START_TIMEOUT)
         first_hook = next(i for i, call in enumerate(api.calls()) if call.is_("setWebhook"))
-        await api.wait_for(lambda call: call.is_("setWebhook"), 60, after=first_hook + 1)
+        await api.wait_for(
+            lambda call: call.is_("setWebhook"), START_TIMEOUT, after=first_hook + 1
+        )
         # Monotonic send times of the fake server, mapped onto the wall clock.
         offset = time.time() - time.monotonic()
         due = await seed_cases(
@@ -234,10 +270,15 @@ async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits
                     await asyncio.sleep(0.01)
         except TimeoutError:
             pytest.fail("bot-a never held a reminder job or an outbox row; B took everything")
+        orphaned = await held_cases(engine, "bot-a")
         first.send_signal(signal.SIGKILL)
         await first.wait()
         killed_at = time.time()
         after_kill = await held_by(engine, "bot-a")
+        async with asyncio.timeout(LATE_LIMIT + 30):
+            while await held_by(engine, "bot-a") != (0, 0):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        freed_after = time.time() - killed_at
 
         owners = dict(zip(due, buyers(), strict=True))
 
@@ -262,6 +303,7 @@ async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits
         await stop(first)
         await engine.dispose()
 
+    assert freed_after <= TAKEOVER_LIMIT, freed_after
     counts = Counter(case_no for case_no, _ in arrived)
     # The one repeat the Bot API leaves open (it has no idempotency key): a reminder the killed
     # process sent, and the server accepted, in the instant before the kill, before it could
@@ -273,6 +315,13 @@ async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits
     assert all(1 <= counts[case_no] <= allowed[case_no] for case_no in due), counts
     assert set(counts) == set(due), counts
     late = {case_no: at - due[case_no].timestamp() for case_no, at in arrived}
+    orphans = max((late[case_no] for case_no in orphaned if case_no in late), default=0.0)
+    others = max(late[case_no] for case_no in late if case_no not in orphaned)
+    print(  # noqa: T201 (shown with a failure too)
+        f"\nlateness of the {len(orphaned)} reminders bot-a held when killed: max {orphans:.1f} s;"
+        f" of the others: max {others:.1f} s; bot-a's rows free {freed_after:.1f} s after the kill"
+    )
+    assert orphans <= others + TAKEOVER_LIMIT, (orphans, others)
     assert max(late.values()) <= LATE_LIMIT, late
     for case_no, _ in arrived:
         chat = next(
@@ -306,7 +355,8 @@ async def test_a_killed_process_s_reminders_fire_once_within_a_minute_and_limits
     assert "Traceback" not in output, output[-5000:]
     print(  # noqa: T201 (the numbers of the run, for whoever reads the log)
         f"\ntwo processes: {len(due)} reminders; bot-a killed holding {held[0]} jobs and "
-        f"{held[1]} outbox rows (after the kill: {after_kill}); lateness max "
+        f"{held[1]} outbox rows (after the kill: {after_kill}), free again "
+        f"{freed_after:.1f} s after the kill; lateness max "
         f"{max(late.values()):.1f} s, median {sorted(late.values())[len(late) // 2]:.1f} s; "
         f"last reminder {max(at for _, at in arrived) - killed_at:.1f} s after the kill; "
         f"most sends in one second: {overall}, in two: {overall_2s}; "
