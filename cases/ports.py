@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Any, Literal, Protocol, Self
 
 from cases.health import LoopStatus
 from cases.model import (
@@ -22,7 +22,10 @@ from cases.model import (
     Order,
     StaffMember,
 )
+from cases.ratings import Rating
 from cases.stats import CaseFacts
+
+RatingGroup = Literal["reason", "merchant", "staff", "all"]
 
 
 class DuplicateCaseNumberError(Exception):
@@ -204,6 +207,31 @@ class PersonalDataRepository(Protocol):
         ...
 
 
+class RatingRepository(Protocol):
+    """Satisfaction questions and answers, one per case (cases/ratings.py)."""
+
+    async def ask(self, case_no: str, staff_id: int | None, at: datetime) -> bool:
+        """Records that the buyer is asked to rate the case; False when it was asked before."""
+        ...
+
+    async def get(self, case_no: str) -> Rating | None: ...
+
+    async def rate(self, case_no: str, score: int, at: datetime) -> bool:
+        """Stores the score of a case asked and not rated yet; False (changing nothing) else."""
+        ...
+
+    async def comment(self, case_no: str, text: str) -> bool:
+        """Stores the comment of a rated case that has none yet; False (changing nothing) else."""
+        ...
+
+    async def score_counts(
+        self, by: RatingGroup, since: datetime | None, until: datetime | None
+    ) -> Sequence[tuple[str | int | None, int, int]]:
+        """(group, score, how many) of the ratings given for cases asked in [since, until):
+        grouped by complaint type (reason), merchant code, staff member or nothing ("all")."""
+        ...
+
+
 class StaffRepository(Protocol):
     async def role_of(self, user_id: int) -> str | None:
         """'agent', 'arbitrator', 'admin' or None."""
@@ -330,6 +358,7 @@ class UnitOfWork(Protocol):
     case_queries: CaseQueries
     personal_data: PersonalDataRepository
     stats: StatsQueries
+    ratings: RatingRepository
 
     # Read-only, so an implementation may expose a richer job repository (storage adds the
     # worker side: claim_due, complete, retry); a plain attribute still satisfies it.

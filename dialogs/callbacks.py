@@ -54,6 +54,8 @@ BUYER_WITHDRAW_YES: Final = "b:wdy:"
 BUYER_FILE: Final = "b:file:"  # send the case file (案卷)
 BUYER_EVIDENCE_DONE: Final = "b:evd:"  # the files are all there: send them (supply_evidence)
 BUYER_EVIDENCE_CANCEL: Final = "b:evx:"  # stop supplying evidence; nothing is sent
+BUYER_RATE: Final = "b:rate:"  # + case number + ":" + score 1-5 (satisfaction, once per case)
+BUYER_RATING_SKIP: Final = "b:rsk:"  # no comment on the rating
 # A merchant's answers to a complaint.
 MERCHANT_ACCEPT: Final = "mc:acc:"  # refund the amount the buyer asked for
 MERCHANT_OFFER: Final = "mc:off:"  # offer a partial refund (asks for the amount)

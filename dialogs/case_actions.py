@@ -16,6 +16,7 @@ press changes nothing and says why.
 | b:esc:N                      | escalate → in_arbitration (within the window)              |
 | b:wd:N → b:wdy:N             | asks to confirm, then withdraw → withdrawn                 |
 | b:file:N                     | the case file (dialogs/case_file.py)                       |
+| b:rate:N:S, b:rsk:N          | a satisfaction rating and its comment (dialogs/case_rating.py) |
 
 ```mermaid
 stateDiagram-v2
@@ -38,8 +39,9 @@ from typing import Final
 from cases.filing import recent_cases
 from cases.lifecycle import Action, Refusal, rule_for
 from cases.model import Case, CaseStatus
+from cases.ratings import valid_score
 from dialogs import callbacks as cb
-from dialogs import case_evidence, deep_links
+from dialogs import case_evidence, case_rating, deep_links
 from dialogs.case_file import send_case_file
 from dialogs.case_lookup import lookups_paused, record_miss
 from dialogs.case_moves import case_no_in, run_move, say_not_found, say_refusal
@@ -106,6 +108,11 @@ class BuyerCaseDialog:
             # Nothing to look up: it only drops this chat's own upload, if there is one.
             case_evidence.cancel(turn, case_no_in(cancelled))
             return True
+        rated = cb.suffix(data, cb.BUYER_RATE)
+        if rated is not None:
+            rated_case, _, score_text = rated.rpartition(":")
+            await _rate(turn, case_no_in(rated_case), valid_score(score_text))
+            return True
         for prefix, handler in _BUTTONS:
             case_text = cb.suffix(data, prefix)
             if case_text is None:
@@ -123,6 +130,8 @@ class BuyerCaseDialog:
 
     async def answer(self, turn: Turn, pending: PendingInput, event: Event) -> bool:
         """Takes the files of an evidence upload; commands and other buttons run as usual."""
+        if pending.action == case_rating.COMMENT:
+            return await case_rating.answer(turn, pending, event)
         if pending.action != case_evidence.EVIDENCE:
             turn.pending = None
             return False
@@ -163,6 +172,15 @@ async def _list_awaiting(turn: Turn) -> None:
         for case in waiting
     ]
     turn.say("case.evidence_waiting", evidence_buttons(waiting), cases=items)
+
+
+async def _rate(turn: Turn, case_no: str | None, score: int | None) -> None:
+    if case_no is None or score is None:
+        turn.say("error.stale_button")
+        return
+    case = await buyer_case(turn, case_no)
+    if case is not None:
+        await case_rating.rate(turn, case, score)
 
 
 async def _accept(turn: Turn, case: Case) -> None:
@@ -210,4 +228,5 @@ _BUTTONS: tuple[tuple[str, Callable[[Turn, Case], Awaitable[None]]], ...] = (
     (cb.BUYER_WITHDRAW, _confirm_withdraw),
     (cb.BUYER_WITHDRAW_YES, _withdraw),
     (cb.BUYER_FILE, send_case_file),
+    (cb.BUYER_RATING_SKIP, case_rating.skip),
 )

@@ -91,6 +91,7 @@ class _ChatAnswerWork:
         self.case_queries = inner.case_queries
         self.personal_data = inner.personal_data
         self.stats = inner.stats
+        self.ratings = inner.ratings
 
     @property
     def jobs(self) -> JobRepository:

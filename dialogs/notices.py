@@ -23,8 +23,10 @@ from cases.filing import SUBMIT_ACTION
 from cases.model import Case, CaseStatus, DeadlineKind
 from cases.policy import Policy
 from cases.ports import StoredEvidence, UnitOfWork
+from cases.ratings import finishes, responsible_staff
 from cases.workflow import Outcome
 from dialogs import callbacks as cb
+from dialogs.case_rating import rating_buttons
 from dialogs.context import ButtonRows, DialogEnv
 from dialogs.menu import EN, SUPPORTED_LOCALES, ZH_CN
 from dialogs.notices_buyer import buyer_buttons, buyer_notice
@@ -118,6 +120,8 @@ class CaseNotifier:
         )
         buyer = await self._user(uow, after.buyer_id)
         await self._queue(uow, buyer, buyer_notice(facts, self.support), facts, Audience.BUYER)
+        if finishes(before, after):
+            await self._ask_rating(uow, buyer, after, event.at)
         if merchant is not None:
             order = await uow.orders.get(after.order_no)
             await self._queue(
@@ -131,6 +135,19 @@ class CaseNotifier:
                 ((btn("card", cb.STAFF_CARD, after.case_no),),),
             )
         await self._queue(uow, self._staff(), staff_reply, facts, Audience.STAFF)
+
+    async def _ask_rating(
+        self, uow: UnitOfWork, buyer: Recipient, case: Case, at: datetime
+    ) -> None:
+        """Asks the buyer, right after the closing notice, to rate the case: once per case."""
+        staff_id = responsible_staff(case, await uow.events.list(case.case_no))
+        if not await uow.ratings.ask(case.case_no, staff_id, at):
+            return  # asked when the case first finished (before an escalation reopened it)
+        params = {"case_no": case.case_no, "status": case.status.value}
+        reply = Reply("rating.ask", params, rating_buttons(case.case_no))
+        await uow.outbox.add(
+            buyer.chat_id, reply.to_payload(buyer.locale), at, f"rate:{case.case_no}"
+        )
 
     async def notify_submitted(self, uow: UnitOfWork, case: Case) -> None:
         """Tells the staff chat of a new case, with its risk hints and the review buttons.

@@ -373,3 +373,26 @@ class WorkerRow(Base):
     # For people reading the table; decisions use `beats` and the reader's own clock.
     beat_at: Mapped[datetime] = mapped_column(UtcDateTime)
     beats: Mapped[int] = mapped_column(BigInteger)
+
+
+class CaseRatingRow(Base):
+    """Revision 0011. The buyer's satisfaction with a finished case (cases/ratings.py).
+
+    The row is written when the buyer is asked (score NULL), so the question goes out once per
+    case; the score and the optional comment follow when the buyer answers. staff_id is the
+    staff member held responsible, fixed at that moment, for ratings per staff member.
+    """
+
+    __tablename__ = "case_ratings"
+    __table_args__ = (
+        CheckConstraint("score IS NULL OR (score >= 1 AND score <= 5)", name="score_1_to_5"),
+        Index(None, "asked_at"),
+    )
+
+    case_no: Mapped[str] = mapped_column(ForeignKey("cases.case_no"), primary_key=True)
+    staff_id: Mapped[int | None] = mapped_column(BigInteger)
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    score: Mapped[int | None] = mapped_column(Integer)
+    rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The buyer's free text: escaped wherever shown, removed on /deletemydata.
+    comment: Mapped[str | None] = mapped_column(Text)

@@ -16,6 +16,7 @@ from cases.ports import (
     OrderRepository,
     OwnershipAttemptRepository,
     PersonalDataRepository,
+    RatingRepository,
     StaffRepository,
     StatsQueries,
     UnitOfWork,
@@ -45,6 +46,7 @@ from storage.repositories.orders import SqlOrderRepository
 from storage.repositories.outbox import SqlOutboxRepository
 from storage.repositories.ownership import SqlOwnershipAttemptRepository
 from storage.repositories.personal_data import SqlPersonalDataRepository
+from storage.repositories.ratings import SqlRatingRepository
 from storage.repositories.retention import SqlRetentionRepository
 from storage.repositories.staff import SqlStaffRepository
 from storage.repositories.stats import SqlStatsQueries
@@ -77,6 +79,7 @@ class SqlUnitOfWork:
     outbox: OutboxQueue
     case_queries: CaseQueries
     personal_data: PersonalDataRepository
+    ratings: RatingRepository
     jobs: JobQueue
     updates: ProcessedUpdateRepository
     inbox: InboxQueue
@@ -107,6 +110,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(session)
         self.case_queries = SqlCaseQueries(session)
         self.personal_data = SqlPersonalDataRepository(session)
+        self.ratings = SqlRatingRepository(session)
         self.jobs = SqlJobRepository(session)
         self.updates = SqlProcessedUpdateRepository(session)
         self.inbox = SqlInboxRepository(session)

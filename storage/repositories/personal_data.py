@@ -12,6 +12,7 @@ from cases.model import EvidenceStatus
 from cases.ports import AnonymisedCase
 from storage.models import (
     BlockedChatRow,
+    CaseRatingRow,
     CaseRow,
     DataErasureRow,
     EvidenceRow,
@@ -84,6 +85,18 @@ class SqlPersonalDataRepository:
         await session.execute(
             delete(OutboxRow)
             .where(OutboxRow.chat_id == user_id, delivered)
+            .execution_options(synchronize_session=False)
+        )
+        # Rating comments are the buyer's own words, open cases or not; the score stays.
+        await session.execute(
+            update(CaseRatingRow)
+            .where(
+                CaseRatingRow.case_no.in_(
+                    select(CaseRow.case_no).where(CaseRow.buyer_id == user_id)
+                ),
+                CaseRatingRow.comment.is_not(None),
+            )
+            .values(comment=None)
             .execution_options(synchronize_session=False)
         )
         kept = await session.execute(

@@ -72,14 +72,20 @@ TABLE = [
 def snapshot(world: CaseWorld) -> dict[str, Any]:
     store = world.store
     return copy.deepcopy(
-        {"cases": store.cases, "events": store.events, "jobs": store.jobs, "out": store.outbox}
+        {
+            "cases": store.cases,
+            "events": store.events,
+            "jobs": store.jobs,
+            "out": store.outbox,
+            "ratings": store.ratings,
+        }
     )
 
 
 def test_the_table_covers_every_case_action_prefix() -> None:
     assert len(prefixes("st:")) >= 12
     assert len(prefixes("mc:")) == 4
-    assert len(prefixes("b:")) == 9
+    assert len(prefixes("b:")) == 11
 
 
 @pytest.mark.parametrize(("prefix", "user"), TABLE)

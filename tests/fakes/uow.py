@@ -29,9 +29,11 @@ from cases.ports import (
     DuplicateCaseNumberError,
     MerchantAccount,
     OpenCaseExistsError,
+    RatingGroup,
     StoredEvidence,
     UserProfile,
 )
+from cases.ratings import Rating
 
 
 @dataclass
@@ -74,6 +76,7 @@ class FakeStore:
     blocked_chats: set[int] = field(default_factory=set)
     erasures: list[tuple[datetime, int, int, int]] = field(default_factory=list)
     loops: list[LoopStatus] = field(default_factory=list)
+    ratings: dict[str, Rating] = field(default_factory=dict)
     commits: int = 0
 
     def pending_jobs(self) -> list[Job]:
@@ -208,9 +211,7 @@ class FakeOwnership:
     async def failures_since(self, user_id: int, order_no: str, since: datetime) -> int:
         return sum(1 for at in self._s.failures.get((user_id, order_no), []) if at >= since)
 
-    async def latest_failures(
-        self, user_id: int, order_no: str, limit: int
-    ) -> Sequence[datetime]:
+    async def latest_failures(self, user_id: int, order_no: str, limit: int) -> Sequence[datetime]:
         return sorted(self._s.failures.get((user_id, order_no), []), reverse=True)[:limit]
 
     async def record_failure(self, user_id: int, order_no: str, at: datetime) -> None:
@@ -388,12 +389,65 @@ class FakePersonalData:
                 kept += len(times)
             else:
                 del self._s.failures[key]
+        for case_no, rating in list(self._s.ratings.items()):
+            case = self._s.cases.get(case_no)
+            if case is not None and case.buyer_id == user_id:
+                self._s.ratings[case_no] = replace(rating, comment=None)
         return kept
 
     async def record_erasure(
         self, at: datetime, cases_anonymised: int, cases_kept: int, evidence_removed: int
     ) -> None:
         self._s.erasures.append((at, cases_anonymised, cases_kept, evidence_removed))
+
+
+class FakeRatings:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def ask(self, case_no: str, staff_id: int | None, at: datetime) -> bool:
+        if case_no in self._s.ratings:
+            return False
+        self._s.ratings[case_no] = Rating(case_no, at, staff_id)
+        return True
+
+    async def get(self, case_no: str) -> Rating | None:
+        return self._s.ratings.get(case_no)
+
+    async def rate(self, case_no: str, score: int, at: datetime) -> bool:
+        rating = self._s.ratings.get(case_no)
+        if rating is None or rating.score is not None:
+            return False
+        self._s.ratings[case_no] = replace(rating, score=score, rated_at=at)
+        return True
+
+    async def comment(self, case_no: str, text: str) -> bool:
+        rating = self._s.ratings.get(case_no)
+        if rating is None or rating.score is None or rating.comment is not None:
+            return False
+        self._s.ratings[case_no] = replace(rating, comment=text)
+        return True
+
+    async def score_counts(
+        self, by: RatingGroup, since: datetime | None, until: datetime | None
+    ) -> Sequence[tuple[str | int | None, int, int]]:
+        counts: dict[tuple[str | int | None, int], int] = {}
+        for rating in self._s.ratings.values():
+            if rating.score is None:
+                continue
+            if (since is not None and rating.asked_at < since) or (
+                until is not None and rating.asked_at >= until
+            ):
+                continue
+            case = self._s.cases[rating.case_no]
+            group: str | int | None = {
+                "reason": case.reason.value,
+                "merchant": case.merchant_code,
+                "staff": rating.staff_id,
+                "all": "all",
+            }[by]
+            counts[(group, rating.score)] = counts.get((group, rating.score), 0) + 1
+        return [(group, score, n) for (group, score), n in counts.items()]
 
 
 class FakeDrafts:
@@ -481,6 +535,7 @@ class FakeUnitOfWork:
         self.case_queries = FakeCaseQueries(data)
         self.personal_data = FakePersonalData(data)
         self.stats = FakeStats()
+        self.ratings = FakeRatings(data)
 
     async def __aenter__(self) -> Self:
         self.committed = False

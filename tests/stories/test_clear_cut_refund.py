@@ -50,8 +50,12 @@ async def test_a_clear_cut_complaint_is_approved_in_full_paid_and_its_history_ve
     await s.agent.click("确认已退款")
     await s.settle()
     assert await s.status(case_no) is CaseStatus.REFUNDED
-    assert "退款已完成" in s.buyer.last.text
-    assert "100.00 元 已原路返回" in s.buyer.last.text
+    done, question = s.buyer.heard()[-2:]
+    assert "退款已完成" in done.text
+    assert "100.00 元 已原路返回" in done.text
+    assert "请为投诉处理打分" in question.text  # right after the closing notice
+    await s.buyer.click("5 分")
+    assert "打了 5 分" in s.buyer.last.text
     assert s.merchant.heard(since=merchant_heard) == []  # never asked, so never bothered
 
     assert await s.history(case_no) == ["submit", "take", "approve_refund", "confirm_refund"]

@@ -18,7 +18,8 @@ async def rejected(s: Stories) -> str:
     await s.agent.reply(REASON)
     assert f"投诉 {case_no} 已驳回" in s.agent.last.text
     await s.settle()
-    told = s.buyer.last
+    told, question = s.buyer.heard()[-2:]
+    assert "请为投诉处理打分" in question.text  # a rejection finishes the case, for now
     assert "投诉未通过审核" in told.text
     assert REASON in told.text
     assert "在 2026-12-03（含当天）前申请平台仲裁" in told.text  # 7 days after Thursday
