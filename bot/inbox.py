@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
@@ -28,6 +28,7 @@ from bot.apology import apology_locale, apology_target
 from bot.backoff import Backoff
 from bot.leases import LEASE
 from bot.supervisor import LoopHealth
+from bot.update_bounds import bound_update
 from dialogs.types import Reply
 from storage.ports import InboxUpdate, IncomingUpdate
 
@@ -71,14 +72,46 @@ def incoming(payload: Mapping[str, Any]) -> IncomingUpdate:
 
 
 async def store_updates(deps: Deps, payloads: Iterable[Mapping[str, Any]]) -> int:
-    """Commits the updates to the inbox in one transaction; returns how many were new."""
-    items = [incoming(payload) for payload in payloads]
+    """Commits the updates to the inbox in one transaction; returns how many were new.
+
+    Each is bounded first (bot/update_bounds.py). One past the bounds is stored as its skeleton,
+    marked handled and answered in the same transaction: refused once, never tried again."""
+    bounded = [bound_update(payload) for payload in payloads]
+    items = [incoming(item.payload) for item in bounded]
     if not items:
         return 0
+    now = deps.clock.now()
     async with deps.uow() as uow:
-        added = await uow.inbox.add_many(items, deps.clock.now())
+        added = await uow.inbox.add_many(items, now)
+        for item, bound in zip(items, bounded, strict=True):
+            if bound.refused is not None:
+                await _refuse(uow, item, bound.refused, now)
         await uow.commit()
     return added
+
+
+async def _refuse(uow: SqlUnitOfWork, item: IncomingUpdate, reason: str, now: datetime) -> None:
+    """Marks an update past the bounds handled and tells its sender, once however often it
+    comes (the answer's key)."""
+    log.warning("update %s refused unread: %s", item.update_id, reason)
+    await uow.inbox.fail(item.update_id, now, f"refused unread: {reason}")
+    await queue_apology(uow, item.payload, "bot.error.unreadable", "unreadable", now)
+
+
+async def queue_apology(
+    uow: SqlUnitOfWork, payload: Mapping[str, Any], text: str, kind: str, now: datetime
+) -> None:
+    """Queues, once (keyed `kind:update_id`), the text telling the sender of an update that
+    it was not handled; nothing for an update from a group or from no one."""
+    try:
+        target = apology_target(Update.model_validate(dict(payload)))
+    except ValidationError:
+        target = None  # stored unreadable (see incoming): there is no one to tell
+    if target is None:
+        return
+    user, chat_id = target
+    apology = Reply(key=text).to_payload(await apology_locale(uow, user))
+    await uow.outbox.add(chat_id, apology, now, f"{kind}:{payload.get('update_id')}")
 
 
 class InboxWorker:
@@ -252,21 +285,8 @@ class InboxWorker:
                 log.error("update %s %s again; given up", item.update_id, error)
                 await uow.inbox.fail(item.update_id, now, error)
                 if not await uow.updates.is_processed(item.update_id):
-                    await self._apologise(uow, item)
+                    await queue_apology(uow, item.payload, "bot.error.timeout", "timeout", now)
             await uow.commit()
-
-    async def _apologise(self, uow: SqlUnitOfWork, item: InboxUpdate) -> None:
-        """Queues, once, the apology for an update given up after running out of time."""
-        try:
-            target = apology_target(Update.model_validate(item.payload))
-        except ValidationError:
-            target = None  # stored unreadable (see incoming): there is no one to tell
-        if target is None:
-            return
-        user, chat_id = target
-        apology = Reply(key="bot.error.timeout").to_payload(await apology_locale(uow, user))
-        now = self.deps.clock.now()
-        await uow.outbox.add(chat_id, apology, now, f"timeout:{item.update_id}")
 
     async def _mark_done(self, update_ids: list[int]) -> None:
         if update_ids:

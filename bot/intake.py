@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from bot.inbox import InboxWorker, store_updates
 from bot.supervisor import LoopHealth
+from bot.update_bounds import GetRawUpdates
 
 if TYPE_CHECKING:
     from bot.app import Deps
@@ -68,20 +69,16 @@ class PollingIntake:
 
     async def poll_once(self) -> int:
         """One getUpdates; stores what came and moves the offset past it. Returns how many."""
-        updates = await self.bot.get_updates(
-            offset=self.offset,
-            timeout=self.timeout,
-            allowed_updates=self.allowed_updates,
-            request_timeout=self.timeout + 10,
+        # Raw JSON objects: store_updates bounds each one before anything validates it.
+        method = GetRawUpdates(
+            offset=self.offset, timeout=self.timeout, allowed_updates=self.allowed_updates
         )
+        updates = await self.bot(method, request_timeout=self.timeout + 10)
         if not updates:
             return 0
-        payloads = [
-            update.model_dump(mode="json", exclude_none=True, by_alias=True) for update in updates
-        ]
-        await store_updates(self.deps, payloads)
+        await store_updates(self.deps, updates)
         # Committed: the next getUpdates may now confirm these to Telegram.
-        self.offset = updates[-1].update_id + 1
+        self.offset = int(updates[-1]["update_id"]) + 1
         self.worker.wake()
         return len(updates)
 
@@ -99,9 +96,14 @@ def build_webhook_app(deps: Deps, worker: InboxWorker, path: str, secret: str) -
             if not isinstance(payload, dict):
                 raise ValueError("an update is a JSON object")
             await store_updates(deps, [payload])
-        except (ValueError, ValidationError) as exc:
+        except (ValueError, RecursionError, ValidationError) as exc:
+            # RecursionError: JSON nested past what the parser follows, which no update is.
             log.warning("webhook got a malformed update: %r", exc)
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
+        except web.HTTPRequestEntityTooLarge as exc:
+            # Past aiohttp's 1 MiB, a thousand times a real update: unread, and not asked for again.
+            log.warning("webhook refused an update unread: %s", exc.text)
+            return web.json_response({"ok": False, "error": "too large"})
         except Exception:
             # Not stored: a non-2xx answer makes Telegram deliver it again later.
             log.exception("storing a webhook update failed")
