@@ -214,3 +214,14 @@ async def test_an_update_aiogram_cannot_read_is_kept_and_given_up_with_its_error
         await running.run_until_idle()
         harness.clock.advance(timedelta(minutes=1))
     assert await backlog(harness) == 0
+
+
+async def test_a_process_taken_over_handles_no_update_it_still_claims(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.api.user(id=2001, language_code="en")
+    await store_updates(harness.deps, [buyer.build_command("start")])
+    harness.deps.liveness.taken_over()  # another process took this one for dead (bot/heartbeat.py)
+    assert await worker(harness).run_once() == 1
+    assert texts(harness, buyer) == []
+    assert await backlog(harness) == 1  # left to the process that took it over

@@ -118,3 +118,13 @@ async def test_with_the_manual_gateway_nothing_is_sent_and_staff_confirm(
     assert await status_of(harness, case_no) is CaseStatus.REFUND_PENDING
     await act(harness, case_no, Action.CONFIRM_REFUND, AGENT)
     assert await status_of(harness, case_no) is CaseStatus.REFUNDED
+
+
+async def test_a_process_taken_over_asks_the_platform_for_no_payout(harness: BotHarness) -> None:
+    case_no = await approved_case(harness)
+    harness.deps.liveness.taken_over()  # another process took this one for dead (bot/heartbeat.py)
+    async with FakePlatform(SECRET, harness.clock, pays_at_once=True) as platform:
+        gateway = HttpGateway(platform.url, SecretStr(SECRET), sleep=sleep_not, clock=harness.clock)
+        assert await PayoutWorker(harness.deps, gateway, "w1").run_once() == 1
+    assert platform.verified == []
+    assert await status_of(harness, case_no) is CaseStatus.REFUND_PENDING
