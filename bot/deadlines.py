@@ -1,4 +1,5 @@
-"""Fires case reminders, deadlines and draft reminders: claims due jobs, runs each in a transaction.
+"""Fires case reminders, deadlines, draft reminders and the weekly digest: claims due jobs, runs
+each in a transaction.
 
 Reminders and deadline expiries are rows in the job table (written with the transition that
 set the deadline), so they survive restarts and any number of processes can share the work:
@@ -14,6 +15,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.backoff import Backoff
+from bot.digest import DIGEST_JOB, send_digest
 from bot.leases import LEASE
 from cases.deadlines import DEADLINE_JOB, REMINDER_JOB
 from cases.lifecycle import TransitionRefused
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-KINDS = (REMINDER_JOB, DEADLINE_JOB, DRAFT_REMINDER_JOB)
+KINDS = (REMINDER_JOB, DEADLINE_JOB, DRAFT_REMINDER_JOB, DIGEST_JOB)
 MAX_ATTEMPTS = 10
 IDLE = 1.0  # seconds between looks for due jobs when none was due (bot/runner.py)
 
@@ -57,6 +59,12 @@ class DeadlineWorker:
             return  # taken over (bot/heartbeat.py): the job is another process's now
         try:
             async with deps.uow() as uow:
+                if job.kind == DIGEST_JOB:
+                    sent = await send_digest(uow, deps, job)
+                    await uow.jobs.complete(job.id, deps.clock.now())
+                    await uow.commit()
+                    log.info("weekly digest %s: %s", job.id, "queued" if sent else "no staff chat")
+                    return
                 if job.kind == DRAFT_REMINDER_JOB:
                     reminded = await draft_reminders.fire(uow, deps.env, job.payload)
                     await uow.jobs.complete(job.id, deps.clock.now())

@@ -24,6 +24,7 @@ from bot.commands import publish_commands
 from bot.config import Settings
 from bot.deadlines import IDLE as DEADLINES_IDLE
 from bot.deadlines import DeadlineWorker
+from bot.digest import schedule_first_digest
 from bot.evidence import IDLE as EVIDENCE_IDLE
 from bot.evidence import EvidenceDownloader
 from bot.heartbeat import BEAT_BACKOFF, BEAT_EVERY, CHECK_EVERY, Heartbeat, TakenOverError
@@ -105,6 +106,7 @@ async def run_bot(
     server: web.AppRunner | None = None
     try:
         await bootstrap_admins(deps)
+        await schedule_first_digest(deps)
         # Before any claim: what an earlier life of this worker held is free again at once, and so
         # is what a process of this machine that died held; from here on this process beats,
         # takes over the claims of processes that stop beating, and renews its leases.

@@ -23,7 +23,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -33,6 +33,8 @@ DEFAULT_PERIOD = "30d"
 ROLLING_DAYS = {"7d": 7, "30d": 30}
 # Open cases by age, in days since filing: [0, 1), [1, 3), [3, 7), [7, ∞).
 BACKLOG_DAYS = (1, 3, 7)
+# The weekly digest goes to the staff chat on Mondays at this platform-local time.
+DIGEST_TIME = time(9, 0)
 # The by-merchant list of the staff view shows this many merchants, the busiest first.
 TOP_MERCHANTS = 8
 
@@ -93,6 +95,14 @@ def previous_week(now: datetime, tz: ZoneInfo) -> Period:
     monday = now.astimezone(tz).date()
     monday -= timedelta(days=monday.weekday())
     return Period("week", _midnight(monday - timedelta(days=7), tz), _midnight(monday, tz), tz)
+
+
+def next_digest_at(now: datetime, tz: ZoneInfo) -> datetime:
+    """The first Monday DIGEST_TIME (platform-local) after `now`: when the weekly digest is due."""
+    local = now.astimezone(tz)
+    monday = local.date() - timedelta(days=local.weekday())
+    due = datetime.combine(monday, DIGEST_TIME, tzinfo=tz)
+    return due if due > local else due + timedelta(days=7)
 
 
 def _midnight(day: date, tz: ZoneInfo) -> datetime:

@@ -51,12 +51,12 @@ async def stats_command(turn: Turn, args: str, merchant_code: str | None = None)
     turn.replies.extend(report_replies(report, await merchant_names(turn.uow, report)))
 
 
-def report_replies(report: StatsReport, names: dict[str, str]) -> list[Reply]:
+def report_replies(
+    report: StatsReport, names: dict[str, str], caption: str = "stats.caption"
+) -> list[Reply]:
     """The chart (captioned with the period) and the figures as a text message after it."""
     params = report_params(report, names)
-    chart = FileReply(
-        "stats.caption", {**params, "chart": chart_data(report)}, file_kind=CHART_KIND
-    )
+    chart = FileReply(caption, {**params, "chart": chart_data(report)}, file_kind=CHART_KIND)
     return [chart, Reply("stats.report", params)]
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +28,14 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture
-async def harness(tmp_path: Path, fake_api: FakeBotAPI):  # type: ignore[no-untyped-def]
+async def harness(tmp_path: Path, fake_api: FakeBotAPI) -> AsyncIterator[BotHarness]:
+    async with two_shops(tmp_path, fake_api) as running:
+        yield running
+
+
+@asynccontextmanager
+async def two_shops(tmp_path: Path, fake_api: FakeBotAPI) -> AsyncIterator[BotHarness]:
+    """A bot with a staff chat, an agent, and two merchants bound to their accounts."""
     async with bot_harness(tmp_path, fake_api, NOW, staff_chat_id=STAFF_CHAT) as running:
         await running.add_orders(
             order("KM1"), order("KM2"), order("KM3", merchant_code="M2002"), order("KM4")
