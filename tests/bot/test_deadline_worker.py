@@ -116,3 +116,13 @@ async def test_a_reminder_made_obsolete_by_a_transition_sends_nothing(
         r for r in (await outbox(harness))[before:] if "notice.remind.review" in str(r.payload)
     ]
     assert review_reminders == []
+
+
+async def test_a_process_taken_over_fires_no_reminder_it_still_claims(
+    harness: BotHarness,
+) -> None:
+    await file_complaint(harness.user())
+    harness.clock.set(REVIEW_DUE - timedelta(hours=23))
+    harness.deps.liveness.taken_over()  # another process took this one for dead (bot/heartbeat.py)
+    assert await DeadlineWorker(harness.deps, "w1").run_once() == 1
+    assert [r for r in await outbox(harness) if r.key and r.key.startswith("remind:")] == []
