@@ -225,10 +225,15 @@ class RatingRepository(Protocol):
         ...
 
     async def score_counts(
-        self, by: RatingGroup, since: datetime | None, until: datetime | None
+        self,
+        by: RatingGroup,
+        since: datetime | None,
+        until: datetime | None,
+        merchant_code: str | None = None,
     ) -> Sequence[tuple[str | int | None, int, int]]:
-        """(group, score, how many) of the ratings given for cases asked in [since, until):
-        grouped by complaint type (reason), merchant code, staff member or nothing ("all")."""
+        """(group, score, how many) of the ratings given for the cases filed in [since, until)
+        (of one merchant, if given), as the stats count cases: grouped by complaint type
+        (reason), merchant code, staff member or nothing ("all")."""
         ...
 
 

@@ -16,18 +16,21 @@ turns those into the figures `/stats`, `complaint-bot stats` and the weekly dige
   after, or is still in it past the deadline; a stage still in time, or left by a withdrawal,
   is not counted. The review deadline is the case's (moved on by the evidence pauses).
 - The open backlog counts every open case now, by how long ago it was filed.
+- Satisfaction: the ratings buyers gave the cases (cases/ratings.py), per complaint type and
+  merchant like the rest, and per staff member held responsible for the decision.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from cases.model import CaseStatus, is_open
+from cases.ratings import GroupKey, RatingSummary
 
 DEFAULT_PERIOD = "30d"
 ROLLING_DAYS = {"7d": 7, "30d": 30}
@@ -160,9 +163,8 @@ class Figures:
     first_review: Durations
     close: Durations
     sla: dict[Stage, Ratio]
-    # Satisfaction ratings, when the cases have any (shown only then).
-    ratings: int = 0
-    rating_total: int = 0
+    # Satisfaction ratings of the cases (cases/ratings.py), shown when there are any.
+    rating: RatingSummary = field(default_factory=RatingSummary)
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,18 @@ class StatsReport:
     other_merchants: int  # merchants with cases beyond those listed
     backlog: list[int]  # open cases per BACKLOG_DAYS bucket, youngest first
     merchant_code: str | None = None  # the one merchant the report is about, if any
+    # Ratings per staff member held responsible (cases/ratings.py), best rated first.
+    by_staff: list[tuple[int, RatingSummary]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """The ratings of the report's cases, per group (from `summarise_groups`)."""
+
+    total: RatingSummary = field(default_factory=RatingSummary)
+    by_reason: dict[GroupKey, RatingSummary] = field(default_factory=dict)
+    by_merchant: dict[GroupKey, RatingSummary] = field(default_factory=dict)
+    by_staff: dict[GroupKey, RatingSummary] = field(default_factory=dict)
 
 
 def outcome_of(facts: CaseFacts) -> Outcome | None:
@@ -277,6 +291,7 @@ def build_report(
     cases: Sequence[CaseFacts],
     backlog: Sequence[int],
     merchant_code: str | None = None,
+    ratings: Ratings | None = None,
 ) -> StatsReport:
     """The report of the cases filed in `period` (all of one merchant's when `merchant_code`)."""
     by_reason: dict[str, list[CaseFacts]] = {}
@@ -288,15 +303,27 @@ def build_report(
     merchants = sorted(by_merchant.items(), key=lambda item: (-len(item[1]), item[0]))
     if merchant_code is not None:
         merchants = []
+    rated = ratings or Ratings()
+
+    def group(key: str, items: list[CaseFacts], of: dict[GroupKey, RatingSummary]) -> Group:
+        return Group(key, replace(figures(items, now), rating=of.get(key, RatingSummary())))
+
+    # Staff members' ratings are for staff: a merchant's own view shows none.
+    staff = [(key, summary) for key, summary in rated.by_staff.items() if isinstance(key, int)]
+    if merchant_code is not None:
+        staff = []
     return StatsReport(
         period=period,
         now=now,
-        total=figures(cases, now),
-        by_reason=[Group(key, figures(items, now)) for key, items in reasons],
-        by_merchant=[Group(key, figures(items, now)) for key, items in merchants[:TOP_MERCHANTS]],
+        total=replace(figures(cases, now), rating=rated.total),
+        by_reason=[group(key, items, rated.by_reason) for key, items in reasons],
+        by_merchant=[
+            group(key, items, rated.by_merchant) for key, items in merchants[:TOP_MERCHANTS]
+        ],
         other_merchants=max(len(merchants) - TOP_MERCHANTS, 0),
         backlog=list(backlog),
         merchant_code=merchant_code,
+        by_staff=sorted(staff, key=lambda item: (-(item[1].average or 0), -item[1].count, item[0])),
     )
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from cases.ports import UnitOfWork
+from cases.ports import RatingGroup, UnitOfWork
+from cases.ratings import SCORES, GroupKey, RatingSummary, summarise_groups
 from cases.stats import (
     Durations,
     Figures,
     Outcome,
     Period,
     PeriodError,
+    Ratings,
     Stage,
     StatsReport,
     build_report,
@@ -36,7 +38,19 @@ async def load_report(
     """The report of the cases filed in `period`, all or one merchant's."""
     facts = await uow.stats.case_facts(period.start, period.end, merchant_code)
     backlog = await uow.stats.backlog(now, merchant_code)
-    return build_report(period, now, facts, backlog, merchant_code)
+    ratings = await load_ratings(uow, period, merchant_code)
+    return build_report(period, now, facts, backlog, merchant_code, ratings)
+
+
+async def load_ratings(uow: UnitOfWork, period: Period, merchant_code: str | None) -> Ratings:
+    """The ratings of the cases filed in `period`: in all, per type, merchant and staff member."""
+
+    async def per(by: RatingGroup) -> dict[GroupKey, RatingSummary]:
+        counts = await uow.ratings.score_counts(by, period.start, period.end, merchant_code)
+        return summarise_groups(counts)
+
+    total = (await per("all")).get("all", RatingSummary())
+    return Ratings(total, await per("reason"), await per("merchant"), await per("staff"))
 
 
 async def stats_command(turn: Turn, args: str, merchant_code: str | None = None) -> None:
@@ -91,6 +105,7 @@ def report_params(report: StatsReport, names: dict[str, str]) -> dict[str, Any]:
         "other_merchants": report.other_merchants,
         "backlog": report.backlog,
         "backlog_total": sum(report.backlog),
+        "by_staff": [{"id": staff_id, **rating_params(r)} for staff_id, r in report.by_staff],
     }
 
 
@@ -106,8 +121,16 @@ def figure_params(figures: Figures) -> dict[str, Any]:
         "review": _durations(figures.first_review),
         "close": _durations(figures.close),
         "sla": {stage.value: _ratio(figures, stage) for stage in Stage},
-        "ratings": figures.ratings,
-        "rating_avg": _average(figures.rating_total, figures.ratings),
+        **rating_params(figures.rating),
+    }
+
+
+def rating_params(rating: RatingSummary) -> dict[str, Any]:
+    """Count, exact average (two decimals) and how many gave each score, 1 to 5."""
+    return {
+        "ratings": rating.count,
+        "rating_avg": "" if rating.average is None else str(rating.average),
+        "rating_dist": [rating.distribution[score] for score in SCORES],
     }
 
 
@@ -126,10 +149,6 @@ def _hours(hours: float | None) -> str:
 def _ratio(figures: Figures, stage: Stage) -> dict[str, Any]:
     ratio = figures.sla[stage]
     return {"percent": ratio.percent, "met": ratio.hit, "of": ratio.of}
-
-
-def _average(total: int, count: int) -> str:
-    return "" if count == 0 else f"{total / count:.1f}"
 
 
 def chart_data(report: StatsReport) -> dict[str, Any]:

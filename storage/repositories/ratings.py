@@ -72,22 +72,28 @@ class SqlRatingRepository:
         return bool((await self._session.execute(stmt)).rowcount)  # type: ignore[attr-defined]
 
     async def score_counts(
-        self, by: RatingGroup, since: datetime | None, until: datetime | None
+        self,
+        by: RatingGroup,
+        since: datetime | None,
+        until: datetime | None,
+        merchant_code: str | None = None,
     ) -> Sequence[tuple[str | int | None, int, int]]:
         # Counted in the database, grouped by score: a million ratings come back as a few rows.
         group = _GROUP_COLUMNS.get(by)
-        columns = [CaseRatingRow.score, func.count()]
-        stmt = select(group if group is not None else CaseRatingRow.score, *columns)
-        stmt = stmt.select_from(CaseRatingRow).where(CaseRatingRow.score.is_not(None))
-        if by in ("reason", "merchant"):
-            stmt = stmt.join(CaseRow, CaseRow.case_no == CaseRatingRow.case_no)
-        if since is not None:
-            stmt = stmt.where(CaseRatingRow.asked_at >= since)
-        if until is not None:
-            stmt = stmt.where(CaseRatingRow.asked_at < until)
         keys = [CaseRatingRow.score] if group is None else [group, CaseRatingRow.score]
-        stmt = stmt.group_by(*keys).order_by(*keys)
-        rows = (await self._session.execute(stmt)).all()
+        stmt = (
+            select(*keys, func.count())
+            .select_from(CaseRatingRow)
+            .join(CaseRow, CaseRow.case_no == CaseRatingRow.case_no)
+            .where(CaseRatingRow.score.is_not(None))
+        )
+        if since is not None:
+            stmt = stmt.where(CaseRow.created_at >= since)
+        if until is not None:
+            stmt = stmt.where(CaseRow.created_at < until)
+        if merchant_code is not None:
+            stmt = stmt.where(CaseRow.merchant_code == merchant_code)
+        rows = (await self._session.execute(stmt.group_by(*keys).order_by(*keys))).all()
         if group is None:
-            return [("all", int(score), int(count)) for _, score, count in rows]
-        return [(key, int(score), int(count)) for key, score, count in rows]
+            return [("all", int(found[0]), int(found[1])) for found in rows]
+        return [(found[0], int(found[1]), int(found[2])) for found in rows]

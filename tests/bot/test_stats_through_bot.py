@@ -185,3 +185,24 @@ async def test_the_cli_prints_the_same_figures_and_writes_the_chart(
     assert "1 cases" in out
     assert "M1001" not in out
     assert await asyncio.to_thread(main, ["stats", "november"]) == 2
+
+
+async def test_ratings_show_in_total_per_type_merchant_and_staff_member(
+    harness: BotHarness, story: list[str]
+) -> None:
+    refunded, rejected, _, _ = story
+    await harness.user(1001).click(f"b:rate:{refunded}:5")
+    await harness.user(1002).click(f"b:rate:{rejected}:2")
+    agent = in_group(harness, AGENT)
+    await agent.send("/stats 30d")
+    text = agent.last_text()
+    assert "满意度：3.50/5（2 条评价；1–5 分各 0/1/0/0/1 条）" in text
+    assert "• 星辰卡铺（M1001）：3 件" in text
+    assert "· 满意度 3.50" in text.split("• 星辰卡铺（M1001）")[1].split("\n")[0]
+    assert "满意度" not in text.split("• 月光小店（M2002）")[1].split("\n")[0]
+    # The rejection was the agent's decision; the merchant's own acceptance had no staff.
+    assert f"• {AGENT}：2.00/5（1 条；0/1/0/0/0）" in text
+    one = harness.user(MERCHANT_ONE)
+    await one.send("/stats 30d")
+    assert "满意度：3.50/5" in one.last_text()
+    assert "满意度按客服" not in one.last_text()  # staff members' ratings are for staff only

@@ -429,17 +429,21 @@ class FakeRatings:
         return True
 
     async def score_counts(
-        self, by: RatingGroup, since: datetime | None, until: datetime | None
+        self,
+        by: RatingGroup,
+        since: datetime | None,
+        until: datetime | None,
+        merchant_code: str | None = None,
     ) -> Sequence[tuple[str | int | None, int, int]]:
         counts: dict[tuple[str | int | None, int], int] = {}
         for rating in self._s.ratings.values():
-            if rating.score is None:
+            case = self._s.cases[rating.case_no]
+            if rating.score is None or (merchant_code not in (None, case.merchant_code)):
                 continue
-            if (since is not None and rating.asked_at < since) or (
-                until is not None and rating.asked_at >= until
+            if (since is not None and case.created_at < since) or (
+                until is not None and case.created_at >= until
             ):
                 continue
-            case = self._s.cases[rating.case_no]
             group: str | int | None = {
                 "reason": case.reason.value,
                 "merchant": case.merchant_code,

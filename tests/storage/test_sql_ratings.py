@@ -24,6 +24,7 @@ async def _rated(db: Database, *ratings: tuple[str, Reason, str, int | None, int
                 reason=reason,
                 merchant_code=merchant,
                 status=CaseStatus.REFUNDED,
+                created_at=T0 + timedelta(hours=n),
             )
             await uow.cases.add(finished)
             assert await uow.ratings.ask(case_no, staff_id, T0 + timedelta(hours=n))
@@ -65,6 +66,7 @@ async def test_scores_are_counted_per_group_and_period(db: Database) -> None:
         later = await uow.ratings.score_counts(
             "all", T0 + timedelta(hours=1), T0 + timedelta(hours=3)
         )
+        of_m2 = await uow.ratings.score_counts("reason", None, None, merchant_code="M2")
     assert by_staff[AGENT].count == 2
     assert by_staff[AGENT].average == Decimal("3.50")
     assert by_staff[ADMIN].distribution == {1: 0, 2: 0, 3: 0, 4: 2, 5: 0}
@@ -74,7 +76,8 @@ async def test_scores_are_counted_per_group_and_period(db: Database) -> None:
     assert set(by_reason) == {"card_invalid", "not_delivered", "fraud"}
     assert overall["all"].count == 4
     assert overall["all"].average == Decimal("3.75")
-    assert summarise(pairs[1:] for pairs in later).count == 2  # TS2 and TS3
+    assert summarise(pairs[1:] for pairs in later).count == 2  # filed in the period: TS2, TS3
+    assert summarise_groups(of_m2).keys() == {"card_invalid", "fraud"}
 
 
 def test_a_summary_without_ratings_has_no_average() -> None:
