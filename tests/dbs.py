@@ -16,13 +16,12 @@ line saying it skips those paths and why.
 from __future__ import annotations
 
 import asyncio
-import atexit
 import os
 import shutil
 import sys
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -42,6 +41,9 @@ _sqlite_template: Path | None = None  # the migrated template file, made once pe
 _this_tests_databases: dict[str, str] = {}  # database file path -> PostgreSQL database name
 _emptied: list[str] = []  # PostgreSQL databases earlier tests used, emptied for the next ones
 _running_backend_independent = False  # whether the running test is marked backend_independent
+# What this test process made and removes when its pytest session ends (pytest_unconfigure, not
+# atexit: pytest-xdist's workers leave without running atexit handlers).
+_cleanups: list[Callable[[], None]] = []
 BACKEND_INDEPENDENT = "backend_independent"
 # The other connections to the database these statements run in: ended, counted.
 _END_OTHERS = (
@@ -94,7 +96,7 @@ async def _migrated_sqlite_template() -> Path:
     global _sqlite_template
     if _sqlite_template is None:
         folder = Path(tempfile.mkdtemp(prefix="bot-template-"))
-        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _cleanups.append(lambda: shutil.rmtree(folder, ignore_errors=True))
         path = folder / "template.db"
         await upgrade(f"sqlite+aiosqlite:///{path}")
         _sqlite_template = path
@@ -106,8 +108,8 @@ async def _migrated_template() -> str:
     if _template is None:
         name = f"bot_template_{uuid.uuid4().hex[:12]}"
         await _execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
-        atexit.register(lambda: asyncio.run(_execute(f'DROP DATABASE IF EXISTS "{name}"')))
-        atexit.register(lambda: asyncio.run(_drop_emptied()))
+        _cleanups.append(lambda: asyncio.run(_drop_emptied()))
+        _cleanups.append(lambda: asyncio.run(_execute(f'DROP DATABASE IF EXISTS "{name}"')))
         await upgrade(_url_for(name))
         engine = make_engine(_url_for(name))
         try:
@@ -229,6 +231,12 @@ async def fresh_db_url(tmp_path: Path) -> AsyncIterator[str]:
     """A migrated, empty database on the backend TEST_DATABASE names (see fresh_database_url)."""
     async with fresh_database_url(tmp_path) as url:
         yield url
+
+
+def pytest_unconfigure() -> None:
+    """Drops the template and the emptied databases, removes the SQLite template's folder."""
+    while _cleanups:
+        _cleanups.pop(0)()
 
 
 def pytest_report_header() -> str:
