@@ -1,37 +1,49 @@
-"""The operator's commands, run as the operator runs them: as processes."""
+"""The operator's commands: through the console script as a process where the process is what is
+tested (the script, `make`), through the same `main` in this process for what the commands do."""
 
 from __future__ import annotations
 
+import io
 import os
 import socket
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
+from unittest.mock import patch
 
 import pytest
+
+from bot import cli
 
 pytestmark = pytest.mark.backend_independent
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run_cli(
-    tmp_path: Path, *args: str, locale: str = "en", extra_env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
+def cli_env(
+    tmp_path: Path, locale: str = "en", extra_env: dict[str, str] | None = None
+) -> dict[str, str]:
+    return {
         "BOT_TOKEN": "",
         "DATABASE_URL": "",
         "DATA_DIR": str(tmp_path / "data"),
         "DEFAULT_LOCALE": locale,
         **(extra_env or {}),
     }
-    # The console script the README shows, installed beside the interpreter running the tests.
+
+
+def run_cli_process(
+    tmp_path: Path, *args: str, locale: str = "en", extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The console script the README shows, installed beside the interpreter running the tests,
+    as a process of its own."""
     script = Path(sys.executable).with_name("complaint-bot")
     return subprocess.run(  # noqa: S603 - fixed argv, our own CLI
         [str(script), *args],
         cwd=tmp_path,
-        env=env,
+        env={**os.environ, **cli_env(tmp_path, locale, extra_env)},
         capture_output=True,
         text=True,
         timeout=120,
@@ -39,8 +51,37 @@ def run_cli(
     )
 
 
+def run_cli(
+    tmp_path: Path, *args: str, locale: str = "en", extra_env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The same `main` the console script calls, in this process (aiogram's import costs a new
+    process seconds): with the command's environment and working directory, its output caught,
+    and in a thread of its own, as `main` runs its own event loop."""
+    out, err = io.StringIO(), io.StringIO()
+
+    def call() -> int:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                return cli.main(list(args))
+            except SystemExit as exit_:  # argparse's refusals
+                code = exit_.code
+                return code if isinstance(code, int) else 0 if code is None else 1
+
+    cwd = Path.cwd()
+    with patch.dict(os.environ, cli_env(tmp_path, locale, extra_env)):
+        os.chdir(tmp_path)  # no .env of the developer's is read
+        try:
+            with ThreadPoolExecutor(1) as thread:
+                code = thread.submit(call).result(timeout=120)
+        finally:
+            os.chdir(cwd)
+    return subprocess.CompletedProcess(
+        ["complaint-bot", *args], code, out.getvalue(), err.getvalue()
+    )
+
+
 def test_run_without_token_says_what_to_set_and_exits(tmp_path: Path) -> None:
-    result = run_cli(tmp_path, "run")
+    result = run_cli_process(tmp_path, "run")
     assert result.returncode == 2
     assert "BOT_TOKEN" in result.stderr
     assert "@BotFather" in result.stderr

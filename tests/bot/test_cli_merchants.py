@@ -1,4 +1,4 @@
-"""`complaint-bot merchants add`, run as the operator runs it: a process, printing the link."""
+"""`complaint-bot merchants`, as the operator runs it: printing the link, binding, unbinding."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from cases.model import Merchant
 from sandbox.botapi import FakeBotAPI
 from storage.db import make_engine, make_session_factory
 from storage.uow import SqlUnitOfWork
-from tests.bot.test_cli import run_cli
+from tests.bot.test_cli import run_cli, run_cli_process
 
 pytestmark = pytest.mark.backend_independent
 
@@ -109,7 +109,7 @@ async def test_with_bot_token_the_username_comes_from_telegram(
 ) -> None:
     env = {"BOT_TOKEN": fake_api.token, "TELEGRAM_API_URL": fake_api.base_url}
     result = await asyncio.to_thread(
-        run_cli, tmp_path, "merchants", "add", "M1001", "--name", "星辰卡铺", extra_env=env
+        run_cli_process, tmp_path, "merchants", "add", "M1001", "--name", "星辰卡铺", extra_env=env
     )
     assert result.returncode == 0, result.stderr
     assert link_in(result)["bot"] == "complaint_test_bot"
