@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: run test lint migrate clean bench screenshot
+.PHONY: run test lint migrate clean bench screenshot chart
 
 # `make run` needs only the product's dependencies (a fresh clone serves the sandbox sooner);
 # lint and test add their tools on top.
@@ -47,6 +47,10 @@ test: lint
 # (needs Debian's chromium at /usr/bin/chromium).
 screenshot: $(STAMP)
 	$(BIN)/python -m tests.sandbox.web_page docs/sandbox.png
+
+# The README's stats chart, drawn by the bot's chart code from a month of made-up cases.
+chart: $(STAMP)
+	$(BIN)/python -m tests.bot.stats_picture docs/stats.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
