@@ -62,10 +62,16 @@ async def section(name: str, size: dict[str, Any], workdir: Path) -> dict[str, A
         return await deadlines.run(size["small"], size["big"], workdir)
     if name == "memory":
         return await memory.run(size["memory_cases"], workdir, size["memory_idle_s"])
+    if name == "stats":
+        from bench import stats
+
+        return await stats.run_all(size["big"])
     raise ValueError(name)
 
 
-SECTIONS = ["inbound-sqlite", "inbound-postgres", "baseline", "outbound", "deadlines", "memory"]
+SECTIONS = [
+    "inbound-sqlite", "inbound-postgres", "baseline", "outbound", "deadlines", "memory", "stats"
+]
 
 
 @dataclass
@@ -201,6 +207,9 @@ def rows(results: dict[str, Any]) -> list[Row]:
         out.append(
             _row("RSS growth", mem["growth_mb"], "<= 20 MB", -mem["growth_mb"], -20, unit=" MB")
         )
+    from bench import stats
+
+    out.extend(stats.rows(results.get("stats", {}), _row))
     return out  # fmt: skip
 
 
