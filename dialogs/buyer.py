@@ -17,16 +17,8 @@ from dialogs.context import DialogEnv, Turn, UserCtx
 from dialogs.draft import FilingDraft
 from dialogs.filing import advance
 from dialogs.filing_prompts import ask
-from dialogs.menu import (
-    EN,
-    SUPPORTED_LOCALES,
-    ZH_CN,
-    ask_language,
-    offer_resume,
-    set_language,
-    show_help,
-    show_menu,
-)
+from dialogs.language import locale_for
+from dialogs.menu import ask_language, offer_resume, set_language, show_help, show_menu
 from dialogs.session import Session, dump_session, parse_session
 from dialogs.sides import SIDE_DIALOGS
 from dialogs.status import answer_status, ask_case_no, case_buttons, looks_like_case_no, my_cases
@@ -43,15 +35,6 @@ class Answered:
 
     replies: list[Reply]
     locale: str
-
-
-async def locale_for(uow: UnitOfWork, user: UserCtx) -> str:
-    """Returns the locale to answer in: the /language choice, else Telegram's language."""
-    profile = await uow.users.get(user.user_id)
-    if profile is not None and profile.locale in SUPPORTED_LOCALES:
-        return profile.locale
-    code = (user.language_code or "").lower()
-    return ZH_CN if not code or code.startswith("zh") else EN
 
 
 async def handle(event: Event, user: UserCtx, uow: UnitOfWork, env: DialogEnv) -> Answered:

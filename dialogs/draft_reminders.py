@@ -18,6 +18,7 @@ from cases.ports import UnitOfWork
 from dialogs.context import DialogEnv, Turn, UserCtx
 from dialogs.draft import FilingDraft
 from dialogs.filing_prompts import resume_buttons
+from dialogs.language import locale_for
 from dialogs.session import parse_session
 from dialogs.types import Reply
 
@@ -59,9 +60,6 @@ async def fire(uow: UnitOfWork, env: DialogEnv, payload: Mapping[str, Any]) -> b
     closes = datetime.fromisoformat(str(payload["closes"]))
     if closes <= env.clock.now():
         return False
-    # Imported here: the buyer dialog imports the filing steps, which import this module.
-    from dialogs.buyer import locale_for
-
     profile = await uow.users.get(user_id)
     language_code = None if profile is None else profile.language_code
     locale = await locale_for(uow, UserCtx(user_id=user_id, language_code=language_code))

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Final
-
 from dialogs import callbacks as cb
 from dialogs.context import Turn
 from dialogs.draft import FilingDraft
 from dialogs.filing_prompts import limits, resume_buttons
-
-# Locale ids the texts exist in; the bot's renderer falls back to zh_CN for anything else.
-ZH_CN: Final = "zh_CN"
-EN: Final = "en"
-SUPPORTED_LOCALES: Final = (ZH_CN, EN)
+from dialogs.language import EN, SUPPORTED_LOCALES, ZH_CN
 
 
 def show_menu(turn: Turn) -> None:

@@ -28,7 +28,7 @@ from cases.workflow import Outcome
 from dialogs import callbacks as cb
 from dialogs.case_rating import rating_buttons
 from dialogs.context import ButtonRows, DialogEnv
-from dialogs.menu import EN, SUPPORTED_LOCALES, ZH_CN
+from dialogs.language import EN, SUPPORTED_LOCALES, ZH_CN
 from dialogs.notices_buyer import buyer_buttons, buyer_notice
 from dialogs.notices_common import Facts, btn, offer_pending
 from dialogs.notices_evidence import (
