@@ -34,15 +34,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from cases.actions import Action
 from cases.calendar import WorkingCalendar
 from cases.model import Case, CaseStatus, DeadlineKind, is_open
 from cases.policy import Policy
-
-if TYPE_CHECKING:
-    from cases.lifecycle import Action
 
 REMINDER_JOB = "case_reminder"
 DEADLINE_JOB = "case_deadline"
@@ -89,9 +87,6 @@ def waits_on(kind: DeadlineKind) -> Party:
 
 def expiry_action(kind: DeadlineKind) -> Action | None:
     """Returns what the system does when a deadline passes; None means: alert staff once."""
-    # Imported here because lifecycle builds its decisions on this module.
-    from cases.lifecycle import Action
-
     return {
         DeadlineKind.EVIDENCE: Action.EVIDENCE_TIMEOUT,
         DeadlineKind.MERCHANT: Action.MERCHANT_TIMEOUT,

@@ -13,35 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from cases.actions import Action
 from cases.calendar import WorkingCalendar
 from cases.deadlines import days_from, deadline_after, review_time_left
 from cases.model import ActorKind, Case, CaseEvent, CaseStatus, DeadlineKind, is_open
 from cases.policy import MerchantTimeout, Policy, cap_rule_params
-
-
-class Action(StrEnum):
-    TAKE = "take"
-    ASSIGN = "assign"
-    REQUEST_EVIDENCE = "request_evidence"
-    SUPPLY_EVIDENCE = "supply_evidence"
-    EVIDENCE_TIMEOUT = "evidence_timeout"
-    SEND_TO_MERCHANT = "send_to_merchant"
-    MERCHANT_ACCEPT = "merchant_accept"
-    MERCHANT_OFFER = "merchant_offer"
-    MERCHANT_REJECT = "merchant_reject"
-    MERCHANT_TIMEOUT = "merchant_timeout"
-    ACCEPT_OFFER = "accept_offer"
-    DECLINE_OFFER = "decline_offer"
-    ESCALATE = "escalate"
-    ESCALATION_EXPIRED = "escalation_expired"
-    APPROVE_REFUND = "approve_refund"
-    REJECT = "reject"
-    RULE_FOR_BUYER = "rule_for_buyer"
-    RULE_FOR_MERCHANT = "rule_for_merchant"
-    CONFIRM_REFUND = "confirm_refund"
-    WITHDRAW = "withdraw"
-    NOTE = "note"
-    CLOSE = "close"
 
 
 class Refusal(StrEnum):
