@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .files import photo_sizes
-from .state import FakeChat
-
-if TYPE_CHECKING:
-    from .server import FakeBotAPI
+from .state import BotState, FakeChat
 
 # An update or message dict, a message_id, or an aiogram Message.
 MessageRef = dict[str, Any] | int | Any
@@ -27,13 +24,25 @@ _STICKER_BYTES = (
 )
 
 
+class UpdateSink(Protocol):
+    """What a user needs of the fake server (FakeBotAPI): its state and its update queue.
+
+    Named by what it does rather than imported, so that the server can make users without the
+    two modules importing each other.
+    """
+
+    state: BotState
+
+    async def queue_update(self, update: dict[str, Any]) -> None: ...
+
+
 class NoSuchButton(LookupError):
     """The user tried to press a button no bot message offers."""
 
 
 @dataclass
 class FakeUser:
-    api: FakeBotAPI = field(repr=False)
+    api: UpdateSink = field(repr=False)
     id: int = 1001
     first_name: str = "小明"
     language_code: str | None = "zh-hans"
