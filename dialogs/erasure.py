@@ -70,24 +70,22 @@ async def ask(turn: Turn, session: Session) -> None:
     )
 
 
-async def press(turn: Turn, session: Session, data: str) -> bool:
-    """Answers a pd: button; False when `data` is not one."""
-    if data == cb.ERASE_KEEP:
-        session.erase_nonce = None
-        turn.say("privacy.erase_kept")
-        return True
-    nonce = cb.suffix(data, cb.ERASE_CONFIRM)
-    if nonce is None:
-        return False
+async def keep(turn: Turn, session: Session, _arg: str = "") -> None:
+    """Drops the request (pd:no): nothing is removed."""
+    session.erase_nonce = None
+    turn.say("privacy.erase_kept")
+
+
+async def confirm(turn: Turn, session: Session, nonce: str) -> None:
+    """Removes the presser's data if the press (pd:yes:NONCE) answers their latest request."""
     if not _current(session, nonce, turn.now):
         turn.say("privacy.erase_stale")
-        return True
+        return
     # A role granted, or a merchant bound, between the question and the press.
     if await _refused_for_duties(turn):
         session.erase_nonce = None
-        return True
+        return
     await _erase(turn, draft=session.draft is not None)
-    return True
 
 
 async def _erase(turn: Turn, *, draft: bool) -> None:
