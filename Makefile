@@ -34,13 +34,18 @@ lint: $(STAMP)
 # Everything on SQLite, then the tests that keep rows (tests/storage runs both backends itself)
 # again on PostgreSQL at TEST_POSTGRES_URL, less those marked backend_independent (tests/dbs.py);
 # without a reachable server that run is skipped, saying so.
+# TEST_JOBS=auto spreads each run over the machine's cores (pytest-xdist), the tests that start
+# the bot as processes on one worker (tests/conftest.py); 0, the default, runs each in one process.
 PG_TESTS := tests/bot tests/e2e tests/stories
+TEST_JOBS ?= 0
+PYTEST := $(BIN)/pytest -n $(TEST_JOBS) --dist loadgroup
 
 test: lint
-	$(BIN)/pytest
+	@echo "== on SQLite: tests"
+	$(PYTEST)
 	@if $(BIN)/python -m tests.dbs $(PG_TESTS); then \
 		echo "== again on PostgreSQL (TEST_DATABASE=postgres): $(PG_TESTS)"; \
-		TEST_DATABASE=postgres $(BIN)/pytest $(PG_TESTS); \
+		TEST_DATABASE=postgres $(PYTEST) $(PG_TESTS); \
 	fi
 
 # The README's picture of the sandbox, taken from the real page with a case in progress

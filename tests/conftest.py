@@ -3,6 +3,8 @@
 import sys
 from pathlib import Path
 
+import pytest
+
 # Test helper packages are imported as `tests.<name>`; the repository root must be on sys.path for
 # that however pytest is started (the `pytest` script does not add the working directory).
 _ROOT = str(Path(__file__).resolve().parent.parent)
@@ -10,3 +12,12 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 pytest_plugins = ["tests.botapi.fixtures", "tests.dbs"]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`make test`), the tests that run the real bot as processes share one
+    worker and run one after another: each starts processes of its own, and several of them at
+    once on a 2-core machine push a bot's start-up past its tests' patience."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.xdist_group("processes"))
