@@ -19,8 +19,8 @@ from pydantic import ValidationError
 
 from bot.config import Settings
 from cases.clock import SystemClock
+from cases.export import COLUMNS, ExportArgsError, ExportFormat, parse_filter, row, text_cells
 from cases.model import Case
-from cases.money import to_decimal
 from locales import Translator
 
 STAFF_ROLES = ("agent", "arbitrator", "admin")
@@ -71,14 +71,20 @@ def build_parser() -> argparse.ArgumentParser:
     cases = commands.add_parser("cases", help="the complaint cases")
     cases_commands = cases.add_subparsers(dest="cases_command", required=True)
     cases_export = cases_commands.add_parser(
-        "export", help="write every case as CSV (amounts in yuan, times in TIMEZONE)"
+        "export", help="write the cases as CSV or XLSX (amounts in yuan, times in TIMEZONE)"
     )
     cases_export.add_argument(
         "--since", type=date.fromisoformat, help="only cases filed on or after this date"
     )
     cases_export.add_argument(
-        "--output", type=Path, help="the CSV file to write (default: standard output)"
+        "--output", type=Path, help="the file to write (default: standard output, CSV only)"
     )
+    cases_export.add_argument(
+        "filters",
+        nargs="*",
+        help="as /export: 7d|30d|YYYY-MM|YYYY-MM-DD..YYYY-MM-DD, status=S[,S], merchant=CODE",
+    )
+    cases_export.add_argument("--format", choices=["csv", "xlsx"], help="csv (default) or xlsx")
 
     stats = commands.add_parser(
         "stats",
@@ -195,7 +201,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cli_audit.publish(settings, console))
         return asyncio.run(cli_audit.verify(settings, console, args.against))
     if args.command == "cases":
-        return asyncio.run(_export_cases(settings, console, args.since, args.output))
+        words = [*args.filters, *([args.format] if args.format else [])]
+        if not {word.lower() for word in words} & {"csv", "xlsx"}:
+            words.append("csv")  # the CLI's default, as before XLSX existed
+        filters = " ".join(words)
+        return asyncio.run(_export_cases(settings, console, args.since, args.output, filters))
     if args.command == "stats":
         from bot.cli_stats import stats
 
@@ -273,82 +283,50 @@ async def _import_orders(
     return 1 if report.errors else 0
 
 
-# The export's columns, in order: the case's facts, no free text (the buyer's description stays
-# in the bot), amounts exact in yuan, times as ISO 8601 in the platform's time zone.
-EXPORT_COLUMNS = (
-    "case_no",
-    "order_no",
-    "merchant_code",
-    "buyer_telegram_id",
-    "status",
-    "reason",
-    "refund_method",
-    "currency",
-    "order_amount",
-    "refund_requested",
-    "offer_amount",
-    "approved_amount",
-    "evidence_count",
-    "assignee_telegram_id",
-    "next_deadline",
-    "next_deadline_at",
-    "created_at",
-    "updated_at",
-    "personal_data_removed_at",
-)
+# The export's columns and cells are the chat export's (cases/export.py).
+EXPORT_COLUMNS = COLUMNS
 
 
 def export_row(case: Case, tz: ZoneInfo) -> list[str]:
     """One CSV line of `EXPORT_COLUMNS`; empty cells for what the case does not have."""
-
-    def money(minor: int | None) -> str:
-        return "" if minor is None else str(to_decimal(minor))
-
-    def when(at: datetime | None) -> str:
-        return "" if at is None else at.astimezone(tz).isoformat()
-
-    return [
-        case.case_no,
-        case.order_no,
-        case.merchant_code,
-        str(case.buyer_id),
-        case.status.value,
-        case.reason.value,
-        case.refund_method.value,
-        case.currency,
-        money(case.order_amount),
-        money(case.refund_amount),
-        money(case.offer_amount),
-        money(case.approved_amount),
-        str(case.evidence_count),
-        "" if case.assignee_id is None else str(case.assignee_id),
-        "" if case.deadline_kind is None else case.deadline_kind.value,
-        when(case.next_deadline_at),
-        when(case.created_at),
-        when(case.updated_at),
-        when(case.personal_data_removed_at),
-    ]
+    return text_cells(row(case, tz))
 
 
 async def _export_cases(
-    settings: Settings, console: Console, since: date | None, output: Path | None
+    settings: Settings, console: Console, since: date | None, output: Path | None, filters: str
 ) -> int:
+    from bot.export_files import write_export
     from storage.export import all_cases
 
-    start = None if since is None else datetime.combine(since, time(), tzinfo=settings.tz)
-    target = sys.stdout if output is None else output.open("w", newline="", encoding="utf-8")
-    written = 0
     try:
-        writer = csv.writer(target)
-        writer.writerow(EXPORT_COLUMNS)
-        database = _database(settings)
-        async with database:
-            async for case in all_cases(database.sessions, start):
+        wanted = parse_filter(filters, SystemClock().now(), settings.tz)
+    except ExportArgsError as refused:
+        console.error("export.usage", token=refused.token)
+        return 2
+    start = wanted.since
+    if since is not None:
+        start = datetime.combine(since, time(), tzinfo=settings.tz)
+    if output is None and wanted.format is ExportFormat.XLSX:
+        console.error("cli.xlsx_needs_output")
+        return 2
+    database = _database(settings)
+    async with database:
+        cases = all_cases(
+            database.sessions,
+            start,
+            until=wanted.until,
+            statuses=wanted.statuses,
+            merchant=wanted.merchant,
+        )
+        if output is not None:
+            written = (await write_export(cases, output, wanted.format, settings.tz)).rows
+        else:
+            written = 0
+            writer = csv.writer(sys.stdout)
+            writer.writerow(EXPORT_COLUMNS)
+            async for case in cases:
                 writer.writerow(export_row(case, settings.tz))
                 written += 1
-    finally:
-        if output is not None:
-            target.close()
     # The count goes to stderr so that standard output stays pure CSV.
     console.error("cli.cases_exported", count=written, target=str(output or "-"))
     return 0

@@ -48,7 +48,7 @@ from aiogram.exceptions import (
     TelegramNotFound,
     TelegramRetryAfter,
 )
-from aiogram.types import BufferedInputFile
+from aiogram.types import BufferedInputFile, FSInputFile
 from jinja2 import TemplateError
 
 from bot.backoff import Backoff
@@ -73,6 +73,7 @@ BATCH = 50
 # of a claim, and every row still goes out long before LEASE_MARGIN.
 IN_FLIGHT = 2 * BATCH
 SEND_TIMEOUT = 15
+UPLOAD_TIMEOUT = 180  # seconds for uploading a file of up to 50 MB (an export)
 # No send starts this close to the end of its lease (bot/leases.py: LEASE, renewed while the
 # process lives): the send (SEND_TIMEOUT at most) and the commit that marks it sent must finish
 # while no other worker can have claimed the row.
@@ -91,6 +92,10 @@ MAX_ATTEMPTS = 14
 # (they go first); a longer backlog is the sender loop's, at the chat's pace, the reply after it.
 CATCH_UP = 5
 BLOCKED_ERROR = "chat blocked the bot"
+
+
+class FileMissingError(Exception):
+    """The file a queued upload names is not under DATA_DIR."""
 
 
 # 0.5 s, 1 s, 2 s … capped at 15 min: a passing 5xx costs the chat about a second (its later
@@ -490,6 +495,10 @@ class OutboxSender:
             log.warning("outbox message %s to chat %s refused: %s", row.id, chat_id, exc.message)
             await self._fail(row, exc.message)
             return True
+        except FileMissingError as exc:
+            log.error("outbox message %s: its file %s is missing", row.id, exc)
+            await self._fail(row, f"file missing: {exc}")
+            return True
         except (TelegramAPIError, ClientDecodeError, OSError) as exc:
             # 5xx, network errors, an unreadable answer: Telegram may be back in a moment.
             await self._retry(chat_id, row, str(exc))
@@ -501,6 +510,9 @@ class OutboxSender:
         async with self.deps.uow() as uow:
             await uow.outbox.mark_sent(row.id, self.deps.clock.now(), sent.message_id)
             await uow.commit()
+        if isinstance(reply, FileReply) and reply.file_path:
+            # Sent and recorded: the copy (buyer ids among its cells) is not kept any longer.
+            (self.deps.settings.data_dir / reply.file_path).unlink(missing_ok=True)
         return True
 
     async def _call(self, chat_id: int, reply: Reply, message: RenderedMessage) -> Message:
@@ -524,11 +536,25 @@ class OutboxSender:
             )
             photo = BufferedInputFile(png, filename="stats.png")
             return await self.bot.send_photo(chat_id, photo, **options)
+        if reply.file_path:
+            return await self._upload(chat_id, reply, options)
         if reply.file_kind == "photo":
             return await self.bot.send_photo(chat_id, reply.file_id, **options)
         if reply.file_kind == "video":
             return await self.bot.send_video(chat_id, reply.file_id, **options)
         return await self.bot.send_document(chat_id, reply.file_id, **options)
+
+    async def _upload(self, chat_id: int, reply: FileReply, options: dict[str, Any]) -> Message:
+        """Uploads a file the bot wrote under DATA_DIR (an export) as a document."""
+        path = self.deps.settings.data_dir / reply.file_path
+        if not path.is_file():
+            # Gone (deleted by hand, or a restored database without its files): cannot come back.
+            raise FileMissingError(str(path))
+        # Up to 50 MB goes up in one request: more time than a text message needs. The lease
+        # keeps being renewed meanwhile, so no other process takes the row over.
+        options["request_timeout"] = UPLOAD_TIMEOUT
+        upload = FSInputFile(path, filename=reply.file_name or path.name)
+        return await self.bot.send_document(chat_id, upload, **options)
 
     async def _postpone(self, chat_id: int, seconds: float) -> None:
         now = self.deps.clock.now()

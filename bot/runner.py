@@ -27,6 +27,8 @@ from bot.deadlines import DeadlineWorker
 from bot.digest import schedule_first_digest
 from bot.evidence import IDLE as EVIDENCE_IDLE
 from bot.evidence import EvidenceDownloader
+from bot.exports import IDLE as EXPORTS_IDLE
+from bot.exports import ExportWorker
 from bot.heartbeat import BEAT_BACKOFF, BEAT_EVERY, CHECK_EVERY, Heartbeat, TakenOverError
 from bot.inbox import InboxWorker
 from bot.intake import PollingIntake, build_webhook_app, start_webhook_server
@@ -134,6 +136,8 @@ async def run_bot(
         supervisor.repeat("deadlines", deadlines.run_once, idle=DEADLINES_IDLE)
         payouts = PayoutWorker(deps, build_gateway(settings), worker_id)
         supervisor.repeat("payouts", payouts.run_once, idle=PAYOUTS_IDLE)
+        exports = ExportWorker(deps, worker_id)
+        supervisor.repeat("exports", exports.run_once, idle=EXPORTS_IDLE)
         retention = RetentionWorker(deps)
         supervisor.repeat(
             "retention",

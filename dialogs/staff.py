@@ -23,6 +23,7 @@ chat where it was asked. Each press and command re-reads the user's role and the
 | /staff [add ID ROLE / remove ID]   | admin            | list / change staff                  |
 | /health                            | any staff        | each process's loops and their errors  |
 | /stats [7d/30d/YYYY-MM]            | any staff        | chart + figures (dialogs/stats.py)   |
+| /export [period status= merchant=] | any staff        | CSV/XLSX (ids masked but for admins) |
 | /staffhelp                         | any staff        | the commands                         |
 """
 
@@ -54,6 +55,7 @@ from dialogs.staff_actions import (
 )
 from dialogs.staff_admin import staff_command
 from dialogs.staff_card import show_card, show_evidence, show_queue, staff_button
+from dialogs.staff_export import export_command
 from dialogs.staff_health import health_command
 from dialogs.stats import stats_command
 from dialogs.types import ButtonIn, CommandIn, Event, Reply, TextIn
@@ -197,6 +199,11 @@ class StaffDialog:
 
     async def _stats(self, turn: Turn, args: str) -> None:
         await stats_command(turn, args)
+
+    async def _export(self, turn: Turn, args: str) -> None:
+        role = await role_of(turn.uow, turn.user.user_id)
+        if role is not None:
+            await export_command(turn, args, role)
 
     async def _simple(self, turn: Turn, args: str, name: str) -> None:
         case_no = await _case_arg(turn, args.split(" ", 1)[0] if args else "", name)
@@ -343,6 +350,7 @@ _COMMANDS: dict[str, _Handler] = {
     "staff": StaffDialog._staff,
     "health": StaffDialog._health,
     "stats": StaffDialog._stats,
+    "export": StaffDialog._export,
     "staffhelp": StaffDialog._help,
 }
 STAFF_COMMANDS = frozenset(_COMMANDS)

@@ -97,6 +97,11 @@ class Reply:
             file = payload.get("file")
             if file is None:
                 return cls(key, params, buttons)
+            if "path" in file:
+                path, name = file["path"], file.get("name", "")
+                if not isinstance(path, str) or not path or not isinstance(name, str):
+                    raise TypeError("an uploaded file needs a path")
+                return FileReply(key, params, buttons, file_path=path, file_name=name)
             kind, file_id = file["kind"], file["id"]
             if not isinstance(kind, str) or not isinstance(file_id, str):
                 raise TypeError("a file needs a kind and an id")
@@ -107,17 +112,25 @@ class Reply:
 
 @dataclass(frozen=True)
 class FileReply(Reply):
-    """A file the bot sends again by its Telegram file id (evidence shown to staff).
+    """A file the bot sends: again by its Telegram file id (evidence shown to staff), or uploaded
+    from a file the bot wrote under DATA_DIR (an export).
 
     `key` and `params` render its caption. Queued like any reply: the payload carries the file's
-    kind and id, and the sender re-sends it as the kind it was received as.
+    kind and id, and the sender re-sends it as the kind it was received as; or the file's path
+    relative to DATA_DIR and the name to give it, and the sender uploads it as a document. The
+    file is written before the row is queued, so the row survives a crash with its file.
     """
 
     file_kind: str = "document"  # EvidenceKind value: photo, document, video
     file_id: str = ""
+    file_path: str = ""  # relative to DATA_DIR: upload this file (then file_id is unused)
+    file_name: str = ""  # the name the upload is given
 
     def to_payload(self, locale: str) -> dict[str, Any]:
-        return {**super().to_payload(locale), "file": {"kind": self.file_kind, "id": self.file_id}}
+        file: dict[str, str] = {"kind": self.file_kind, "id": self.file_id}
+        if self.file_path:
+            file = {"kind": "document", "path": self.file_path, "name": self.file_name}
+        return {**super().to_payload(locale), "file": file}
 
 
 # Outbox payloads are JSON; dates and datetimes are tagged so they come back as the same types

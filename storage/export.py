@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Collection
 from contextlib import closing
 from datetime import datetime
 from pathlib import Path
@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cases.model import Case
+from cases.model import Case, CaseStatus
 from storage.models import CaseRow
 from storage.repositories.cases import case_select, to_case
 
@@ -24,8 +24,13 @@ async def all_cases(
     session_factory: async_sessionmaker[AsyncSession],
     since: datetime | None = None,
     batch: int = BATCH,
-) -> AsyncIterator[Case]:
-    """Yields every case (filed at or after `since`), by case number, a batch per transaction.
+    *,
+    until: datetime | None = None,
+    statuses: Collection[CaseStatus] = (),
+    merchant: str | None = None,
+) -> AsyncGenerator[Case, None]:
+    """Yields every case filed in [since, until), in `statuses` (any when empty) and of
+    `merchant` (any when None), by case number, a batch per transaction.
 
     Keyset pages rather than one long cursor: a million cases never sit in memory, and no
     transaction stays open while the caller writes its file.
@@ -35,6 +40,12 @@ async def all_cases(
         query = case_select().where(CaseRow.case_no > after)
         if since is not None:
             query = query.where(CaseRow.created_at >= since)
+        if until is not None:
+            query = query.where(CaseRow.created_at < until)
+        if statuses:
+            query = query.where(CaseRow.status.in_(sorted(status.value for status in statuses)))
+        if merchant is not None:
+            query = query.where(CaseRow.merchant_code == merchant)
         async with session_factory() as session:
             rows = (await session.execute(query.order_by(CaseRow.case_no).limit(batch))).all()
         if not rows:

@@ -146,3 +146,19 @@ def test_the_export_row_has_a_cell_for_every_column() -> None:
     row = export_row(replace(case(), assignee_id=42), ZoneInfo("Asia/Shanghai"))
     assert len(row) == len(EXPORT_COLUMNS)
     assert row[EXPORT_COLUMNS.index("assignee_telegram_id")] == "42"
+
+
+def test_export_takes_the_chat_filters_and_writes_xlsx(tmp_path: Path, database: Path) -> None:
+    import openpyxl
+
+    result = run_cli(tmp_path, "cases", "export", "status=submitted", "xlsx", "--output", "c.xlsx")
+    assert result.returncode == 0, result.stderr
+    book = openpyxl.load_workbook(tmp_path / "c.xlsx")
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[0] == EXPORT_COLUMNS
+    assert {row[4] for row in rows[1:]} == {"submitted"}
+    assert rows[1][EXPORT_COLUMNS.index("refund_requested")] == 60.0
+    refused = run_cli(tmp_path, "cases", "export", "status=lost", "--output", "d.csv")
+    assert refused.returncode == 2
+    assert "status=lost" in refused.stderr
+    assert run_cli(tmp_path, "cases", "export", "--format", "xlsx").returncode == 2
