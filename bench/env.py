@@ -106,6 +106,15 @@ async def bench_bot(database_url: str, workdir: Path) -> AsyncIterator[BenchBot]
         await deps.engine.dispose()
 
 
+async def seed_orders(deps: Deps, buyer_ids: list[int]) -> None:
+    """Each buyer's order (`order_for`), in one transaction."""
+    now = utcnow()
+    async with deps.uow() as uow:
+        for buyer in buyer_ids:
+            await uow.orders.upsert(order_for(buyer, now))
+        await uow.commit()
+
+
 def order_for(buyer_id: int, now: datetime) -> Order:
     """The order buyer `buyer_id` complains about: paid yesterday, a code never delivered."""
     return Order(

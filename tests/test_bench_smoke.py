@@ -20,13 +20,32 @@ def test_the_bench_runs_end_to_end_and_writes_its_table_and_json(tmp_path: Path)
     )
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(output.read_text())
-    for name in ("inbound-sqlite", "baseline", "outbound", "deadlines", "memory"):
+    for name in ("inbound-sqlite", "baseline", "profile", "outbound", "deadlines", "memory"):
         assert "error" not in results[name], results[name]
-    assert results["inbound-sqlite"]["saturation"]["cases_filed"] == 3  # every buyer filed
-    assert results["inbound-sqlite"]["saturation"]["inbox_pending"] == 0  # all marked done
+    assert results["failed"] == []  # every buyer filed, no update failed or left
+    inbound = results["inbound-sqlite"]
+    assert inbound["saturation"]["cases_filed"] == 3  # every buyer filed
+    assert inbound["saturation"]["inbox_pending"] == 0  # all marked done
+    assert inbound["updates_per_s"] > 0
+    assert inbound["updates_per_cpu_s"] > 0
+    assert inbound["steady"]["rate"] == max(1.0, round(inbound["updates_per_s"] / 2, 1))
+    assert set(results["profile"]["share"]) >= {"intake", "claim", "dialog", "SQL", "send"}
+    if "skipped" not in results["scale-out"]:
+        scale = results["scale-out"]
+        assert scale["two"]["handled_once"] == scale["two"]["updates"] == 27, scale
+        assert scale["two"]["handled_twice"] == 0
     assert results["outbound"]["sent"] == 6
     assert results["outbound"]["lost"] == 0
     assert results["memory"]["bare_aiogram_mb"] > 0  # the baseline is measured in the same run
-    for measure in ("updates/s at saturation", "outbound messages/s", "deadline tick", "RSS, bare"):
+    for measure in (
+        "updates/s at saturation",
+        "CPU per update at saturation",
+        "(half of saturation)",
+        "every buyer filed",
+        "outbound messages/s",
+        "deadline tick",
+        "RSS, bare",
+        "| phase | ms per update | share |",
+    ):
         assert measure in done.stdout
     assert "| measure | value | target | met |" in done.stdout
