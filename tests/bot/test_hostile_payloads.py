@@ -3,7 +3,7 @@ until pydantic's validation goes exponential (aiogram issue #1842), 1,000 entiti
 of text — cost at most 10 ms more than an ordinary update to handle or to refuse, through the
 webhook and through long polling.
 
-CPU time is this process's (all its threads: the database driver's too), the least of three
+CPU time is this process's (all its threads: the database driver's too), the least of several
 tries, against the same update without what makes it costly: a loaded machine slows both alike.
 Before the bounds, the rich text took seconds and the others tens to thousands of milliseconds.
 """
@@ -146,7 +146,7 @@ async def test_a_costly_update_through_the_webhook_costs_at_most_10_ms_more(
     await post(encoded(buyer.build_text("你好")))  # warms every path an ordinary update takes
     plain, hostile = [], []
     plain_answers: list[str] = []
-    for _ in range(3):
+    for _ in range(5):  # the least of five: a loaded machine's noise only ever adds
         mark = len(harness.api.sent_messages(buyer.chat_id))
         body = encoded(buyer.build_text("你好"))
         plain.append(await cpu_of(lambda body=body: post(body)))  # type: ignore[misc]
