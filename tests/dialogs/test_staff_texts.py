@@ -45,7 +45,9 @@ def staff_texts(locale: str) -> dict[str, str]:
 def named_keys() -> set[str]:
     """The keys the staff code names literally or builds from a known set of values."""
     found: set[str] = set()
-    for path in (ROOT / "dialogs").glob("staff*.py"):
+    # The operator's commands tell the staff chat what they changed (bot/cli_accounts.py).
+    sources = [*(ROOT / "dialogs").glob("staff*.py"), *(ROOT / "bot").glob("cli*.py")]
+    for path in sources:
         found |= set(_LITERAL.findall(path.read_text(encoding="utf-8")))
     found |= {f"staff.refusal.{refusal.value}" for refusal in Refusal}
     found |= {f"staff.{part}.{name}" for part in ("move", "done") for name in MOVES}

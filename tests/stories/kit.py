@@ -175,6 +175,10 @@ class Stories:
         self.arbitrator = Persona(self, ARBITRATOR, "仲裁员老周", in_staff_group=True)
         self.outsider = Persona(self, OUTSIDER, "群友", in_staff_group=True)
         self._stamps: dict[int, list[datetime]] = {}
+        # What the set-up made the staff group hear and queued (the operator's changes): the
+        # story's own messages and rows come after these.
+        self._set_up_heard = 0
+        self._set_up_rows = 0
         self._harness: BotHarness | None = None
         self._database = contextlib.AsyncExitStack()
         self._database_url = ""
@@ -291,10 +295,11 @@ class Stories:
     def heard(self, chat_id: int) -> list[Heard]:
         sent = self._sent(chat_id)
         stamps = self._stamps.get(chat_id, [])
-        return [
+        heard = [
             Heard(m.plain_text, m.message_id, tuple(m.buttons), tuple(m.callback_data), at)
             for m, at in zip(sent, stamps, strict=False)
         ]
+        return heard[self._set_up_heard:] if chat_id == STAFF_GROUP else heard
 
     def alerts(self) -> list[str]:
         """The pop-up answers to button presses (refusals), oldest first."""
@@ -331,7 +336,7 @@ class Stories:
     async def outbox(self, *, replies: bool = False) -> list[OutboxRow]:
         """The notifications queued so far; with `replies`, the replies to updates as well (they
         are outbox rows too, keyed `reply:…`)."""
-        query = select(OutboxRow).order_by(OutboxRow.id)
+        query = select(OutboxRow).where(OutboxRow.id > self._set_up_rows).order_by(OutboxRow.id)
         if not replies:
             query = query.where(or_(OutboxRow.key.is_(None), ~OutboxRow.key.startswith("reply:")))
         async with AsyncSession(self.harness.deps.engine) as session:
@@ -350,6 +355,11 @@ class Stories:
         self.env.setenv("TELEGRAM_API_URL", self.api.base_url)
         self.env.setenv("DEFAULT_LOCALE", "zh_CN")
         self.env.setenv("STAFF_CHAT_ID", str(STAFF_GROUP))
+        # The command lives on the story's time too: a notice it queues for the staff chat is
+        # due at the story's now, not at the machine's (which the story's clock would jump to).
+        clock = self.harness.clock
+        for module in ("bot.cli", "bot.cli_accounts"):
+            self.env.setattr(f"{module}.SystemClock", lambda: clock)
         out, err = io.StringIO(), io.StringIO()
 
         def run() -> int:
@@ -380,6 +390,12 @@ class Stories:
         assert link["bot"] == self.api.bot_user["username"]
         await self.merchant.send(f"/start m_{link['token']}")
         assert SHOP in self.merchant.last.text, self.merchant.last.text
+        # The staff group hears whom the operator named; the story starts after that.
+        await self.settle()
+        named = [heard.text for heard in self.heard(STAFF_GROUP)]
+        assert [str(AGENT) in text and "客服" in text for text in named] == [True, False], named
+        self._set_up_heard = len(named)
+        self._set_up_rows = max((row.id for row in await self.outbox(replies=True)), default=0)
 
     async def audit_verify(self) -> str:
         """`complaint-bot audit verify`: every case's hash chain re-computed; must pass."""
