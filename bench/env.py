@@ -20,8 +20,9 @@ from sqlalchemy.engine import make_url
 
 from bench.recording import RecordingSession
 from bot.api_session import keep_response_models
-from bot.app import Deps, build_deps, build_dispatcher
+from bot.app import build_deps, build_dispatcher
 from bot.config import Settings
+from bot.deps import Deps
 from cases.clock import SystemClock
 from cases.model import Order, OrderStatus
 from storage.db import make_engine

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import socket
-from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
@@ -13,18 +10,17 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.api_session import keep_response_models
+from bot.chat_locks import ChatLocks, PerChatLocks
 from bot.config import Settings
-from bot.heartbeat import Liveness
-from bot.middlewares import ChatLockMiddleware, ChatLocks, PerChatLocks
-from bot.outbox import OutboxBell
+from bot.deps import Deps, default_worker_id
+from bot.middlewares import ChatLockMiddleware
 from bot.ratelimit import LocalSendLimiter, SendLimiter
 from bot.routers import build_routers
-from cases.calendar import WorkingCalendar, build_calendar
+from cases.calendar import build_calendar
 from cases.clock import Clock
-from cases.policy import Policy, load_policy
+from cases.policy import load_policy
 from dialogs.context import DialogEnv
 from dialogs.notices import CaseNotifier
 from locales import Translator
@@ -34,36 +30,6 @@ from storage.uow import SqlUnitOfWork
 if TYPE_CHECKING:
     # Loaded only with REDIS_URL (see build_deps): a single process never needs the client.
     from redis.asyncio import Redis
-
-
-def default_worker_id() -> str:
-    """Host and process id: unique among the processes sharing one database."""
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-@dataclass
-class Deps:
-    """What handlers and worker loops need; reaches handlers by name through the dispatcher."""
-
-    settings: Settings
-    clock: Clock
-    policy: Policy
-    calendar: WorkingCalendar
-    translator: Translator
-    env: DialogEnv
-    engine: AsyncEngine
-    uow: Callable[[], SqlUnitOfWork]
-    notifier: CaseNotifier  # queues what a case change causes, in the change's transaction
-    # Shared through Redis when REDIS_URL is set (several processes), in-process otherwise.
-    limiter: SendLimiter = field(default_factory=LocalSendLimiter)
-    chat_locks: PerChatLocks = field(default_factory=ChatLocks)
-    redis: Redis | None = None
-    # Names this process's leases on inbox, outbox and job rows.
-    worker_id: str = field(default_factory=default_worker_id)
-    # Wakes this process's outbox sender loop for rows handed back to the table.
-    outbox_bell: OutboxBell = field(default_factory=OutboxBell)
-    # Whether this process may still act on what it holds (its heartbeat, bot/heartbeat.py).
-    liveness: Liveness = field(default_factory=Liveness)
 
 
 def build_deps(settings: Settings, clock: Clock) -> Deps:

@@ -30,7 +30,7 @@ from cases.ports import HistoryConflictError
 from storage.audit import chain_heads, unsealed_case_numbers
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
     from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from cases.health import STALL_AFTER as HEALTHY_SILENCE
 from dialogs.types import Reply
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
     from bot.supervisor import LoopHealth
 
 Sleep = Callable[[float], Awaitable[None]]

@@ -24,7 +24,7 @@ from dialogs import draft_reminders
 from dialogs.draft_reminders import DRAFT_REMINDER_JOB
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
     from storage.jobs import Job
 
 log = logging.getLogger(__name__)

@@ -37,7 +37,7 @@ from cases.model import EvidenceStatus
 from cases.policy import MIB
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
     from cases.ports import StoredEvidence
     from storage.jobs import Job
     from storage.uow import SqlUnitOfWork

@@ -32,7 +32,6 @@ carry the case number as their idempotency key, so a repeated one pays once.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -46,10 +45,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.backoff import Backoff
+from bot.liveness import Liveness, Monotonic
 from storage.ports import WorkerRecord
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -60,9 +60,6 @@ CHECK_EVERY = 0.5
 # A counter still this long, as the looker watched it, is a dead worker: with checks every half
 # second its rows move within about 4 s of its last beat.
 DEAD_AFTER = 3.0
-# A process starts no send, payout or update unless its last good beat started this recently:
-# a second less than DEAD_AFTER, for the step it starts to get under way.
-FRESH_FOR = 2.0
 # Between two of the looker's reads further apart than this, the looker was away itself: the gap
 # does not count as anyone's silence.
 MAX_GAP = 2.0
@@ -70,7 +67,6 @@ MAX_GAP = 2.0
 # over, whether or not the database is back.
 BEAT_BACKOFF = Backoff(timedelta(seconds=0.2), cap=timedelta(seconds=1))
 
-Monotonic = Callable[[], float]
 
 
 class TakenOverError(RuntimeError):
@@ -145,54 +141,6 @@ def _proc_stat(pid: int) -> tuple[str, int] | None:
         return fields[0], int(fields[19])
     except ValueError:
         return None
-
-
-class Liveness:
-    """Whether this process may still act on the rows it holds: its heartbeat is recent and
-    nobody took it over. Before the heartbeat starts (tests, the CLI) the process has no row
-    anyone could take over, so it is always fresh."""
-
-    def __init__(self, monotonic: Monotonic = time.monotonic) -> None:
-        self._monotonic = monotonic
-        self.registered = False
-        self.lost = False
-        self._beat_at: float | None = None
-        self._changed = asyncio.Event()
-        self.waiting = 0  # steps held back right now (for the log and the tests)
-
-    def fresh(self) -> bool:
-        if self.lost:
-            return False
-        if not self.registered:
-            return True
-        return self._beat_at is not None and self._monotonic() - self._beat_at < FRESH_FOR
-
-    async def wait_fresh(self) -> bool:
-        """True once the heartbeat is recent; False (at once, for good) when taken over."""
-        while not self.fresh():
-            if self.lost:
-                return False
-            changed = self._changed
-            self.waiting += 1
-            try:
-                await changed.wait()
-            finally:
-                self.waiting -= 1
-        return True
-
-    def beaten(self, started: float) -> None:
-        """Records a beat that succeeded; `started` is when it was sent (the safe end)."""
-        self.registered = True
-        self._beat_at = started if self._beat_at is None else max(self._beat_at, started)
-        self._pulse()
-
-    def taken_over(self) -> None:
-        self.lost = True
-        self._pulse()
-
-    def _pulse(self) -> None:
-        changed, self._changed = self._changed, asyncio.Event()
-        changed.set()
 
 
 @dataclass

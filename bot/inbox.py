@@ -33,7 +33,7 @@ from dialogs.types import Reply
 from storage.ports import InboxUpdate, IncomingUpdate
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
     from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)

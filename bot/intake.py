@@ -23,7 +23,7 @@ from bot.supervisor import LoopHealth
 from bot.update_bounds import GetRawUpdates
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 

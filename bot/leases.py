@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 from bot.backoff import Backoff
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 

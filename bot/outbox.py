@@ -62,7 +62,7 @@ from dialogs.types import FileReply, Reply
 if TYPE_CHECKING:
     from aiogram.types import Message
 
-    from bot.app import Deps
+    from bot.deps import Deps
     from storage.ports import OutboxQueue, QueuedMessage
 
 log = logging.getLogger(__name__)
@@ -173,29 +173,6 @@ async def _hand_back(deps: Deps, message_ids: list[int]) -> None:
     if released:
         log.info("%s replies of a stopped update left to the sender loop", released)
         deps.outbox_bell.ring(deps.clock.now())
-
-
-class OutboxBell:
-    """Tells this process's sender loop that a row was handed back to the table and when it
-    falls due: a reply waiting behind an earlier message, a send to retry in half a second.
-    The loop otherwise looks only every `idle` seconds once the table has run dry."""
-
-    def __init__(self) -> None:
-        self.due: datetime | None = None
-        self.rung = asyncio.Event()
-
-    def ring(self, due: datetime) -> None:
-        if self.due is None or due < self.due:
-            self.due = due
-        self.rung.set()
-
-    def take(self, now: datetime) -> bool:
-        """True (and forgotten) when the rung time has come."""
-        self.rung.clear()
-        if self.due is not None and self.due <= now:
-            self.due = None
-            return True
-        return False
 
 
 class OutboxSender:

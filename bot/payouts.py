@@ -20,7 +20,7 @@ from cases.refunds import PAYOUT_JOB, PlatformGateway, RefundStatus, refund_requ
 from cases.workflow import perform
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
     from storage.jobs import Job
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """The outbound limits and the per-chat locks shared by every bot process through Redis.
 
 With REDIS_URL set, several processes send for one bot token and handle updates of one chat, so
-the budget of `bot.ratelimit` and the serialisation of `bot.middlewares.ChatLocks` must hold
+the budget of `bot.ratelimit` and the serialisation of `bot.chat_locks.ChatLocks` must hold
 across all of them; without it the in-process versions are used (see `bot.app.build_deps`).
 """
 
@@ -17,7 +17,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import LockError, RedisError
 
-from bot.middlewares import ChatLocks
+from bot.chat_locks import ChatLocks
 from bot.ratelimit import OVERALL, PACE, PER_CHAT, PER_GROUP, Limit, is_group
 
 log = logging.getLogger(__name__)

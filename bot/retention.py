@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from cases.health import STALL_AFTER as HEALTHY_SILENCE
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
     from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from dialogs.staff_health import loop_recovered_notice, loop_stalled_notice
 from dialogs.types import Reply
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
     from bot.supervisor import Supervisor
 
 log = logging.getLogger(__name__)

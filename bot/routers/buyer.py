@@ -18,7 +18,7 @@ from dialogs.context import UserCtx
 from dialogs.types import Event, OtherIn
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from bot.outbox import send_queued
 from dialogs.types import Reply
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 

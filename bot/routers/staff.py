@@ -22,7 +22,7 @@ from dialogs.context import UserCtx
 from dialogs.types import Event, Reply
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,9 @@ from unittest import mock
 
 from aiogram import Bot, Dispatcher
 
-from bot.app import Deps, build_bot, build_deps, build_dispatcher
+from bot.app import build_bot, build_deps, build_dispatcher
 from bot.config import Settings
+from bot.deps import Deps
 from bot.evidence import EvidenceDownloader
 from cases.clock import Clock, ManualClock
 from cases.model import Order

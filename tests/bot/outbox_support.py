@@ -15,7 +15,7 @@ from aiogram.methods import SendMessage
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.app import Deps
+from bot.deps import Deps
 from bot.outbox import OutboxSender
 from cases.clock import ManualClock
 from dialogs.types import Reply

@@ -4,7 +4,7 @@ import asyncio
 
 import pytest
 
-from bot.middlewares import ChatLocks
+from bot.chat_locks import ChatLocks
 
 pytestmark = pytest.mark.backend_independent
 

@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import OperationalError
 
-from bot.app import Deps
 from bot.audit_heads import HeadsPublisher
 from bot.backoff import Backoff
 from bot.deadlines import DeadlineWorker
+from bot.deps import Deps
 from bot.evidence import EvidenceDownloader, evidence_path
 from bot.heartbeat import Heartbeat
 from bot.inbox import InboxWorker, store_updates

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import Deps, build_bot
+from bot.app import build_bot
 from bot.config import Settings
+from bot.deps import Deps
 from cases.clock import ManualClock
 from sandbox.botapi import FakeBotAPI
 from storage.migrate import upgrade

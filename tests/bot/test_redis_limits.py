@@ -17,8 +17,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.app import build_deps
+from bot.chat_locks import ChatLocks
 from bot.config import Settings
-from bot.middlewares import ChatLocks
 from bot.ratelimit import PER_CHAT, Limit, LocalSendLimiter
 from bot.redis_limits import RedisChatLocks, RedisSendLimiter
 from cases.clock import ManualClock

@@ -14,16 +14,15 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
-from bot.app import Deps
+from bot.deps import Deps
 from bot.heartbeat import (
     CHECK_EVERY,
     DEAD_AFTER,
-    FRESH_FOR,
     Heartbeat,
-    Liveness,
     ProcessIdentity,
     this_process,
 )
+from bot.liveness import FRESH_FOR, Liveness
 from bot.outbox import LEASE, OutboxSender
 from sandbox.botapi import FakeBotAPI
 from tests.bot.outbox_support import OutboxBot, make_sender, numbered, outbox_bot
