@@ -1,5 +1,6 @@
 """Where a benchmark runs: a fresh migrated database (SQLite file or PostgreSQL) and the bot's
-production wiring (build_deps, build_dispatcher) around an in-process Bot API session."""
+production wiring (build_deps, the turn runner on the aiogram adapter) around an in-process Bot
+API session."""
 
 from __future__ import annotations
 
@@ -13,16 +14,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 from sqlalchemy.engine import make_url
 
 from bench.recording import RecordingSession
-from bot.api_session import keep_response_models
-from bot.app import build_deps, build_dispatcher
+from bot.app import build_deps
 from bot.config import Settings
 from bot.deps import Deps
+from bot.transport.aiogram_bot import AiogramBot
+from bot.transport.aiogram_session import keep_response_models
+from bot.turns import TurnRunner
 from cases.clock import SystemClock
 from cases.model import Order, OrderStatus
 from storage.db import make_engine
@@ -81,9 +84,9 @@ async def fresh_database(backend: str) -> AsyncIterator[str]:
 @dataclass
 class BenchBot:
     deps: Deps
-    bot: Bot
+    bot: AiogramBot
     session: RecordingSession
-    dispatcher: Dispatcher
+    turns: TurnRunner
 
 
 @asynccontextmanager
@@ -98,11 +101,13 @@ async def bench_bot(database_url: str, workdir: Path) -> AsyncIterator[BenchBot]
     )
     deps = build_deps(settings, SystemClock())
     session = RecordingSession()
-    bot = keep_response_models(
-        Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    bot = AiogramBot(
+        keep_response_models(
+            Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+        )
     )
     try:
-        yield BenchBot(deps, bot, session, build_dispatcher(deps))
+        yield BenchBot(deps, bot, session, TurnRunner(deps, bot))
     finally:
         await deps.engine.dispose()
 

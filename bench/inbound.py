@@ -4,7 +4,7 @@ Every buyer does the whole filing dialog (order number, account, reason, descrip
 payment-proof photo, done, refund wish, method, submit: nine updates). The updates reach the bot
 the way Telegram delivers them: getUpdates (answered in process by RecordingSession, up to 100 a
 call) → PollingIntake stores the batch in the inbox in one transaction → InboxWorker lanes →
-dispatcher → dialog → database commit → replies sent through the session.
+turn runner → dialog → database commit → replies sent through the session.
 
 Saturation: all buyers' updates are made available at once, interleaved (many buyers at once);
 the rate is updates handled per second from first delivery until the last one is handled (its
@@ -32,6 +32,7 @@ from sqlalchemy import func, select
 
 from bench.env import TOKEN, bench_bot, fresh_database, seed_orders
 from bench.recording import BOT_USER, RecordingSession
+from bot.events import ALLOWED_UPDATES
 from bot.inbox import InboxWorker
 from bot.intake import PollingIntake
 from storage.models import CaseRow
@@ -173,10 +174,9 @@ async def run_bot_phase(
     async with bench_bot(database_url, workdir) as bench:
         await seed_orders(bench.deps, buyer_ids)
         updates = script.interleaved(buyer_ids)
-        worker = TimedWorker(bench.deps, bench.bot, bench.dispatcher, "bench")
+        worker = TimedWorker(bench.deps, bench.turns, "bench")
         worker.expected = len(updates)
-        allowed = bench.dispatcher.resolve_used_update_types()
-        intake = PollingIntake(bench.deps, bench.bot, worker, allowed, timeout=1)
+        intake = PollingIntake(bench.deps, bench.bot, worker, ALLOWED_UPDATES, timeout=1)
         tasks = [
             asyncio.create_task(worker.run_forever(idle=0.5)),
             asyncio.create_task(intake.run_forever()),

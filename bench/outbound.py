@@ -84,7 +84,7 @@ async def run(messages: int, chats: int, workdir: Path) -> dict[str, Any]:
             await asyncio.gather(task, return_exceptions=True)
             unsent = await _unsent(deps.engine)
         finally:
-            await bot.session.close()
+            await bot.close()
             await deps.engine.dispose()
     sent = [call for call in api.calls("sendMessage") if call.ok]
     span = sent[-1].at - sent[0].at if len(sent) > 1 else 0.0

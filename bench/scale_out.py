@@ -130,7 +130,7 @@ async def run(buyers: int) -> dict[str, Any]:
 async def _work(url: str, worker_id: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-worker-") as folder:
         async with bench_bot(url, Path(folder)) as bench:
-            worker = TimedWorker(bench.deps, bench.bot, bench.dispatcher, worker_id)
+            worker = TimedWorker(bench.deps, bench.turns, worker_id)
             worker.expected = sys.maxsize  # it stops when the inbox is empty instead
             async with bench.deps.uow() as uow:  # connected and warm before the clock starts
                 await uow.inbox.backlog()

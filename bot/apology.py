@@ -6,29 +6,30 @@ of everyone for one member's press.
 
 from __future__ import annotations
 
-from aiogram.types import Update, User
+from collections.abc import Mapping
+from typing import Any
 
+from bot.events import Inbound, Sender, read_update
 from dialogs.buyer import locale_for
 from dialogs.context import UserCtx
 from storage.uow import SqlUnitOfWork
 
 
-def apology_target(update: Update) -> tuple[User, int] | None:
+def apology_target(inbound: Inbound | None) -> tuple[Sender, int] | None:
     """The user who sent the update and their private chat; None for groups and the rest."""
-    user, chat_id = None, None
-    if update.message is not None:
-        user, chat_id = update.message.from_user, update.message.chat.id
-    elif update.edited_message is not None:
-        user, chat_id = update.edited_message.from_user, update.edited_message.chat.id
-    elif update.callback_query is not None:
-        user = update.callback_query.from_user
-        message = update.callback_query.message
-        chat_id = message.chat.id if message is not None else user.id
-    if user is None or chat_id is None or chat_id < 0:
+    if inbound is None or inbound.chat_id < 0:
         return None
-    return user, chat_id
+    return inbound.sender, inbound.chat_id
 
 
-async def apology_locale(uow: SqlUnitOfWork, user: User) -> str:
+def stored_apology_target(payload: Mapping[str, Any]) -> tuple[Sender, int] | None:
+    """`apology_target` of a stored update; None for one that cannot be read."""
+    try:
+        return apology_target(read_update(payload))
+    except ValueError:
+        return None  # stored unreadable (see bot/inbox.py): there is no one to tell
+
+
+async def apology_locale(uow: SqlUnitOfWork, user: Sender) -> str:
     """The user's /language choice, else the language their Telegram app uses."""
     return await locale_for(uow, UserCtx(user_id=user.id, language_code=user.language_code))

@@ -5,19 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from aiogram import Bot, Dispatcher
-from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
-from aiogram.enums import ParseMode
-
-from bot.api_session import keep_response_models
 from bot.chat_locks import ChatLocks, PerChatLocks
 from bot.config import Settings
 from bot.deps import Deps, default_worker_id
-from bot.middlewares import ChatLockMiddleware
 from bot.ratelimit import LocalSendLimiter, SendLimiter
-from bot.routers import build_routers
+from bot.transport.aiogram_bot import build_aiogram_bot
+from bot.transport.port import BotPort
 from cases.calendar import build_calendar
 from cases.clock import Clock
 from cases.policy import load_policy
@@ -82,24 +75,11 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
     )
 
 
-def build_bot(settings: Settings) -> Bot:
+def build_bot(settings: Settings) -> BotPort:
+    """The Bot API port; TELEGRAM_API_URL covers both the method calls and the file downloads."""
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
-    # TELEGRAM_API_URL covers both the method calls and the file downloads.
-    server = TelegramAPIServer.from_base(settings.api_base)
-    bot = Bot(
-        token=settings.bot_token.get_secret_value(),
-        session=AiohttpSession(api=server),
-        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-    )
-    return keep_response_models(bot)
-
-
-def build_dispatcher(deps: Deps) -> Dispatcher:
-    dispatcher = Dispatcher(deps=deps)
-    dispatcher.update.outer_middleware(ChatLockMiddleware(deps.chat_locks))
-    dispatcher.include_routers(*build_routers(deps.settings.staff_chat))
-    return dispatcher
+    return build_aiogram_bot(settings.bot_token.get_secret_value(), settings.api_base)
 
 
 async def bootstrap_admins(deps: Deps) -> None:

@@ -472,18 +472,17 @@ async def _bot_username(settings: Settings, console: Console, given: str | None)
         if wanted is None:
             console.error("cli.merchant_no_username")
         return wanted
-    from aiogram.exceptions import TelegramAPIError
-
     from bot.app import build_bot
+    from bot.transport.port import BotApiError
 
     bot = build_bot(settings)
     try:
-        me = await bot.get_me()
-    except TelegramAPIError as exc:
+        me = await bot.me()
+    except BotApiError as exc:
         console.error("cli.merchant_getme_failed", reason=str(exc))
         return None
     finally:
-        await bot.session.close()
+        await bot.close()
     actual = me.username or ""
     if not actual:
         console.error("cli.merchant_no_username")

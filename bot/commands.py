@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Bot
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
-
+from bot.transport.port import BotCommand, BotPort
 from locales import Translator
 
 BUYER_COMMANDS = (
@@ -25,20 +23,15 @@ BUYER_COMMANDS = (
 _TELEGRAM_LANGUAGE = {"zh_CN": "zh", "en": "en"}
 
 
-async def publish_commands(bot: Bot, translator: Translator, default_locale: str) -> None:
+async def publish_commands(bot: BotPort, translator: Translator, default_locale: str) -> None:
+    """The private chats' command menu, in each language and (for everyone else) the default."""
     for locale, language_code in _TELEGRAM_LANGUAGE.items():
-        await bot.set_my_commands(
-            _commands(translator, locale),
-            scope=BotCommandScopeAllPrivateChats(),
-            language_code=language_code,
-        )
-    await bot.set_my_commands(
-        _commands(translator, default_locale), scope=BotCommandScopeAllPrivateChats()
-    )
+        await bot.set_commands(_commands(translator, locale), language_code)
+    await bot.set_commands(_commands(translator, default_locale))
 
 
 def _commands(translator: Translator, locale: str) -> list[BotCommand]:
     return [
-        BotCommand(command=name, description=translator.render(locale, f"bot.command.{name}"))
+        BotCommand(name, translator.render(locale, f"bot.command.{name}"))
         for name in BUYER_COMMANDS
     ]

@@ -15,7 +15,7 @@ from cases.stats import next_digest_at, previous_week
 from dialogs.stats import load_report, merchant_names, report_replies
 
 if TYPE_CHECKING:
-    from bot.app import Deps
+    from bot.deps import Deps
     from storage.jobs import Job
     from storage.uow import SqlUnitOfWork
 

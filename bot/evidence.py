@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import logging
 import os
 import tempfile
@@ -22,13 +21,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import aiohttp
-from aiogram import Bot
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-
 from bot.backoff import Backoff
 from bot.evidence_check import Refusal, check_content
 from bot.leases import LEASE
+from bot.transport.port import BotApiError, BotPort, Refused
 from cases.audit import EVIDENCE_FAILED, EVIDENCE_REJECTED, EVIDENCE_STORED
 from cases.erasure import REMOVE_EVIDENCE_FILE_JOB
 from cases.evidence import DOWNLOAD_EVIDENCE_JOB
@@ -79,7 +75,7 @@ def _store(root: Path, data: bytes) -> tuple[str, Path]:
 
 
 class EvidenceDownloader:
-    def __init__(self, deps: Deps, bot: Bot, worker_id: str) -> None:
+    def __init__(self, deps: Deps, bot: BotPort, worker_id: str) -> None:
         self.deps = deps
         self.bot = bot
         self.worker_id = worker_id
@@ -168,18 +164,16 @@ class EvidenceDownloader:
     async def _fetch(self, file_id: str, max_bytes: int) -> bytes:
         """The file's bytes; _TooBig when Telegram says (or shows) it is over the limit."""
         try:
-            telegram_file = await self.bot.get_file(file_id)
-        except TelegramBadRequest as exc:
-            if TOO_BIG in exc.message:
+            remote = await self.bot.file_info(file_id)
+        except BotApiError as exc:
+            if isinstance(exc.failure, Refused) and TOO_BIG in exc.failure.reason:
                 raise _TooBig from exc
             raise
-        if telegram_file.file_size is not None and telegram_file.file_size > max_bytes:
+        if remote.size is not None and remote.size > max_bytes:
             raise _TooBig  # checked before downloading anything
-        if telegram_file.file_path is None:
+        if remote.path is None:
             raise _Unavailable("Telegram gave no file path")
-        buffer = io.BytesIO()
-        await self.bot.download_file(telegram_file.file_path, destination=buffer)
-        return buffer.getvalue()
+        return await self.bot.download(remote.path)
 
     async def _refuse(self, job: Job, evidence: StoredEvidence, refusal: Refusal) -> None:
         error = f"content refused: declared {refusal.declared}, content is {refusal.found}"
@@ -261,10 +255,13 @@ class _Unavailable(Exception):
 
 
 # What downloads are expected to raise now and then; anything else is logged with its traceback.
-_EXPECTED = (aiohttp.ClientError, TimeoutError, TelegramAPIError, OSError, _Unavailable)
+_EXPECTED = (BotApiError, OSError, _Unavailable)
 
 
 def describe(exc: BaseException) -> str:
-    """The error as kept on the job: its type too, as some (ServerDisconnectedError) say little."""
+    """The error as kept on the job: its type too, as some (ServerDisconnectedError) say little.
+    The port's errors say already what failed (bot/transport/port.py)."""
+    if isinstance(exc, BotApiError):
+        return str(exc)
     text = str(exc)
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

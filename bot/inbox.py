@@ -2,9 +2,10 @@
 
 Intake (bot/intake.py: long polling or the webhook) stores each batch in one transaction and only
 then acknowledges it (the next getUpdates offset, or the webhook's 200). The InboxWorker claims
-stored updates with a lease, each chat's oldest first, and feeds them to the dispatcher: one chat
+stored updates with a lease, each chat's oldest first, and feeds them to the turn runner
+(bot/turns.py): one chat
 strictly in order, different chats side by side. A process killed mid-update leaves the row
-leased; once the lease runs out this or another process claims it again, and the handlers'
+leased; once the lease runs out this or another process claims it again, and the turn's
 `updates.mark_processed` keeps the update's effects to one. An update gets UPDATE_TIMEOUT seconds,
 its Bot API calls included: past them it is cancelled, set aside to be tried once more outside
 its chat's order (so the chat goes on), and given up with an apology if it runs out of time again.
@@ -17,15 +18,11 @@ import contextlib
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from aiogram import Bot, Dispatcher
-from aiogram.dispatcher.middlewares.user_context import UserContextMiddleware
-from aiogram.types import Update
-from pydantic import ValidationError
-
-from bot.apology import apology_locale, apology_target
+from bot.apology import apology_locale, stored_apology_target
 from bot.backoff import Backoff
+from bot.events import ordering_chat, update_id_of
 from bot.leases import LEASE
 from bot.supervisor import LoopHealth
 from bot.update_bounds import bound_update
@@ -47,6 +44,12 @@ MAX_ATTEMPTS = 5
 retry_delay = Backoff(timedelta(seconds=1), cap=timedelta(minutes=1))
 
 
+class UpdateFeed(Protocol):
+    """What handles one stored update: the turn runner (bot/turns.py)."""
+
+    async def feed(self, update: Mapping[str, Any]) -> None: ...
+
+
 def _first_timeout(item: InboxUpdate) -> bool:
     """Whether the update runs out of time for the first time: it is still in its chat's order
     (the first time out sets it aside), or it belongs to no chat and has not been retried."""
@@ -56,19 +59,14 @@ def _first_timeout(item: InboxUpdate) -> bool:
 
 
 def incoming(payload: Mapping[str, Any]) -> IncomingUpdate:
-    """The update as the inbox stores it, keyed by the chat (or user) that orders it."""
-    try:
-        update = Update.model_validate(dict(payload))
-    except ValidationError:
-        update_id = payload.get("update_id")
-        if not isinstance(update_id, int) or isinstance(update_id, bool):
-            raise
-        # Stored all the same, on no chat: its handling fails and keeps the error for an
-        # operator, where refusing it would only make Telegram deliver it again and again.
-        return IncomingUpdate(update_id, None, dict(payload))
-    context = UserContextMiddleware.resolve_event_context(update)
-    chat_id = context.chat.id if context.chat else (context.user.id if context.user else None)
-    return IncomingUpdate(update.update_id, chat_id, dict(payload))
+    """The update as the inbox stores it, keyed by the chat (or user) that orders it.
+
+    Only an update without an integer update_id is refused (ValueError). One that is malformed
+    otherwise is stored all the same, on its chat if it names one: its handling fails and keeps
+    the error for an operator, where refusing it would only make Telegram deliver it again and
+    again.
+    """
+    return IncomingUpdate(update_id_of(payload), ordering_chat(payload), dict(payload))
 
 
 async def store_updates(deps: Deps, payloads: Iterable[Mapping[str, Any]]) -> int:
@@ -103,10 +101,7 @@ async def queue_apology(
 ) -> None:
     """Queues, once (keyed `kind:update_id`), the text telling the sender of an update that
     it was not handled; nothing for an update from a group or from no one."""
-    try:
-        target = apology_target(Update.model_validate(dict(payload)))
-    except ValidationError:
-        target = None  # stored unreadable (see incoming): there is no one to tell
+    target = stored_apology_target(payload)
     if target is None:
         return
     user, chat_id = target
@@ -115,13 +110,12 @@ async def queue_apology(
 
 
 class InboxWorker:
-    """Feeds stored updates to the dispatcher: CONCURRENCY chats at a time, each in order."""
+    """Feeds stored updates to the turn runner: CONCURRENCY chats at a time, each in order."""
 
     def __init__(
         self,
         deps: Deps,
-        bot: Bot,
-        dispatcher: Dispatcher,
+        turns: UpdateFeed,
         worker_id: str,
         *,
         concurrency: int = CONCURRENCY,
@@ -129,12 +123,11 @@ class InboxWorker:
         update_timeout: float | None = None,
     ) -> None:
         self.deps = deps
-        self.bot = bot
-        self.dispatcher = dispatcher
+        self.turns = turns
         self.worker_id = worker_id
         self.concurrency = concurrency
         self.lease = lease
-        # Bounds the whole turn, the Bot API calls in it too (aiogram would wait 60 s for one).
+        # Bounds the whole turn, the Bot API calls in it too (a library would wait 60 s for one).
         self.update_timeout = update_timeout or deps.settings.update_timeout
         self._wake = asyncio.Event()
         self._stopping = False
@@ -224,12 +217,12 @@ class InboxWorker:
             await self._mark_done(finished)
 
     async def handle(self, item: InboxUpdate) -> None:
-        """Feeds one update to the dispatcher and records the outcome."""
+        """Feeds one update to the turn runner and records the outcome."""
         if await self.dispatch(item):
             await self._mark_done([item.update_id])
 
     async def dispatch(self, item: InboxUpdate) -> bool:
-        """Feeds one update to the dispatcher; True when it ran to the end (the caller marks it
+        """Feeds one update to the turn runner; True when it ran to the end (the caller marks it
         done), False when its outcome (a retry later, or given up) is recorded already."""
         if not await self.deps.liveness.wait_fresh():
             # Taken over (bot/heartbeat.py): the update is another process's now; nothing is
@@ -243,7 +236,7 @@ class InboxWorker:
         deadline = asyncio.timeout(self.update_timeout)
         try:
             async with deadline:
-                await self.dispatcher.feed_raw_update(self.bot, item.payload)
+                await self.turns.feed(item.payload)
         except Exception as exc:
             if isinstance(exc, TimeoutError) and deadline.expired():
                 await self._timed_out(item)

@@ -14,13 +14,11 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from aiogram import Bot
 from aiohttp import web
-from pydantic import ValidationError
 
 from bot.inbox import InboxWorker, store_updates
 from bot.supervisor import LoopHealth
-from bot.update_bounds import GetRawUpdates
+from bot.transport.port import BotPort
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -37,7 +35,7 @@ class PollingIntake:
     def __init__(
         self,
         deps: Deps,
-        bot: Bot,
+        bot: BotPort,
         worker: InboxWorker,
         allowed_updates: Sequence[str],
         timeout: int,
@@ -69,11 +67,8 @@ class PollingIntake:
 
     async def poll_once(self) -> int:
         """One getUpdates; stores what came and moves the offset past it. Returns how many."""
-        # Raw JSON objects: store_updates bounds each one before anything validates it.
-        method = GetRawUpdates(
-            offset=self.offset, timeout=self.timeout, allowed_updates=self.allowed_updates
-        )
-        updates = await self.bot(method, request_timeout=self.timeout + 10)
+        # Raw JSON objects: store_updates bounds each one before anything reads it.
+        updates = await self.bot.get_updates(self.offset, self.timeout, self.allowed_updates)
         if not updates:
             return 0
         await store_updates(self.deps, updates)
@@ -96,7 +91,7 @@ def build_webhook_app(deps: Deps, worker: InboxWorker, path: str, secret: str) -
             if not isinstance(payload, dict):
                 raise ValueError("an update is a JSON object")
             await store_updates(deps, [payload])
-        except (ValueError, RecursionError, ValidationError) as exc:
+        except (ValueError, RecursionError) as exc:
             # RecursionError: JSON nested past what the parser follows, which no update is.
             log.warning("webhook got a malformed update: %r", exc)
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)

@@ -37,18 +37,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aiogram import Bot
-from aiogram.exceptions import (
-    ClientDecodeError,
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramEntityTooLarge,
-    TelegramForbiddenError,
-    TelegramMigrateToChat,
-    TelegramNotFound,
-    TelegramRetryAfter,
-)
-from aiogram.types import BufferedInputFile, FSInputFile
 from jinja2 import TemplateError
 
 from bot.backoff import Backoff
@@ -56,12 +44,23 @@ from bot.leases import LEASE, LeaseKeeper
 from bot.ratelimit import PACE, LocalSendLimiter, SendLimiter
 from bot.render import RenderedMessage, render_reply
 from bot.supervisor import LoopHealth
+from bot.transport.port import (
+    Blocked,
+    BotPort,
+    Failed,
+    FileKind,
+    FileSource,
+    Migrated,
+    Outcome,
+    Refused,
+    RetryAfter,
+    Upload,
+    describe,
+)
 from dialogs.stats import CHART_KIND
 from dialogs.types import FileReply, Reply
 
 if TYPE_CHECKING:
-    from aiogram.types import Message
-
     from bot.deps import Deps
     from storage.ports import OutboxQueue, QueuedMessage
 
@@ -92,6 +91,7 @@ MAX_ATTEMPTS = 14
 # (they go first); a longer backlog is the sender loop's, at the chat's pace, the reply after it.
 CATCH_UP = 5
 BLOCKED_ERROR = "chat blocked the bot"
+_FILE_KINDS: dict[str, FileKind] = {"photo": "photo", "video": "video"}
 
 
 class FileMissingError(Exception):
@@ -151,7 +151,7 @@ async def queue_replies(
     return queued
 
 
-async def send_queued(deps: Deps, bot: Bot, rows: Sequence[QueuedMessage]) -> None:
+async def send_queued(deps: Deps, bot: BotPort, rows: Sequence[QueuedMessage]) -> None:
     """Sends, right after their commit, the rows `queue_replies` (or a handler) leased to this
     process: the one way every handler delivers its answers."""
     if not rows:
@@ -179,7 +179,7 @@ class OutboxSender:
     def __init__(
         self,
         deps: Deps,
-        bot: Bot,
+        bot: BotPort,
         worker_id: str,
         *,
         limiter: SendLimiter | None = None,
@@ -446,39 +446,39 @@ class OutboxSender:
         """Sends one row and records the outcome; False when the chat's later rows must wait."""
         try:
             sent = await self._call(chat_id, reply, message)
-        except TelegramRetryAfter as exc:
-            # Telegram says exactly how long to wait; asking earlier only extends the ban.
-            log.info("chat %s: flood control, waiting %s s", chat_id, exc.retry_after)
-            await self._postpone(chat_id, float(exc.retry_after))
-            return False
-        except TelegramForbiddenError as exc:
-            await self._block(chat_id, [row, *later], exc.message)
-            return False
-        except TelegramMigrateToChat as exc:
-            # A group upgraded to a supergroup has a new id; its messages follow it.
-            log.warning(
-                "chat %s is now %s; update STAFF_CHAT_ID if it is the staff group",
-                chat_id,
-                exc.migrate_to_chat_id,
-            )
-            now = self.deps.clock.now()
-            async with self.deps.uow() as uow:
-                await uow.outbox.postpone_chat(chat_id, now, now, self.worker_id)
-                await uow.outbox.move_chat(chat_id, exc.migrate_to_chat_id)
-                await uow.commit()
-            return False
-        except (TelegramBadRequest, TelegramNotFound, TelegramEntityTooLarge) as exc:
-            # Chat not found, bad markup, text too long: the same request would fail again.
-            log.warning("outbox message %s to chat %s refused: %s", row.id, chat_id, exc.message)
-            await self._fail(row, exc.message)
-            return True
         except FileMissingError as exc:
             log.error("outbox message %s: its file %s is missing", row.id, exc)
             await self._fail(row, f"file missing: {exc}")
             return True
-        except (TelegramAPIError, ClientDecodeError, OSError) as exc:
+        if isinstance(sent, RetryAfter):
+            # Telegram says exactly how long to wait; asking earlier only extends the ban.
+            log.info("chat %s: flood control, waiting %s s", chat_id, sent.seconds)
+            await self._postpone(chat_id, sent.seconds)
+            return False
+        if isinstance(sent, Blocked):
+            await self._block(chat_id, [row, *later], sent.reason)
+            return False
+        if isinstance(sent, Migrated):
+            # A group upgraded to a supergroup has a new id; its messages follow it.
+            log.warning(
+                "chat %s is now %s; update STAFF_CHAT_ID if it is the staff group",
+                chat_id,
+                sent.chat_id,
+            )
+            now = self.deps.clock.now()
+            async with self.deps.uow() as uow:
+                await uow.outbox.postpone_chat(chat_id, now, now, self.worker_id)
+                await uow.outbox.move_chat(chat_id, sent.chat_id)
+                await uow.commit()
+            return False
+        if isinstance(sent, Refused):
+            # Chat not found, bad markup, text too long: the same request would fail again.
+            log.warning("outbox message %s to chat %s refused: %s", row.id, chat_id, sent.reason)
+            await self._fail(row, sent.reason)
+            return True
+        if isinstance(sent, Failed):
             # 5xx, network errors, an unreadable answer: Telegram may be back in a moment.
-            await self._retry(chat_id, row, str(exc))
+            await self._retry(chat_id, row, describe(sent))
             return False
         # The one window left: Telegram has delivered the message but the commit below has not
         # happened yet. A crash exactly there sends this row again after its lease (the Bot API
@@ -492,17 +492,15 @@ class OutboxSender:
             (self.deps.settings.data_dir / reply.file_path).unlink(missing_ok=True)
         return True
 
-    async def _call(self, chat_id: int, reply: Reply, message: RenderedMessage) -> Message:
-        """One Bot API call: a text, or a file re-sent by its file id as the kind it came as."""
+    async def _call(self, chat_id: int, reply: Reply, message: RenderedMessage) -> Outcome:
+        """One Bot API call: a text, a file re-sent by its file id as the kind it came as, a
+        chart drawn for the message, or a file the bot wrote (an export)."""
         if not isinstance(reply, FileReply):
-            return await self.bot.send_message(
-                chat_id, message.text, reply_markup=message.keyboard, request_timeout=SEND_TIMEOUT
+            return await self.bot.send_text(
+                chat_id, message.text, message.keyboard, request_timeout=SEND_TIMEOUT
             )
-        options: dict[str, Any] = {
-            "caption": message.text,
-            "reply_markup": message.keyboard,
-            "request_timeout": SEND_TIMEOUT,
-        }
+        source: FileSource = reply.file_id
+        kind = _FILE_KINDS.get(reply.file_kind, "document")
         if reply.file_kind == CHART_KIND:
             from bot.stats_chart import render_chart
 
@@ -511,27 +509,27 @@ class OutboxSender:
                 render_chart, reply.params["chart"], self.deps.translator, message.locale,
                 reply.params,
             )
-            photo = BufferedInputFile(png, filename="stats.png")
-            return await self.bot.send_photo(chat_id, photo, **options)
+            source, kind = Upload(png, "stats.png"), "photo"
+        timeout = SEND_TIMEOUT
         if reply.file_path:
-            return await self._upload(chat_id, reply, options)
-        if reply.file_kind == "photo":
-            return await self.bot.send_photo(chat_id, reply.file_id, **options)
-        if reply.file_kind == "video":
-            return await self.bot.send_video(chat_id, reply.file_id, **options)
-        return await self.bot.send_document(chat_id, reply.file_id, **options)
-
-    async def _upload(self, chat_id: int, reply: FileReply, options: dict[str, Any]) -> Message:
-        """Uploads a file the bot wrote under DATA_DIR (an export) as a document."""
-        path = self.deps.settings.data_dir / reply.file_path
-        if not path.is_file():
-            # Gone (deleted by hand, or a restored database without its files): cannot come back.
-            raise FileMissingError(str(path))
-        # Up to 50 MB goes up in one request: more time than a text message needs. The lease
-        # keeps being renewed meanwhile, so no other process takes the row over.
-        options["request_timeout"] = UPLOAD_TIMEOUT
-        upload = FSInputFile(path, filename=reply.file_name or path.name)
-        return await self.bot.send_document(chat_id, upload, **options)
+            # A file the bot wrote under DATA_DIR (an export), uploaded as a document.
+            path = self.deps.settings.data_dir / reply.file_path
+            if not path.is_file():
+                # Gone (deleted by hand, or a restored database without its files): cannot
+                # come back.
+                raise FileMissingError(str(path))
+            # Up to 50 MB goes up in one request: more time than a text message needs. The
+            # lease keeps being renewed meanwhile, so no other process takes the row over.
+            source, kind = Upload(path, reply.file_name or path.name), "document"
+            timeout = UPLOAD_TIMEOUT
+        return await self.bot.send_file(
+            chat_id,
+            kind,
+            source,
+            message.text,
+            message.keyboard,
+            request_timeout=timeout,
+        )
 
     async def _postpone(self, chat_id: int, seconds: float) -> None:
         now = self.deps.clock.now()

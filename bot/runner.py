@@ -14,7 +14,7 @@ import signal
 
 from aiohttp import web
 
-from bot.app import bootstrap_admins, build_bot, build_deps, build_dispatcher
+from bot.app import bootstrap_admins, build_bot, build_deps
 from bot.audit_heads import INTERVAL as AUDIT_HEADS_INTERVAL
 from bot.audit_heads import STALL_AFTER as AUDIT_HEADS_STALL_AFTER
 from bot.audit_heads import HeadsPublisher
@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.deadlines import IDLE as DEADLINES_IDLE
 from bot.deadlines import DeadlineWorker
 from bot.digest import schedule_first_digest
+from bot.events import ALLOWED_UPDATES
 from bot.evidence import IDLE as EVIDENCE_IDLE
 from bot.evidence import EvidenceDownloader
 from bot.exports import IDLE as EXPORTS_IDLE
@@ -41,6 +42,7 @@ from bot.retention import INTERVAL as RETENTION_INTERVAL
 from bot.retention import STALL_AFTER as RETENTION_STALL_AFTER
 from bot.retention import RetentionWorker
 from bot.supervisor import Supervisor
+from bot.turns import TurnRunner
 from bot.watchdog import WATCH_EVERY, Watchdog
 from cases.clock import Clock, SystemClock
 from storage.schema_version import is_current
@@ -88,7 +90,6 @@ async def run_bot(
     deps = build_deps(settings, clock or SystemClock())
     log_outlook(outlook_now(deps))
     bot = build_bot(settings)
-    dispatcher = build_dispatcher(deps)
     worker_id = deps.worker_id
     loop = asyncio.get_running_loop()
     signals = _SIGNALS if stop is None else ()
@@ -102,7 +103,7 @@ async def run_bot(
     # someone else's now, so it stops, and its supervisor starts it afresh.
     heartbeat = Heartbeat(deps, worker_id, on_lost=stop.set)
     registered = False
-    inbox = InboxWorker(deps, bot, dispatcher, worker_id)
+    inbox = InboxWorker(deps, TurnRunner(deps, bot), worker_id)
     inbox_task: asyncio.Task[None] | None = None
     polling: asyncio.Task[None] | None = None
     server: web.AppRunner | None = None
@@ -126,7 +127,7 @@ async def run_bot(
         # Reports every loop's health for `complaint-bot health` and alerts staff to a stall.
         supervisor.repeat("watchdog", watchdog.tick, idle=WATCH_EVERY, periodic=True)
         await publish_commands(bot, deps.translator, settings.default_locale)
-        me = await bot.get_me()
+        me = await bot.me()
         # Every loop is supervised: an exception is logged and backed off, never its end.
         downloader = EvidenceDownloader(deps, bot, worker_id)
         supervisor.repeat("evidence", downloader.run_once, idle=EVIDENCE_IDLE)
@@ -158,14 +159,11 @@ async def run_bot(
         )
         # Updates stored by an earlier run (or another process) are worked off first.
         inbox_task = supervisor.start("inbox", inbox.run_forever)
-        allowed = dispatcher.resolve_used_update_types()
         if settings.webhook_url is not None and settings.webhook_secret is not None:
             secret = settings.webhook_secret.get_secret_value()
             app = build_webhook_app(deps, inbox, settings.webhook_path, secret)
             server = await start_webhook_server(app, settings.webhook_host, settings.webhook_port)
-            await bot.set_webhook(
-                settings.webhook_url, secret_token=secret, allowed_updates=allowed
-            )
+            await bot.set_webhook(settings.webhook_url, secret, ALLOWED_UPDATES)
             log.info(
                 "bot @%s is running (webhook on %s:%s%s)",
                 me.username,
@@ -174,8 +172,8 @@ async def run_bot(
                 settings.webhook_path,
             )
         else:
-            await bot.delete_webhook(drop_pending_updates=False)
-            intake = PollingIntake(deps, bot, inbox, allowed, settings.polling_timeout)
+            await bot.delete_webhook()
+            intake = PollingIntake(deps, bot, inbox, ALLOWED_UPDATES, settings.polling_timeout)
             polling = supervisor.start("polling", intake.run_forever)
             log.info("bot @%s is running (long polling)", me.username)
         await stop.wait()
@@ -205,7 +203,7 @@ async def run_bot(
             await keeper.release()
         if registered:
             await heartbeat.stop()
-        await bot.session.close()
+        await bot.close()
         await deps.engine.dispose()
         if deps.redis is not None:
             await deps.redis.aclose()

@@ -22,8 +22,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiogram.methods import TelegramMethod
-
 MAX_DEPTH = 16  # nested objects and lists below the update; a real one stays under ten
 MAX_PARTS = 2_000  # objects, lists and values in all; a real one has a few hundred at most
 MAX_CHARS = 64 * 1024  # characters in all keys and strings; a real one stays under 30,000
@@ -37,19 +35,6 @@ ENTITY_LISTS = frozenset({"entities", "caption_entities"})
 # What a refused update keeps of its event, and of the event's chat and sender.
 EVENT_FIELDS = ("message_id", "date", "id", "chat_instance", "chat", "from", "message")
 PERSON_FIELDS = ("id", "type", "is_bot", "first_name", "language_code")
-
-
-class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
-    """getUpdates, its updates left as JSON objects: aiogram's own GetUpdates validates each one
-    into its types, before any bound could be checked."""
-
-    __returning__ = list[dict[str, Any]]
-    __api_method__ = "getUpdates"
-
-    offset: int | None = None
-    limit: int | None = None
-    timeout: int | None = None
-    allowed_updates: list[str] | None = None
 
 
 class TooCostly(Exception):

@@ -37,6 +37,7 @@ from cases.ports import UnitOfWork
 from cases.workflow import Notifier, Outcome
 from dialogs import callbacks as cb
 from dialogs.context import DialogEnv, Turn, UserCtx
+from dialogs.menu import SUPPORTED_LOCALES
 from dialogs.notices import CaseNotifier
 from dialogs.pending import PendingInput
 from dialogs.session import Session, dump_session, parse_session
@@ -389,6 +390,15 @@ async def _group_event(turn: Turn, dialog: StaffDialog, event: Event) -> None:
     elif isinstance(event, ButtonIn) and not await dialog.button(turn, event.data):
         turn.say("staff.refused.unknown_button")
     # Texts, files and stickers in the group are people talking to each other.
+
+
+async def group_locale(uow: UnitOfWork, user: UserCtx, env: DialogEnv) -> str:
+    """The language to answer a staff member in: their /language choice, else the group's
+    (the deployment's), which the cards everyone works on are written in."""
+    profile = await uow.users.get(user.user_id)
+    if profile is not None and profile.locale in SUPPORTED_LOCALES:
+        return profile.locale
+    return env.default_locale
 
 
 def refusal_in(replies: list[Reply]) -> Reply | None:

@@ -1,4 +1,4 @@
-"""Drives the real dispatcher like a user, over HTTP against the fake Bot API server."""
+"""Drives the real bot like a user, over HTTP against the fake Bot API server."""
 
 from __future__ import annotations
 
@@ -10,12 +10,12 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from aiogram import Bot, Dispatcher
-
-from bot.app import build_bot, build_deps, build_dispatcher
+from bot.app import build_bot, build_deps
 from bot.config import Settings
 from bot.deps import Deps
 from bot.evidence import EvidenceDownloader
+from bot.transport.aiogram_bot import AiogramBot
+from bot.turns import TurnRunner
 from cases.clock import Clock, ManualClock
 from cases.model import Order
 from locales import Translator
@@ -44,17 +44,17 @@ def build_test_deps(settings: Settings, clock: Clock) -> Deps:
 @dataclass
 class BotHarness:
     api: FakeBotAPI
-    bot: Bot
-    dispatcher: Dispatcher
+    bot: AiogramBot  # the production port, its aiogram Bot at `bot.bot`
+    turns: TurnRunner
     deps: Deps
     clock: ManualClock
 
     async def feed(self, update: dict[str, Any]) -> None:
-        """Hands one update to the dispatcher, as polling would, and waits for its handling."""
+        """Hands one update to the turn runner, as the inbox would, and waits for its handling."""
         # One sequence with the fake server's builders: ids from two counters would collide and
         # the bot would rightly drop the second update as already processed.
         update.setdefault("update_id", self.api.state.next_update_id())
-        await self.dispatcher.feed_raw_update(self.bot, update)
+        await self.turns.feed(update)
 
     def user(self, user_id: int = 1001, language_code: str = "zh-hans", **kw: Any) -> Person:
         return Person(self, self.api.user(id=user_id, language_code=language_code, **kw))
@@ -71,7 +71,7 @@ class BotHarness:
 
 @dataclass
 class Person:
-    """A Telegram user of the harness: every action is one update through the dispatcher."""
+    """A Telegram user of the harness: every action is one update through the bot."""
 
     harness: BotHarness
     fake: FakeUser
@@ -146,8 +146,9 @@ async def _harness_on(
     clock = ManualClock(now)
     deps = build_test_deps(config, clock)
     bot = build_bot(config)  # the production wiring: API URL, parse mode
+    assert isinstance(bot, AiogramBot)
     try:
-        yield BotHarness(api, bot, build_dispatcher(deps), deps, clock)
+        yield BotHarness(api, bot, TurnRunner(deps, bot), deps, clock)
     finally:
-        await bot.session.close()
+        await bot.close()
         await deps.engine.dispose()

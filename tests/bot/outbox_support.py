@@ -88,7 +88,7 @@ def make_sender(deps: Deps, bot: Any, worker_id: str, time: VirtualTime) -> Outb
     return OutboxSender(deps, bot, worker_id, monotonic=time.monotonic, sleep=time.sleep)
 
 
-def record_sends(bot: Bot, time: VirtualTime) -> list[tuple[float, int]]:
+def record_sends(port: Any, time: VirtualTime) -> list[tuple[float, int]]:
     """Notes the virtual time at which each message that Telegram accepted was handed to it.
 
     Stamped as the request leaves the bot, not as the fake server reads it: while one request
@@ -103,6 +103,7 @@ def record_sends(bot: Bot, time: VirtualTime) -> list[tuple[float, int]]:
             sends.append((started, int(method.chat_id)))
         return response
 
+    bot: Bot = port.bot  # the adapter's aiogram Bot
     bot.session.middleware(stamp)
     return sends
 

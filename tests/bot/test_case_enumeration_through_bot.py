@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import build_dispatcher
+from bot.turns import TurnRunner
 from dialogs.case_lookup import MAX_MISSES, WINDOW
 from sandbox.botapi import FakeBotAPI
 from tests.bot.harness import BotHarness, Person, bot_harness, build_test_deps
@@ -122,7 +122,7 @@ async def test_misses_made_on_one_bot_process_count_on_another(
     bot, case_no = world
     first = bot.harness
     deps = build_test_deps(first.deps.settings, first.clock)
-    second = BotHarness(first.api, first.bot, build_dispatcher(deps), deps, first.clock)
+    second = BotHarness(first.api, first.bot, TurnRunner(deps, first.bot), deps, first.clock)
     try:
         on_first = Person(first, first.api.user(id=STRANGER, language_code="en"))
         on_second = Person(second, on_first.fake)

@@ -20,6 +20,7 @@ from sqlalchemy import select
 from yarl import URL
 
 from bot.evidence import EvidenceDownloader, backoff
+from bot.transport.aiogram_bot import AiogramBot
 from cases.model import EvidenceStatus
 from sandbox.botapi import FakeBotAPI
 from storage.models import JobRow
@@ -55,7 +56,8 @@ DOWNLOAD_ERRORS: dict[str, Callable[[], BaseException]] = {
 
 
 class FailingDownloads:
-    """The harness's real bot, except that the next downloads raise the given errors."""
+    """The harness's aiogram Bot, except that the next downloads raise the given errors (under
+    the production adapter, which must turn each into a failure the loop retries)."""
 
     def __init__(self, bot: Bot, errors: list[BaseException]) -> None:
         self.bot = bot
@@ -89,8 +91,8 @@ async def test_every_kind_of_download_error_is_retried_after_the_jobs_backoff(
     # One filed file fails once with each error in turn (a complaint is costly to file).
     case_no = await file_complaint(harness.user())
     for attempt, (name, make_error) in enumerate(DOWNLOAD_ERRORS.items(), start=1):
-        bot = FailingDownloads(harness.bot, [make_error()])
-        downloader = EvidenceDownloader(harness.deps, cast(Bot, bot), "test-worker")
+        bot = AiogramBot(cast(Bot, FailingDownloads(harness.bot.bot, [make_error()])))
+        downloader = EvidenceDownloader(harness.deps, bot, "test-worker")
         assert await downloader.run_once() == 1, name
         assert await _statuses(harness, case_no) == [EvidenceStatus.RECEIVED], name
         [job] = await _download_jobs(harness)
@@ -109,8 +111,8 @@ async def test_a_job_that_fails_unexpectedly_leaves_the_other_claimed_jobs_runni
     buyer = harness.user()
     first = await file_complaint(buyer)
     second = await file_complaint(buyer, "KM202611250002")
-    bot = FailingDownloads(harness.bot, [DOWNLOAD_ERRORS["unexpected"]()])
-    downloader = EvidenceDownloader(harness.deps, cast(Bot, bot), "test-worker")
+    failing = FailingDownloads(harness.bot.bot, [DOWNLOAD_ERRORS["unexpected"]()])
+    downloader = EvidenceDownloader(harness.deps, AiogramBot(cast(Bot, failing)), "test-worker")
 
     assert await downloader.run_once() == 2
     assert await _statuses(harness, first, second) == [

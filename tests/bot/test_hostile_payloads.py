@@ -47,7 +47,7 @@ async def harness(tmp_path: Path, fake_api: FakeBotAPI) -> AsyncIterator[BotHarn
 
 @pytest.fixture
 def inbox(harness: BotHarness) -> InboxWorker:
-    return InboxWorker(harness.deps, harness.bot, harness.dispatcher, "w1")
+    return InboxWorker(harness.deps, harness.turns, "w1")
 
 
 @pytest.fixture

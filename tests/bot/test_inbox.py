@@ -1,4 +1,4 @@
-"""The durable inbox through the real dispatcher: stored first, handled per chat, once."""
+"""The durable inbox through the real turn runner: stored first, handled per chat, once."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ async def harness(tmp_path: Path, fake_api: FakeBotAPI) -> AsyncIterator[BotHarn
 
 
 def worker(harness: BotHarness, worker_id: str = "w1") -> InboxWorker:
-    return InboxWorker(harness.deps, harness.bot, harness.dispatcher, worker_id)
+    return InboxWorker(harness.deps, harness.turns, worker_id)
 
 
 def texts(harness: BotHarness, user: FakeUser) -> list[str]:
@@ -144,7 +144,7 @@ async def test_a_worker_killed_after_handling_but_before_marking_done_repeats_no
         [claimed] = await uow.inbox.claim(harness.clock.now(), "dead", LEASE, 10)
         await uow.commit()
     # The dead worker had handled it (effects committed) but not marked the inbox row done.
-    await harness.dispatcher.feed_raw_update(harness.bot, claimed.payload)
+    await harness.turns.feed(claimed.payload)
     harness.clock.advance(LEASE)
     assert await worker(harness, "w2").run_until_idle() == 1
     assert len(texts(harness, buyer)) == 1
@@ -204,7 +204,7 @@ async def test_stopping_finishes_the_update_in_hand_and_hands_back_nothing_start
     assert await backlog(harness) == 0
 
 
-async def test_an_update_aiogram_cannot_read_is_kept_and_given_up_with_its_error(
+async def test_an_update_the_bot_cannot_read_is_kept_and_given_up_with_its_error(
     harness: BotHarness,
 ) -> None:
     odd = {"update_id": 77, "message": {"text": "no chat, no date"}}

@@ -277,7 +277,7 @@ async def test_the_inbox_lanes_handle_the_update_once_their_claims_work_again(
     buyer = harness.api.user(id=2001, language_code="en")
     await store_updates(harness.deps, [buyer.build_command("start")])
     deps, _ = locked
-    worker = InboxWorker(deps, harness.bot, harness.dispatcher, "w1", concurrency=2)
+    worker = InboxWorker(deps, harness.turns, "w1", concurrency=2)
 
     async def answered() -> bool:
         return bool(harness.api.sent_messages(buyer.chat_id))
@@ -291,7 +291,7 @@ async def test_polling_stores_the_update_once_the_database_is_back(
     buyer = harness.api.user(id=2001, language_code="en")
     await harness.api.queue_update(buyer.build_command("start"))
     deps, _ = locked
-    inbox = InboxWorker(deps, harness.bot, harness.dispatcher, "w1")
+    inbox = InboxWorker(deps, harness.turns, "w1")
     intake = PollingIntake(deps, harness.bot, inbox, ["message"], timeout=0)
 
     stored = rows(harness, select(func.count()).select_from(InboxRow), 1)

@@ -36,14 +36,18 @@ def in_group(harness: BotHarness, user_id: int, chat_id: int = OTHER_GROUP) -> P
 
 
 def added_to_group(
-    harness: BotHarness, by: int, old: str = "left", new: str = "member"
+    harness: BotHarness,
+    by: int,
+    old: str = "left",
+    new: str = "member",
+    chat_id: int = OTHER_GROUP,
 ) -> dict[str, Any]:
     """The my_chat_member update Telegram sends when someone adds the bot to a group."""
     bot = {"id": 42, "is_bot": True, "first_name": "bot", "username": "complaint_bot"}
     return {
         "update_id": harness.api.state.next_update_id(),
         "my_chat_member": {
-            "chat": {"id": OTHER_GROUP, "type": "supergroup", "title": "a group"},
+            "chat": {"id": chat_id, "type": "supergroup", "title": "a group"},
             "from": {"id": by, "is_bot": False, "first_name": f"u{by}"},
             "date": int(NOW.timestamp()),
             "old_chat_member": {"status": old, "user": bot},

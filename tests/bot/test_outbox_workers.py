@@ -90,7 +90,7 @@ async def test_two_workers_deliver_every_notice_exactly_once_and_in_order(
                 await time.sleep(1.0)
     finally:
         for bot in bots:
-            await bot.session.close()
+            await bot.close()
     assert sum(len(s) for s in sends) == len(CHATS) * PER_CHAT
     assert all(sends), "both workers took part"
     for chat_id in CHATS:

@@ -21,6 +21,6 @@ def test_button_labels_are_plain_text_and_message_text_is_escaped_html() -> None
     message = render_reply(translator, "en", reply)
     assert "&lt;b&gt;&amp;" in message.text
     assert message.keyboard is not None
-    assert "A&B" in message.keyboard.inline_keyboard[0][0].text
-    assert "&amp;" not in message.keyboard.inline_keyboard[0][0].text
+    assert "A&B" in message.keyboard[0][0].text
+    assert "&amp;" not in message.keyboard[0][0].text
 

@@ -62,7 +62,7 @@ async def test_a_hung_button_frees_the_chat_is_retried_once_then_the_user_is_ask
     harness: BotHarness,
 ) -> None:
     buyer = harness.api.user(id=2001, language_code="en")
-    inbox = InboxWorker(harness.deps, harness.bot, harness.dispatcher, "w1", concurrency=1)
+    inbox = InboxWorker(harness.deps, harness.turns, "w1", concurrency=1)
     await harness.feed(buyer.build_command("start"))
     [menu] = [m for m in harness.api.sent_messages(buyer.chat_id) if m.callback_data]
     # Telegram leaves answerCallbackQuery hanging, as it did in production.
@@ -110,7 +110,7 @@ async def test_a_reply_held_up_after_its_commit_is_sent_by_the_sender_and_no_apo
     harness: BotHarness,
 ) -> None:
     buyer = harness.api.user(id=2002, language_code="en")
-    inbox = InboxWorker(harness.deps, harness.bot, harness.dispatcher, "w1")
+    inbox = InboxWorker(harness.deps, harness.turns, "w1")
     harness.api.delay("sendMessage", HELD)
     update = buyer.build_command("help")
     await store_updates(harness.deps, [update])

@@ -29,7 +29,7 @@ async def harness(tmp_path: Path, fake_api: FakeBotAPI) -> AsyncIterator[BotHarn
 
 @pytest.fixture
 async def client(harness: BotHarness) -> AsyncIterator[TestClient[web.Request, web.Application]]:
-    worker = InboxWorker(harness.deps, harness.bot, harness.dispatcher, "w1")
+    worker = InboxWorker(harness.deps, harness.turns, "w1")
     app = build_webhook_app(harness.deps, worker, PATH, SECRET)
     async with TestClient(TestServer(app)) as running:
         yield running
@@ -58,7 +58,7 @@ async def test_a_post_with_the_secret_is_stored_once_however_often_it_comes(
         response = await client.post(PATH, json=update, headers={SECRET_HEADER: SECRET})
         assert response.status == 200
     assert await backlog(harness) == 1
-    worker = InboxWorker(harness.deps, harness.bot, harness.dispatcher, "w1")
+    worker = InboxWorker(harness.deps, harness.turns, "w1")
     assert await worker.run_until_idle() == 1
     assert len(harness.api.sent_messages(2001)) == 1
 

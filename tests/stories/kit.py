@@ -1,6 +1,6 @@
 """Stories of a case, told by its people over the real bot, with a clock the story moves.
 
-The bot runs as in production (aiogram's dispatcher, storage on SQLite or, with
+The bot runs as in production (the turn runner on the aiogram adapter, storage on SQLite or, with
 TEST_DATABASE=postgres, PostgreSQL, the outbox sender, the deadline worker, the evidence
 downloader and the payout worker) over HTTP against the fake Bot API server. The operator sets
 it up with the operator's own commands (`complaint-bot orders import`, `staff add`, `merchants
@@ -28,13 +28,15 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import cli
-from bot.app import build_bot, build_dispatcher
+from bot.app import build_bot
 from bot.config import Settings
 from bot.deadlines import DeadlineWorker
 from bot.evidence import EvidenceDownloader
 from bot.outbox import OutboxSender
 from bot.payouts import PayoutWorker
 from bot.platform_gateway import build_gateway
+from bot.transport.aiogram_bot import AiogramBot
+from bot.turns import TurnRunner
 from cases.audit import is_seal, verify_chain
 from cases.clock import ManualClock
 from cases.model import Case, CaseStatus
@@ -90,7 +92,7 @@ class Heard:
 
 
 class Persona:
-    """A person in the story; each action is one update through the bot's dispatcher."""
+    """A person in the story; each action is one update through the bot."""
 
     def __init__(self, story: Stories, user_id: int, name: str, *, in_staff_group: bool) -> None:
         self.story = story
@@ -211,7 +213,8 @@ class Stories:
         clock = ManualClock(now)
         deps = build_test_deps(config, clock)
         bot = build_bot(config)  # the production wiring: API URL, parse mode
-        self._harness = BotHarness(self.api, bot, build_dispatcher(deps), deps, clock)
+        assert isinstance(bot, AiogramBot)
+        self._harness = BotHarness(self.api, bot, TurnRunner(deps, bot), deps, clock)
         self._time = StoryTime(clock)
         self._sender: OutboxSender = make_sender(deps, bot, "story", self._time)
         self._workers = (
@@ -225,7 +228,7 @@ class Stories:
         if self._harness is None:
             return
         running, self._harness = self._harness, None
-        session = running.bot.session
+        session = running.bot.bot.session
         if isinstance(session, AiohttpSession) and session._session is not None:
             # aiogram waits 250 ms after closing for TLS connections to wind down; the fake
             # server speaks plain HTTP, and a story that restarts often would mostly wait.
