@@ -34,10 +34,11 @@ lint: $(STAMP)
 # Everything on SQLite, then the tests that keep rows (tests/storage runs both backends itself)
 # again on PostgreSQL at TEST_POSTGRES_URL, less those marked backend_independent (tests/dbs.py);
 # without a reachable server that run is skipped, saying so.
-# TEST_JOBS=auto spreads each run over the machine's cores (pytest-xdist), the tests that start
-# the bot as processes on one worker (tests/conftest.py); 0, the default, runs each in one process.
+# Each run is spread over the machine's cores (pytest-xdist), the tests that start the bot as
+# processes on one worker (tests/conftest.py); TEST_JOBS=0 runs each in one process, as a
+# debugger or a bisect wants.
 PG_TESTS := tests/bot tests/e2e tests/stories
-TEST_JOBS ?= 0
+TEST_JOBS ?= auto
 PYTEST := $(BIN)/pytest -n $(TEST_JOBS) --dist loadgroup
 
 test: lint
