@@ -88,6 +88,21 @@ def _facts_select() -> Any:
     )
 
 
+def facts_statement(start: datetime, end: datetime, merchant_code: str | None = None) -> Any:
+    """The cases filed in [start, end) (of one merchant, if given), each with its events folded.
+
+    The events are asked for by the period's case numbers too: without that, SQLite's planner
+    walks every event of every case in case-number order (to group without a sort) and looks
+    each case up, which over 1,000,000 cases is nearly all of the time (6.3 s against 2.3 s for
+    a 30-day period of 42,420 cases). With it, it starts from the filing-time index and reads
+    only the period's events.
+    """
+    period = select(CaseRow.case_no).where(CaseRow.created_at >= start, CaseRow.created_at < end)
+    if merchant_code is not None:
+        period = period.where(CaseRow.merchant_code == merchant_code)
+    return _facts_select().where(CaseRow.case_no.in_(period), CaseEventRow.case_no.in_(period))
+
+
 def _facts(row: Row[Any]) -> CaseFacts:
     status = CaseStatus(row.status)
     stages = {Stage.REVIEW: span_of(Stage.REVIEW, status, row.review_due_at, row.review_left)}
@@ -116,9 +131,7 @@ class SqlStatsQueries:
         self, start: datetime, end: datetime, merchant_code: str | None = None
     ) -> Sequence[CaseFacts]:
         """Every case filed in [start, end) (of one merchant, if given), with its events folded."""
-        stmt = _facts_select().where(CaseRow.created_at >= start, CaseRow.created_at < end)
-        if merchant_code is not None:
-            stmt = stmt.where(CaseRow.merchant_code == merchant_code)
+        stmt = facts_statement(start, end, merchant_code)
         return [_facts(row) for row in await self._session.execute(stmt)]
 
     async def backlog(self, now: datetime, merchant_code: str | None = None) -> list[int]:
