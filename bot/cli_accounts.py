@@ -8,7 +8,6 @@ who may act there, and which merchant the bot can no longer reach.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -114,8 +113,7 @@ async def tell_staff(
     staff_chat = settings.staff_chat
     if staff_chat is None:
         return
-    now = SystemClock().now()
     payload = Reply(key, params).to_payload(settings.default_locale)
-    # Each change is its own notice: the same command run twice changed something twice.
-    once = f"operator:{key}:{now.isoformat()}:{secrets.token_hex(4)}"
-    await uow.outbox.add(staff_chat, payload, now, once)
+    # Unkeyed: each change is its own notice (the same command run twice changed something
+    # twice), and it is queued in the change's own transaction, so it cannot be queued twice.
+    await uow.outbox.add(staff_chat, payload, SystemClock().now())
