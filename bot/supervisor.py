@@ -16,6 +16,11 @@ A step of `repeat` that hangs (a connection that never answers, a lock never rel
 cancelled once it has run for its loop's `stall_after`, so the loop fails like any other
 failure and starts again, instead of staying stalled for as long as the process lives; its
 transaction rolls back with the cancel and its leases run out for the other processes.
+
+Stopping lets each `repeat` loop finish the step in hand (up to STOP_GRACE) before the rest is
+cancelled: a cancel that lands while a step's session hands its connection back leaves the
+SQLite driver closing it under the cancel, which SQLAlchemy logs as an error with a traceback on
+every such shutdown. A loop of `start` keeps its own rhythm and is cancelled as before.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ log = logging.getLogger(__name__)
 LOOP_BACKOFF = Backoff(timedelta(seconds=1), cap=timedelta(seconds=30), jitter=0.25)
 # An error text longer than this is cut: it is shown in a chat and a terminal, not a log dump.
 MAX_ERROR = 500
+# How long stopping waits for the steps in hand; a step still running then is cancelled.
+STOP_GRACE = 5.0
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -138,6 +145,8 @@ class Supervisor:
         self._sleep = sleep
         self.loops: dict[str, LoopHealth] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._repeated: set[str] = set()
+        self._stopping = asyncio.Event()
 
     def start(
         self,
@@ -175,7 +184,7 @@ class Supervisor:
         limit = stall_after.total_seconds() if step_timeout is None else step_timeout
 
         async def run(health: LoopHealth) -> None:
-            while True:
+            while not self._stopping.is_set():
                 deadline = asyncio.timeout(limit)
                 try:
                     async with deadline:
@@ -185,9 +194,24 @@ class Supervisor:
                         raise StepHung(name, limit) from None
                     raise  # the step's own timeout (a request that gave up) is its error
                 health.ok()
-                await self._sleep(idle if periodic or not busy else 0)
+                await self._pause(idle if periodic or not busy else 0)
 
-        return self.start(name, run, backoff=backoff, stall_after=stall_after)
+        task = self.start(name, run, backoff=backoff, stall_after=stall_after)
+        self._repeated.add(name)
+        return task
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleeps `seconds`, or less when stopping begins meanwhile."""
+        if seconds <= 0 or self._stopping.is_set():
+            await self._sleep(0)
+            return
+        sleeper = asyncio.ensure_future(self._sleep(seconds))
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({sleeper, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleeper.cancel()
+            stopping.cancel()
 
     async def _supervise(self, health: LoopHealth, run: Loop) -> None:
         while True:
@@ -199,7 +223,13 @@ class Supervisor:
                     "loop %s failed (%s in a row); it starts again in %.1f s",
                     health.name, health.failures, wait,
                 )
-                await self._sleep(wait)
+                if health.name in self._repeated:
+                    await self._pause(wait)
+                    if self._stopping.is_set():
+                        log.info("loop %s stopped", health.name)
+                        return
+                else:
+                    await self._sleep(wait)
             else:
                 log.info("loop %s finished", health.name)
                 return
@@ -212,7 +242,12 @@ class Supervisor:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
-    async def stop_all(self) -> None:
-        """Cancels every loop still running, the most recently started first."""
+    async def stop_all(self, grace: float = STOP_GRACE) -> None:
+        """Lets the repeated loops finish the steps in hand (`grace` seconds at most), then
+        cancels every loop still running, the most recently started first."""
+        self._stopping.set()
+        finishing = [task for name, task in self._tasks.items() if name in self._repeated]
+        if finishing:
+            await asyncio.wait(finishing, timeout=grace)
         for name in reversed(list(self._tasks)):
             await self.stop(name)

@@ -115,7 +115,7 @@ async def test_a_step_that_found_nothing_waits_idle_and_a_periodic_one_always_do
     assert sleeps.waits[:2] == [5.0, 5.0]
 
 
-async def test_cancelling_stops_a_loop_even_while_it_backs_off(
+async def test_stopping_ends_a_loop_even_while_it_backs_off(
     clock: ManualClock,
 ) -> None:
     started = asyncio.Event()
@@ -130,7 +130,58 @@ async def test_cancelling_stops_a_loop_even_while_it_backs_off(
     supervisor = Supervisor(clock, sleep=hang)
     task = supervisor.repeat("retention", step, idle=1.0)
     await asyncio.wait_for(started.wait(), 5)
-    await supervisor.stop_all()
+    await asyncio.wait_for(supervisor.stop_all(), 1)  # not the whole grace: the wait is cut
+    assert task.done()
+
+
+async def test_stopping_lets_the_step_in_hand_finish_instead_of_cancelling_it(
+    clock: ManualClock, sleeps: Sleeps
+) -> None:
+    in_step = asyncio.Event()
+    finish = asyncio.Event()
+    ends: list[str] = []
+
+    async def step() -> int:
+        in_step.set()
+        try:
+            await finish.wait()  # a transaction handing its connection back
+        except asyncio.CancelledError:
+            ends.append("cancelled")
+            raise
+        ends.append("finished")
+        return 0
+
+    supervisor = Supervisor(clock, sleep=sleeps)
+    task = supervisor.repeat("deadlines", step, idle=1.0)
+    await asyncio.wait_for(in_step.wait(), 5)
+    stopping = asyncio.create_task(supervisor.stop_all())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()  # it waits for the step
+    finish.set()
+    await asyncio.wait_for(stopping, 5)
+    assert ends == ["finished"]
+    assert task.done()
+    assert not task.cancelled()
+
+
+async def test_a_step_still_running_after_the_grace_is_cancelled(
+    clock: ManualClock, sleeps: Sleeps
+) -> None:
+    ends: list[str] = []
+
+    async def step() -> int:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            ends.append("cancelled")
+            raise
+        return 0
+
+    supervisor = Supervisor(clock, sleep=sleeps)
+    task = supervisor.repeat("evidence", step, idle=1.0)
+    await asyncio.sleep(0)
+    await asyncio.wait_for(supervisor.stop_all(grace=0.05), 5)
+    assert ends == ["cancelled"]
     assert task.cancelled()
 
 
