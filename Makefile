@@ -41,9 +41,16 @@ PG_TESTS := tests/bot tests/e2e tests/stories
 TEST_JOBS ?= auto
 PYTEST := $(BIN)/pytest -n $(TEST_JOBS) --dist loadgroup
 
-test: lint
-	@echo "== on SQLite: tests"
-	$(PYTEST)
+# Lint runs beside the SQLite run (mypy keeps one core busy for most of a minute; the tests
+# wait on processes and sockets part of the time) and its report is printed after it.
+test: $(STAMP)
+	@echo "== lint (its report follows the SQLite run), and on SQLite: tests"
+	@$(MAKE) --no-print-directory lint > $(VENV)/lint.log 2>&1 & lint=$$!; \
+	$(PYTEST); tests=$$?; \
+	wait $$lint; linted=$$?; \
+	echo "== lint"; cat $(VENV)/lint.log; \
+	[ $$linted -eq 0 ] || echo "lint failed"; \
+	[ $$tests -eq 0 ] && [ $$linted -eq 0 ]
 	@if $(BIN)/python -m tests.dbs $(PG_TESTS); then \
 		echo "== again on PostgreSQL (TEST_DATABASE=postgres): $(PG_TESTS)"; \
 		TEST_DATABASE=postgres $(PYTEST) $(PG_TESTS); \
