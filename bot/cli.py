@@ -138,6 +138,17 @@ def build_parser() -> argparse.ArgumentParser:
         "unbind", help="unbind a merchant's Telegram account and void its unused link"
     )
     merchants_unbind.add_argument("merchant_code")
+    merchants_legal = merchants_commands.add_parser(
+        "legal",
+        help="show, or set from the business licence, the merchant's legal name, address and "
+        "统一社会信用代码 (the respondent in a dossier for 12315)",
+    )
+    merchants_legal.add_argument("merchant_code")
+    merchants_legal.add_argument("--legal-name", help="the name on the business licence")
+    merchants_legal.add_argument("--address", help="the registered address (住所)")
+    merchants_legal.add_argument(
+        "--credit-code", help="the 18-character 统一社会信用代码; its check character is verified"
+    )
 
     links = commands.add_parser("links", help="signed links into the bot, for the platform")
     links_commands = links.add_subparsers(dest="links_command", required=True)
@@ -371,6 +382,9 @@ async def _merchants(settings: Settings, console: Console, args: argparse.Namesp
     async with _database(settings) as uows:
         if args.merchants_command == "list":
             return await cli_accounts.list_merchants(uows, console)
+        if args.merchants_command == "legal":
+            given = (args.legal_name, args.address, args.credit_code)
+            return await cli_accounts.merchant_legal(uows, console, args.merchant_code, given)
         return await cli_accounts.unbind_merchant(uows, settings, console, args.merchant_code)
 
 

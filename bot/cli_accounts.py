@@ -1,4 +1,4 @@
-"""`complaint-bot staff list|remove` and `merchants list|unbind`: who may act, and for whom.
+"""`complaint-bot staff list|remove` and `merchants list|unbind|legal`: who may act, for whom.
 
 The same rules as the staff chat's `/staff` (dialogs/staff_admin.py): the last admin is never
 removed, so the platform always has someone who can add staff. What the operator changes here
@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from cases import credit_code
 from cases.clock import SystemClock
+from cases.model import MerchantLegal
 from dialogs.types import Reply
 
 if TYPE_CHECKING:
@@ -104,6 +106,57 @@ async def unbind_merchant(uows: Uows, settings: Settings, console: Console, code
         open_cases=accounts[code].open_cases,
     )
     return 0
+
+
+# The columns that hold them (storage/models.py MerchantRow).
+LEGAL_NAME_MAX = 128
+LEGAL_ADDRESS_MAX = 255
+
+
+async def merchant_legal(
+    uows: Uows, console: Console, code: str, given: tuple[str | None, str | None, str | None]
+) -> int:
+    """Shows the legal details, or sets those given (the first time, all three are needed)."""
+    async with uows() as uow:
+        if await uow.merchants.get(code) is None:
+            console.error("cli.merchant_not_found", code=code)
+            return 1
+        before = await uow.merchants.legal(code)
+        if given == (None, None, None):
+            if before is None:
+                console.say("cli.merchant_legal_none", code=code)
+            else:
+                console.say("cli.merchant_legal_shown", code=code, **_legal_params(before))
+            return 0
+        old = before or MerchantLegal("", "", "")
+        name, address, code_text = (
+            old_value if new is None else new.strip()
+            for new, old_value in zip(given, (old.legal_name, old.address, old.credit_code),
+                                      strict=True)
+        )
+        if not (name and address and code_text):
+            console.error("cli.merchant_legal_incomplete", code=code)
+            return 2
+        if len(name) > LEGAL_NAME_MAX or len(address) > LEGAL_ADDRESS_MAX:
+            console.error("cli.merchant_legal_too_long", name=LEGAL_NAME_MAX,
+                          address=LEGAL_ADDRESS_MAX)
+            return 2
+        normalised = credit_code.normalise(code_text)
+        problem = credit_code.problem(normalised)
+        if problem is not None:
+            console.error("cli.merchant_legal_bad_code", credit_code=code_text,
+                          problem=problem.value)
+            return 2
+        legal = MerchantLegal(name, address, normalised)
+        await uow.merchants.set_legal(code, legal)
+        await uow.commit()
+    console.say("cli.merchant_legal_saved", code=code, **_legal_params(legal))
+    return 0
+
+
+def _legal_params(legal: MerchantLegal) -> dict[str, str]:
+    return {"legal_name": legal.legal_name, "address": legal.address,
+            "credit_code": legal.credit_code}
 
 
 async def tell_staff(

@@ -143,6 +143,15 @@ class Merchant:
 
 
 @dataclass(frozen=True)
+class MerchantLegal:
+    """Who a merchant is in law, as its business licence says: the respondent of a dossier."""
+
+    legal_name: str
+    address: str
+    credit_code: str  # 统一社会信用代码, checked (cases/credit_code.py)
+
+
+@dataclass(frozen=True)
 class StaffMember:
     user_id: int
     role: str  # agent, arbitrator, admin

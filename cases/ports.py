@@ -19,6 +19,7 @@ from cases.model import (
     EvidenceFile,
     EvidenceStatus,
     Merchant,
+    MerchantLegal,
     Order,
     StaffMember,
 )
@@ -283,6 +284,14 @@ class MerchantRepository(Protocol):
         """Unbinds the merchant's account and voids an unused link; returns it as it was.
 
         None for an unknown merchant."""
+        ...
+
+    async def legal(self, code: str) -> MerchantLegal | None:
+        """The merchant's legal details; None when unknown or never set."""
+        ...
+
+    async def set_legal(self, code: str, legal: MerchantLegal) -> None:
+        """Stores the legal details (replacing earlier ones); LookupError for an unknown code."""
         ...
 
 

@@ -83,6 +83,10 @@ class MerchantRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     bind_token_issued_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     bound_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The legal details of the business licence (营业执照), set by the operator; all three or none.
+    legal_name: Mapped[str | None] = mapped_column(String(128))
+    legal_address: Mapped[str | None] = mapped_column(String(255))
+    credit_code: Mapped[str | None] = mapped_column(String(18))
 
 
 class OrderRow(Base):

@@ -9,7 +9,7 @@ from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cases.model import Merchant
+from cases.model import Merchant, MerchantLegal
 from cases.ports import MerchantAccount
 from storage.models import CaseRow, MerchantRow
 from storage.repositories._sql import constraint_name, dialect_insert
@@ -111,6 +111,29 @@ class SqlMerchantRepository:
             .execution_options(synchronize_session=False)
         )
         return before
+
+    async def legal(self, code: str) -> MerchantLegal | None:
+        stmt = select(
+            MerchantRow.legal_name, MerchantRow.legal_address, MerchantRow.credit_code
+        ).where(MerchantRow.code == code)
+        row = (await self._session.execute(stmt)).first()
+        if row is None or row.legal_name is None:
+            return None
+        return MerchantLegal(row.legal_name, row.legal_address or "", row.credit_code or "")
+
+    async def set_legal(self, code: str, legal: MerchantLegal) -> None:
+        result = await self._session.execute(
+            update(MerchantRow)
+            .where(MerchantRow.code == code)
+            .values(
+                legal_name=legal.legal_name,
+                legal_address=legal.address,
+                credit_code=legal.credit_code,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 0:  # type: ignore[attr-defined]
+            raise LookupError(code)
 
 
 def _to_merchant(row: Row[str, str, int | None]) -> Merchant:

@@ -217,3 +217,53 @@ async def test_the_staff_chat_hears_that_a_merchant_with_open_cases_was_unbound(
     [notice] = await staff_chat_notices(tmp_path)
     assert "unbound merchant M1001 (&lt;b&gt;星辰&lt;/b&gt;卡铺)" in notice  # its name escaped
     assert "not bound to any account" not in notice
+
+
+LEGAL = ("--legal-name", "星辰网络科技有限公司", "--address", "深圳市南山区科技园 1 号")
+
+
+def add_merchant(tmp_path: Path) -> None:
+    added = run_cli(tmp_path, "merchants", "add", "M1", "--name", "星辰卡铺",
+                    "--bot-username", "km_bot")
+    assert added.returncode == 0, added.stderr
+
+
+def test_the_legal_details_are_saved_shown_and_changed_one_at_a_time(tmp_path: Path) -> None:
+    add_merchant(tmp_path)
+    none = run_cli(tmp_path, "merchants", "legal", "M1")
+    assert none.returncode == 0
+    assert "no legal details" in none.stdout
+    saved = run_cli(
+        tmp_path, "merchants", "legal", "M1", *LEGAL, "--credit-code", "9144 0300 7084 6113 6t"
+    )
+    assert saved.returncode == 0, saved.stderr
+    assert "91440300708461136T" in saved.stdout
+    moved = run_cli(tmp_path, "merchants", "legal", "M1", "--address", "深圳市福田区 2 号")
+    assert moved.returncode == 0, moved.stderr
+    shown = run_cli(tmp_path, "merchants", "legal", "M1")
+    assert "深圳市福田区 2 号" in shown.stdout
+    assert "星辰网络科技有限公司" in shown.stdout
+    assert "91440300708461136T" in shown.stdout
+
+
+def test_a_credit_code_with_a_wrong_check_character_is_refused(tmp_path: Path) -> None:
+    add_merchant(tmp_path)
+    refused = run_cli(
+        tmp_path, "merchants", "legal", "M1", *LEGAL, "--credit-code", "91440300708461136X",
+        locale="zh_CN",
+    )
+    assert refused.returncode == 2
+    assert "校验码" in refused.stderr
+    assert "尚未登记" in run_cli(tmp_path, "merchants", "legal", "M1", locale="zh_CN").stdout
+
+
+def test_the_first_legal_details_need_all_three_and_an_unknown_merchant_none(
+    tmp_path: Path,
+) -> None:
+    add_merchant(tmp_path)
+    partial = run_cli(tmp_path, "merchants", "legal", "M1", *LEGAL)
+    assert partial.returncode == 2
+    assert "--credit-code" in partial.stderr
+    unknown = run_cli(tmp_path, "merchants", "legal", "M9", *LEGAL)
+    assert unknown.returncode == 1
+    assert "M9" in unknown.stderr

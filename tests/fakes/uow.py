@@ -20,6 +20,7 @@ from cases.model import (
     EvidenceFile,
     EvidenceStatus,
     Merchant,
+    MerchantLegal,
     Order,
     StaffMember,
     is_open,
@@ -71,6 +72,7 @@ class FakeStore:
     drafts: dict[int, str] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
     merchants: dict[str, Merchant] = field(default_factory=dict)
+    merchant_legal: dict[str, MerchantLegal] = field(default_factory=dict)
     merchant_tokens: dict[str, str] = field(default_factory=dict)  # token hash -> merchant code
     outbox: list[OutboxRow] = field(default_factory=list)
     blocked_chats: set[int] = field(default_factory=set)
@@ -293,6 +295,14 @@ class FakeMerchants:
         merchant = replace(self._s.merchants[code], telegram_user_id=user_id)
         self._s.merchants[code] = merchant
         return merchant
+
+    async def legal(self, code: str) -> MerchantLegal | None:
+        return self._s.merchant_legal.get(code)
+
+    async def set_legal(self, code: str, legal: MerchantLegal) -> None:
+        if code not in self._s.merchants:
+            raise LookupError(code)
+        self._s.merchant_legal[code] = legal
 
     async def list(self) -> list[MerchantAccount]:
         pending = set(self._s.merchant_tokens.values())

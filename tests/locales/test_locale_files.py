@@ -98,6 +98,16 @@ def test_operator_and_bot_texts_render(locale: str) -> None:
             "open_cases": 2,
         },
         "cli.merchant_not_found": {"code": "M9"},
+        "cli.merchant_legal_none": {"code": "M9"},
+        "cli.merchant_legal_shown": {
+            "code": "M1", "legal_name": "星辰网络", "address": "深圳", "credit_code": "9144"
+        },
+        "cli.merchant_legal_saved": {
+            "code": "M1", "legal_name": "星辰网络", "address": "深圳", "credit_code": "9144"
+        },
+        "cli.merchant_legal_incomplete": {"code": "M1"},
+        "cli.merchant_legal_too_long": {"name": 128, "address": 255},
+        "cli.merchant_legal_bad_code": {"credit_code": "9144X", "problem": "check_digit"},
         "staff.admin.operator_added": {"id": 42, "role": "admin", "before": "agent"},
         "staff.admin.operator_removed": {"id": 42, "role": "agent"},
         "staff.admin.operator_unbound": {

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from cases.model import CaseStatus, Merchant, StaffMember
+from cases.model import CaseStatus, Merchant, MerchantLegal, StaffMember
 from cases.ports import MerchantAccount
 from storage.models import MerchantRow, OutboxRow
 from tests.storage.conftest import Database, postgres_only
@@ -227,3 +227,24 @@ async def test_an_outbox_message_of_a_rolled_back_change_is_never_queued(db: Dat
         await uow.outbox.add(USER, {"key": "x"}, T0, key="k")
         await uow.commit()
     assert await _outbox(db) == [(USER, {"key": "x"}, "k")]
+
+
+async def test_legal_details_are_kept_beside_the_merchant_and_replaced_whole(
+    db: Database,
+) -> None:
+    first = MerchantLegal("星辰网络科技有限公司", "深圳市南山区科技园 1 号", "91440300708461136T")
+    second = MerchantLegal("星辰网络科技（深圳）有限公司", "福田区 2 号", "914403001922038216")
+    await _merchant_with_token(db)
+    async with db.uow() as uow:
+        assert await uow.merchants.legal("M1001") is None
+        await uow.merchants.set_legal("M1001", first)
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await uow.merchants.legal("M1001") == first
+        await uow.merchants.set_legal("M1001", second)
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await uow.merchants.legal("M1001") == second
+        assert await uow.merchants.get("M1001") == Merchant("M1001", "星辰卡铺")
+        with pytest.raises(LookupError):
+            await uow.merchants.set_legal("M404", first)
