@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from cases.audit import new_audit_salt
 from cases.calendar import WorkingCalendar
+from cases.checklist import ItemState, event_extra, missing_required, states
 from cases.clock import Clock
 from cases.deadlines import jobs_for, review_due
 from cases.eligibility import (
@@ -66,6 +67,11 @@ class Submission:
     refund_method: RefundMethod
     partial_amount: int | None = None  # fen
     evidence: tuple[EvidenceFile, ...] = ()
+    ticked: tuple[str, ...] = ()  # the checklist items the buyer ticked (cases/checklist.py)
+
+    def checklist(self, policy: Policy) -> list[ItemState]:
+        """The reason's checklist with the buyer's ticks."""
+        return states(policy.checklist(self.reason), policy.evidence_required_items, self.ticked)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,8 @@ class SubmitResult:
     case_no: str
     review_due_at: datetime | None
     created: bool  # False: the order already had an open case, which is returned instead
+    # The checklist items still missing when the case was filed (empty for an existing case).
+    missing: tuple[str, ...] = ()
 
 
 class SubmissionRefused(Exception):
@@ -114,6 +122,8 @@ def _refusal(order: Order | None, submission: Submission, now: datetime, policy:
         return "description"
     if evidence_required(submission.reason) and not submission.evidence:
         return "evidence_required"
+    if missing_required(submission.checklist(policy)):
+        return "checklist_required"
     accepted: list[EvidenceFile] = []
     for file in submission.evidence:
         if check_evidence(file, accepted, policy) is not EvidenceVerdict.OK:
@@ -154,6 +164,7 @@ async def submit_complaint(
         raise SubmissionRefused(rule or OrderVerdict.UNKNOWN.value)
 
     amount = requested_amount(order, policy, submission.refund_kind, submission.partial_amount)
+    checklist = submission.checklist(policy)
     review_due_at = review_due(now, policy, calendar)
     case_no = ""
     for _ in range(MAX_NUMBER_ATTEMPTS):
@@ -208,6 +219,7 @@ async def submit_complaint(
             "refund_kind": submission.refund_kind.value,
             "refund_method": submission.refund_method.value,
             "evidence_count": str(len(submission.evidence)),
+            **event_extra(checklist),
         },
     )
     # The files first, so the first event seals them with the case row.
@@ -222,6 +234,7 @@ async def submit_complaint(
         case_no=case_no,
         review_due_at=review_due_at,
         created=True,
+        missing=tuple(state.item.value for state in checklist if not state.given),
     )
 
 

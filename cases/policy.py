@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cases.checklist import DEFAULT_CHECKLIST, ChecklistItem
 from cases.model import Reason
 from cases.money import MoneyFormatError, apply_ratio, parse_amount
 
@@ -83,6 +84,10 @@ class Policy:
     description_min: int = 10
     description_max: int = 1000
     high_value_amount: int = 50_000  # fen (500 CNY); a risk hint for staff, not a limit
+    # What the platform expects to see per reason (cases/checklist.py), and the items whose tick
+    # Done and Submit wait for; none by default, so the checklist guides without blocking.
+    evidence_checklist: tuple[tuple[Reason, tuple[ChecklistItem, ...]], ...] = DEFAULT_CHECKLIST
+    evidence_required_items: frozenset[ChecklistItem] = frozenset()
     timezone: str = "Asia/Shanghai"
     holiday_file: Path | None = None
     # Reminders go out between these local times only (the REMINDER_HOURS setting), moved earlier.
@@ -113,6 +118,10 @@ class Policy:
         if self.refund_cap_ratio is not None:
             percent = format((self.refund_cap_ratio * 100).normalize(), "f")
         return CapRule(percent=percent, limit=self.refund_cap_amount, cap=cap)
+
+    def checklist(self, reason: Reason) -> tuple[ChecklistItem, ...]:
+        """The items the platform expects for this reason, in the order the buyer sees them."""
+        return dict(self.evidence_checklist).get(reason, ())
 
     def mime_allowed(self, mime: str | None) -> bool:
         """Tells whether an evidence file of this MIME type may be kept; unknown types may not."""
@@ -267,6 +276,40 @@ def _reasons(raw: object) -> frozenset[Reason]:
     return frozenset(reasons)
 
 
+def _items(raw: object) -> tuple[ChecklistItem, ...]:
+    if not isinstance(raw, list):
+        raise TypeError('expected a list of checklist items, e.g. ["redeem_error"]')
+    items: list[ChecklistItem] = []
+    for entry in raw:
+        try:
+            item = ChecklistItem(str(entry).strip().lower())
+        except ValueError as exc:
+            choices = ", ".join(item.value for item in ChecklistItem)
+            raise ValueError(f"{entry!r} is no checklist item; expected some of {choices}") from exc
+        if item not in items:
+            items.append(item)
+    return tuple(items)
+
+
+def _checklist(raw: object) -> tuple[tuple[Reason, tuple[ChecklistItem, ...]], ...]:
+    """A table of reason = [items]; a reason not in the table keeps its default items."""
+    if not isinstance(raw, dict):
+        raise TypeError('expected a table such as { card_invalid = ["redeem_error"] }')
+    table = dict(DEFAULT_CHECKLIST)
+    for key, items in raw.items():
+        try:
+            reason = Reason(key.strip().lower())
+        except ValueError as exc:
+            choices = ", ".join(reason.value for reason in Reason)
+            raise ValueError(f"{key!r} is no reason; expected one of {choices}") from exc
+        table[reason] = _items(items)
+    return tuple((reason, table[reason]) for reason in Reason if table.get(reason))
+
+
+def _required_items(raw: object) -> frozenset[ChecklistItem]:
+    return frozenset(_items(raw))
+
+
 def _merchant_timeout(raw: object) -> MerchantTimeout:
     if not isinstance(raw, str):
         raise TypeError("expected a string")
@@ -332,6 +375,8 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "description_min": ("description_min", _description_min),
     "description_max": ("description_max", _count),
     "high_value_amount": ("high_value_amount", _amount),
+    "evidence_checklist": ("evidence_checklist", _checklist),
+    "evidence_required_items": ("evidence_required_items", _required_items),
     "timezone": ("timezone", _zone_name),
     "holiday_file": ("holiday_file", _path),
 }

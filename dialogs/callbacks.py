@@ -20,6 +20,7 @@ CANCEL: Final = "f:cancel"
 KEEP: Final = "f:keep"  # keep the value already entered for this step
 DONE: Final = "f:done"  # no more evidence files
 CLEAR_EVIDENCE: Final = "f:ev:clear"
+TICK: Final = "f:tick:"  # + ChecklistItem value: the buyer ticks (or unticks) a checklist item
 REFUND: Final = "f:refund:"  # + RefundKind value
 METHOD: Final = "f:method:"  # + RefundMethod value
 EDIT: Final = "f:edit:"  # + EditField value

@@ -108,6 +108,8 @@ class FilingDraft(BaseModel):
     description: str | None = None
     evidence: list[EvidenceItem] = Field(default_factory=list)
     album_notes: list[str] = Field(default_factory=list)
+    # Checklist items (cases/checklist.py) the buyer says the evidence shows, as item ids.
+    ticked: list[str] = Field(default_factory=list)
     refund_kind: RefundKind | None = None
     partial_amount: int | None = None  # fen; only for a partial refund
     refund_method: RefundMethod | None = None

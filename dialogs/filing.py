@@ -91,6 +91,7 @@ TABLE: dict[Step, tuple[Route[Any], ...]] = {
         route(file(), evidence.take_file, STAY),
         route(button(cb.DONE), evidence.finish_evidence, S.REFUND_KIND, STAY, *TOWARDS_SUMMARY),
         route(button(cb.CLEAR_EVIDENCE), evidence.clear_evidence, S.EVIDENCE),
+        route(button(cb.TICK), evidence.tick_item, STAY, S.EVIDENCE),
     ),
     S.REFUND_KIND: (
         route(button(cb.REFUND), steps.take_refund_kind, S.REFUND_AMOUNT, S.REFUND_METHOD,

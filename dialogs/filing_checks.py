@@ -23,6 +23,7 @@ from cases.model import Order, Reason, RefundKind, evidence_required
 from cases.policy import cap_rule_params
 from dialogs.context import Turn
 from dialogs.draft import FilingDraft, Step
+from dialogs.filing_checklist import required_missing
 from dialogs.filing_prompts import limits, load_order
 from dialogs.status import case_buttons
 from dialogs.support import support_params
@@ -73,6 +74,10 @@ async def find_gap(turn: Turn, draft: FilingDraft) -> tuple[Step, Reply | None]:
         return Step.DESCRIPTION, None
     if evidence_required(draft.reason) and not draft.evidence:
         return Step.EVIDENCE, Reply("filing.evidence_required", {"reason": draft.reason.value})
+    required = required_missing(turn.policy, draft)
+    if required:
+        # The policy (or a new reason) requires an item the buyer has not ticked.
+        return Step.EVIDENCE, Reply("checklist.required_missing", {"items": required})
     if draft.refund_kind is None:
         return Step.REFUND_KIND, None
     if draft.refund_kind is RefundKind.PARTIAL:

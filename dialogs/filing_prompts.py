@@ -10,6 +10,7 @@ from cases.policy import MIB, Policy, cap_rule_params
 from dialogs import callbacks as cb
 from dialogs.context import ButtonRows, Turn
 from dialogs.draft import EditField, FilingDraft, Step
+from dialogs.filing_checklist import checklist_params, draft_states, tick_buttons
 from dialogs.types import Button
 
 # Two reason buttons a row: the Chinese labels fit side by side on a phone.
@@ -47,11 +48,12 @@ def reason_buttons() -> ButtonRows:
     return (*rows, nav_row())
 
 
-def evidence_buttons(draft: FilingDraft) -> ButtonRows:
+def evidence_buttons(draft: FilingDraft, policy: Policy) -> ButtonRows:
+    """The checklist's ticks, then Done (and Clear all once files came), then Back / Cancel."""
     first: tuple[Button, ...] = (cb.button("btn.done", cb.DONE),)
     if draft.evidence:
         first = (*first, cb.button("btn.clear_evidence", cb.CLEAR_EVIDENCE))
-    return (first, nav_row())
+    return (*tick_buttons(policy, draft), first, nav_row())
 
 
 def resume_buttons() -> ButtonRows:
@@ -104,8 +106,9 @@ def ask_evidence(turn: Turn, draft: FilingDraft) -> None:
     reason = draft.reason or Reason.OTHER
     turn.say(
         "filing.ask_evidence",
-        evidence_buttons(draft),
+        evidence_buttons(draft, turn.policy),
         reason=reason.value,
+        checklist=checklist_params(draft_states(turn.policy, draft)),
         required=evidence_required(reason),
         count=len(draft.evidence),
         max_files=turn.policy.max_evidence_files,
@@ -181,6 +184,7 @@ def summary(turn: Turn, draft: FilingDraft, order: Order) -> None:
         reason=(draft.reason or Reason.OTHER).value,
         description=draft.description or "",
         evidence_count=len(draft.evidence),
+        checklist=checklist_params(draft_states(turn.policy, draft)),
         refund_kind=kind.value,
         refund_amount=amount,
         cap_rule=(

@@ -259,6 +259,7 @@ async def submit(turn: Turn, draft: FilingDraft, _: str) -> Next:
         refund_method=draft.refund_method or RefundMethod.ORIGINAL,
         partial_amount=draft.partial_amount,
         evidence=tuple(draft.files()),
+        ticked=tuple(draft.ticked),
     )
     env = turn.env
     try:
@@ -285,6 +286,7 @@ async def submit(turn: Turn, draft: FilingDraft, _: str) -> Next:
         case_no=result.case_no,
         review_due=result.review_due_at,
         review_days=turn.policy.review_working_days,
+        missing=list(result.missing),
     )
     return Flow.END
 

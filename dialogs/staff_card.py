@@ -17,6 +17,7 @@ from cases.model import Case, CaseEvent, EvidenceStatus, is_open
 from cases.ports import StoredEvidence
 from dialogs import callbacks as cb
 from dialogs.case_file import evidence_marker
+from dialogs.checklist_card import checklist_block
 from dialogs.context import ButtonRows, Turn
 from dialogs.types import Button, FileReply
 
@@ -68,6 +69,7 @@ async def show_card(turn: Turn, case: Case, *, buttons: bool = True) -> None:
     assignee = await _person(turn, case.assignee_id)
     deadline = case.next_deadline_at or (case.review_due_at if is_open(case.status) else None)
     files = await turn.uow.evidence.list(case.case_no)
+    history = await turn.uow.events.list(case.case_no)
     turn.say(
         "staff.card",
         card_buttons(case) if buttons else (),
@@ -90,9 +92,10 @@ async def show_card(turn: Turn, case: Case, *, buttons: bool = True) -> None:
         deadline=deadline if is_open(case.status) else None,
         deadline_kind=case.deadline_kind.value if case.deadline_kind is not None else "",
         created_at=case.created_at,
+        checklist=checklist_block(history),
     )
     # Seals only record what the rows became (e.g. a file downloaded): no step to show.
-    events = [event for event in await turn.uow.events.list(case.case_no) if not is_seal(event)]
+    events = [event for event in history if not is_seal(event)]
     shown = events[-TIMELINE_LIMIT:]
     turn.say(
         "staff.timeline",

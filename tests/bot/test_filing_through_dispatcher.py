@@ -258,3 +258,28 @@ async def test_a_buyer_who_writes_again_after_blocking_the_bot_gets_notices_agai
     assert buyer.id in await blocked_chats(harness.deps.engine)
     await buyer.send("/start")
     assert buyer.id not in await blocked_chats(harness.deps.engine)
+
+
+async def test_the_buyer_ticks_the_checklist_with_buttons_and_the_case_records_it(
+    harness: BotHarness,
+) -> None:
+    buyer = harness.user(language_code="zh-hans")
+    await buyer.send("/complain KM202611250001")
+    await buyer.send("lihua_88")
+    await buyer.click("f:reason:not_delivered")
+    await buyer.send("付款后一直没有收到充值卡，联系商家也没有回复。")
+    assert "☐ 账户页面截图（余额或充值记录）" in buyer.last_buttons()
+    await buyer.photo(PHOTO)
+    await buyer.click("f:tick:account_record")
+    assert "☑ 账户页面截图（余额或充值记录）" in buyer.last_buttons()
+    assert "还缺：充值账号 ID" in buyer.last_text()
+    await buyer.click("f:done")
+    await buyer.click("f:refund:full")
+    await buyer.click("f:method:original")
+    await buyer.click("f:submit")
+    assert "清单上还缺：充值账号 ID" in buyer.last_text()
+    found = CASE_NO.search(buyer.last_text())
+    assert found
+    async with harness.deps.uow() as uow:
+        [submitted] = await uow.events.list(found.group(0))
+    assert submitted.extra["checklist"] == "account_record:given,topup_account:missing"

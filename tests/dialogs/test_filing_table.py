@@ -92,6 +92,7 @@ TOUR: list[Event] = [
     ButtonIn("f:reason:not_delivered"),
     TextIn("短"), TextIn(DESCRIPTION), ButtonIn("f:back"), ButtonIn("f:keep"),
     ButtonIn("f:done"), FileIn(photo(1)), ButtonIn("f:ev:clear"), FileIn(photo(2)),
+    ButtonIn("f:tick:account_record"),
     FileIn(document("x.zip", "application/zip")), ButtonIn("f:done"),
     ButtonIn("f:refund:partial"), TextIn("abc"), TextIn("5"), ButtonIn("f:back"),
     ButtonIn("f:keep"), ButtonIn("f:method:original"),

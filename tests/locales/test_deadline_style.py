@@ -135,6 +135,7 @@ def sample_params(template_source: str, locale: str, deadline: datetime) -> dict
         "high_value": False,
         "assignee": None,
         "cap_rule": {"percent": "90", "limit": 50000, "cap": 2700},
+        "checklist": [],  # a list of items, handed on to the checklist texts
     }
     amounts = ("amount", "approved", "approved_amount", "offer", "offer_amount", "requested")
     numbers = ("order_amount", "high_value_amount", "evidence_count", "earlier_cases", "have")
