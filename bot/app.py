@@ -9,8 +9,8 @@ from bot.chat_locks import ChatLocks, PerChatLocks
 from bot.config import Settings
 from bot.deps import Deps, default_worker_id
 from bot.ratelimit import LocalSendLimiter, SendLimiter
-from bot.transport.aiogram_bot import build_aiogram_bot
 from bot.transport.port import BotPort
+from bot.transport.runtimes import build_port
 from cases.calendar import build_calendar
 from cases.clock import Clock
 from cases.policy import load_policy
@@ -76,10 +76,12 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
 
 
 def build_bot(settings: Settings) -> BotPort:
-    """The Bot API port; TELEGRAM_API_URL covers both the method calls and the file downloads."""
+    """The Bot API port on BOT_RUNTIME; TELEGRAM_API_URL covers both the method calls and the
+    file downloads."""
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
-    return build_aiogram_bot(settings.bot_token.get_secret_value(), settings.api_base)
+    token = settings.bot_token.get_secret_value()
+    return build_port(settings.bot_runtime, token, settings.api_base)
 
 
 async def bootstrap_admins(deps: Deps) -> None:

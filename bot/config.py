@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.transport.runtimes import RUNTIMES, Runtime
 from cases.policy import parse_hours
 from dialogs.support import SupportContact, parse_support_contact
 
@@ -26,6 +27,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     bot_token: SecretStr | None = None
+    # The library that speaks the Bot API (bot/transport/runtimes.py); the rest of the bot is one.
+    bot_runtime: Runtime = "aiogram"
     telegram_api_url: str = "https://api.telegram.org"
     database_url: str = ""
     redis_url: str | None = None
@@ -97,6 +100,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_secret_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("bot_runtime", mode="before")
+    @classmethod
+    def _known_runtime(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = value.strip().lower() or "aiogram"
+        if value not in RUNTIMES:
+            raise ValueError(f"BOT_RUNTIME must be one of {', '.join(RUNTIMES)}, not {value!r}")
+        return value
 
     @field_validator("default_locale")
     @classmethod

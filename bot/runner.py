@@ -42,6 +42,7 @@ from bot.retention import INTERVAL as RETENTION_INTERVAL
 from bot.retention import STALL_AFTER as RETENTION_STALL_AFTER
 from bot.retention import RetentionWorker
 from bot.supervisor import Supervisor
+from bot.transport.runtimes import runtime_label
 from bot.turns import TurnRunner
 from bot.watchdog import WATCH_EVERY, Watchdog
 from cases.clock import Clock, SystemClock
@@ -89,6 +90,7 @@ async def run_bot(
         await upgrade(url)
     deps = build_deps(settings, clock or SystemClock())
     log_outlook(outlook_now(deps))
+    log.info("runtime %s", runtime_label(settings.bot_runtime))
     bot = build_bot(settings)
     worker_id = deps.worker_id
     loop = asyncio.get_running_loop()

@@ -29,14 +29,12 @@ from aiogram.types import (
     BufferedInputFile,
     FSInputFile,
     InlineKeyboardButton,
-    Message,
 )
 from aiogram.types import InlineKeyboardMarkup as Markup
 
 from bot.transport.aiogram_session import keep_response_models
 from bot.transport.port import (
     Blocked,
-    BotApiError,
     BotCommand,
     BotIdentity,
     Failed,
@@ -51,6 +49,8 @@ from bot.transport.port import (
     RetryAfter,
     Sent,
     Upload,
+    data_of,
+    outcome_of,
 )
 
 T = TypeVar("T")
@@ -117,23 +117,10 @@ class AiogramBot:
         self.bot = bot
 
     async def _outcome(self, call: Awaitable[object]) -> Outcome:
-        try:
-            result = await call
-        except Exception as exc:
-            failure = failure_of(exc)
-            if failure is None:
-                raise
-            return failure
-        return Sent(result.message_id if isinstance(result, Message) else 0)
+        return await outcome_of(call, failure_of)
 
     async def _data(self, call: Awaitable[T]) -> T:
-        try:
-            return await call
-        except Exception as exc:
-            failure = failure_of(exc)
-            if failure is None:
-                raise
-            raise BotApiError(failure) from exc
+        return await data_of(call, failure_of)
 
     async def me(self) -> BotIdentity:
         me = await self._data(self.bot.me())

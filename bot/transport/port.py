@@ -10,10 +10,10 @@ library's answers and exceptions onto these and lets nothing of its own types ou
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 FileKind = Literal["photo", "video", "document"]
 
@@ -102,6 +102,36 @@ def describe(failure: Failure) -> str:
     if isinstance(failure, Migrated):
         return f"chat migrated to {failure.chat_id}"
     return failure.reason
+
+
+T = TypeVar("T")
+# An adapter's reading of its library's exception; None for one that is a bug, to be raised.
+FailureOf = Callable[[Exception], Failure | None]
+
+
+async def outcome_of(call: Awaitable[object], failure_of: FailureOf) -> Outcome:
+    """A send's outcome: Sent with the message id the library's answer carries, or the
+    failure its exception means."""
+    try:
+        result = await call
+    except Exception as exc:
+        failure = failure_of(exc)
+        if failure is None:
+            raise
+        return failure
+    message_id = getattr(result, "message_id", 0)
+    return Sent(message_id if isinstance(message_id, int) else 0)
+
+
+async def data_of(call: Awaitable[T], failure_of: FailureOf) -> T:
+    """A call's data, or `BotApiError` with the failure its exception means."""
+    try:
+        return await call
+    except Exception as exc:
+        failure = failure_of(exc)
+        if failure is None:
+            raise
+        raise BotApiError(failure) from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,4 +234,3 @@ class BotPort(Protocol):
     async def close(self) -> None:
         """Closes the HTTP session."""
         ...
-

@@ -41,6 +41,20 @@ def build_test_deps(settings: Settings, clock: Clock) -> Deps:
     return deps
 
 
+def offline_settings(api: FakeBotAPI, tmp_path: Path, **overrides: Any) -> Settings:
+    """Settings for a whole bot run in the test process against `api`: a short long poll, no
+    staff chat, its files under `tmp_path`."""
+    values: dict[str, Any] = {
+        "bot_token": api.token,
+        "telegram_api_url": api.base_url,
+        "data_dir": tmp_path,
+        "evidence_dir": tmp_path / "evidence",
+        "polling_timeout": 1,
+        "staff_chat_id": "off",
+    }
+    return Settings(_env_file=None, **{**values, **overrides})  # type: ignore[call-arg]
+
+
 @dataclass
 class BotHarness:
     api: FakeBotAPI

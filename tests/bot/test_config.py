@@ -52,6 +52,24 @@ def test_unknown_timezone_or_locale_is_refused(
         Settings(_env_file=None)  # type: ignore[call-arg]
 
 
+@pytest.mark.parametrize(("raw", "runtime"), [("", "aiogram"), ("ptb", "ptb"), (" PTB ", "ptb")])
+def test_bot_runtime_picks_the_library_aiogram_unless_told(
+    monkeypatch: pytest.MonkeyPatch, raw: str, runtime: str
+) -> None:
+    monkeypatch.setenv("BOT_RUNTIME", raw)
+    assert Settings(_env_file=None).bot_runtime == runtime  # type: ignore[call-arg]
+
+
+def test_an_unknown_bot_runtime_is_refused_naming_the_choices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("BOT_RUNTIME", "telethon")
+    with pytest.raises(
+        ValidationError, match="BOT_RUNTIME must be one of aiogram, ptb, not 'telethon'"
+    ):
+        Settings(_env_file=None)  # type: ignore[call-arg]
+
+
 def test_the_api_url_loses_a_trailing_slash(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_API_URL", "http://127.0.0.1:8081/")
     assert Settings(_env_file=None).api_base == "http://127.0.0.1:8081"  # type: ignore[call-arg]

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
 from bot.runner import run_polling
 from sandbox.botapi import FakeBotAPI
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWork
+from tests.bot.harness import offline_settings
 from tests.bot.outbox_support import T0, numbered
 
 pytestmark = pytest.mark.backend_independent
@@ -34,15 +34,7 @@ async def test_the_running_bot_delivers_notices_queued_before_and_while_it_runs(
             await unit.outbox.add(BUYER, numbered(n).to_payload("en"), T0)
             await unit.commit()
 
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=fake_api.token,
-        telegram_api_url=fake_api.base_url,
-        database_url=database_url,
-        evidence_dir=tmp_path / "evidence",
-        polling_timeout=1,
-        staff_chat_id="off",
-    )
+    settings = offline_settings(fake_api, tmp_path, database_url=database_url)
     await queue(1)
     runner = asyncio.create_task(run_polling(settings))
     try:

@@ -11,6 +11,7 @@ import pytest
 from bot.config import Settings
 from bot.runner import run_bot
 from sandbox.botapi import FakeBotAPI
+from tests.bot.harness import offline_settings
 from tests.bot.test_cli_merchants import in_process
 
 pytestmark = pytest.mark.backend_independent
@@ -46,15 +47,7 @@ async def test_run_without_staff_chat_id_refuses_and_says_how_to_find_it(
 async def test_with_the_staff_chat_off_the_bot_starts_and_logs_that_staff_hear_nothing(
     tmp_path: Path, fake_api: FakeBotAPI, caplog: pytest.LogCaptureFixture
 ) -> None:
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        bot_token=fake_api.token,
-        telegram_api_url=fake_api.base_url,
-        data_dir=tmp_path,
-        evidence_dir=tmp_path / "evidence",
-        polling_timeout=1,
-        staff_chat_id="off",
-    )
+    settings = offline_settings(fake_api, tmp_path)
     stop = asyncio.Event()
     stop.set()  # start up, then stop at once
     with caplog.at_level(logging.WARNING, logger="bot.runner"):
