@@ -37,3 +37,17 @@ def format_amount(minor: int) -> str:
 def apply_ratio(minor: int, ratio: Decimal) -> int:
     """Returns ratio × amount in fen, rounded down so a cap is never exceeded."""
     return int((Decimal(minor) * ratio).to_integral_value(rounding=ROUND_DOWN))
+
+
+def parse_ratio(raw: object) -> Decimal:
+    """Reads a ratio written as a string ("0.9"): greater than 0 and at most 1."""
+    # A string, so TOML never turns it into a binary float.
+    if not isinstance(raw, str):
+        raise TypeError('write the ratio as a string, e.g. "0.9"')
+    try:
+        ratio = Decimal(raw.strip())
+    except InvalidOperation as exc:
+        raise ValueError("not a decimal number") from exc
+    if not (ratio.is_finite() and 0 < ratio <= 1):
+        raise ValueError("must be greater than 0 and at most 1")
+    return ratio

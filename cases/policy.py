@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cases.checklist import DEFAULT_CHECKLIST, ChecklistItem
 from cases.model import Reason
-from cases.money import MoneyFormatError, apply_ratio, parse_amount
+from cases.money import MoneyFormatError, apply_ratio, parse_amount, parse_ratio
+from cases.risk_policy import RiskPolicy, parse_risk
 
 MIB = 1024 * 1024
 
@@ -83,11 +84,12 @@ class Policy:
     )
     description_min: int = 10
     description_max: int = 1000
-    high_value_amount: int = 50_000  # fen (500 CNY); a risk hint for staff, not a limit
+    high_value_amount: int = 50_000  # fen (500 CNY); a risk signal for staff, not a limit
     # What the platform expects to see per reason (cases/checklist.py), and the items whose tick
     # Done and Submit wait for; none by default, so the checklist guides without blocking.
     evidence_checklist: tuple[tuple[Reason, tuple[ChecklistItem, ...]], ...] = DEFAULT_CHECKLIST
     evidence_required_items: frozenset[ChecklistItem] = frozenset()
+    risk: RiskPolicy = field(default_factory=RiskPolicy)  # the staff's risk score
     timezone: str = "Asia/Shanghai"
     holiday_file: Path | None = None
     # Reminders go out between these local times only (the REMINDER_HOURS setting), moved earlier.
@@ -251,18 +253,6 @@ def _amount(raw: object) -> int:
     return fen
 
 
-def _ratio(raw: object) -> Decimal:
-    if not isinstance(raw, str):
-        raise TypeError('write the ratio as a string, e.g. "0.9"')
-    try:
-        ratio = Decimal(raw.strip())
-    except InvalidOperation as exc:
-        raise ValueError("not a decimal number") from exc
-    if not (ratio.is_finite() and 0 < ratio <= 1):
-        raise ValueError("must be greater than 0 and at most 1")
-    return ratio
-
-
 def _reasons(raw: object) -> frozenset[Reason]:
     if not isinstance(raw, list):
         raise TypeError('expected a list of reasons, e.g. ["not_satisfied"]')
@@ -364,7 +354,7 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "refund_working_days": ("refund_working_days", _count),
     "escalation_days": ("escalation_days", _count),
     "reminder_offsets_hours": ("reminder_offsets", _offsets),
-    "refund_cap_ratio": ("refund_cap_ratio", _ratio),
+    "refund_cap_ratio": ("refund_cap_ratio", parse_ratio),
     "refund_cap_amount": ("refund_cap_amount", _amount),
     "custom_goods_refused_reasons": ("custom_goods_refused_reasons", _reasons),
     "ownership_max_failures": ("ownership_max_failures", _count),
@@ -377,6 +367,7 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "high_value_amount": ("high_value_amount", _amount),
     "evidence_checklist": ("evidence_checklist", _checklist),
     "evidence_required_items": ("evidence_required_items", _required_items),
+    "risk": ("risk", parse_risk),
     "timezone": ("timezone", _zone_name),
     "holiday_file": ("holiday_file", _path),
 }

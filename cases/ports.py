@@ -24,6 +24,7 @@ from cases.model import (
     StaffMember,
 )
 from cases.ratings import Rating
+from cases.risk import RiskFacts
 from cases.stats import CaseFacts
 
 RatingGroup = Literal["reason", "merchant", "staff", "all"]
@@ -120,6 +121,15 @@ class CaseQueries(Protocol):
         ...
 
     async def count_for_buyer(self, buyer_id: int) -> int: ...
+
+
+class RiskQueries(Protocol):
+    """The plain counts behind a case's risk signals (cases/risk.py), each an indexed query."""
+
+    async def facts(self, case: Case, since: datetime) -> RiskFacts:
+        """The buyer's other cases filed up to this one, the first order of the order's buyer
+        account, and the merchant's other cases (by reason) and orders from `since` on."""
+        ...
 
 
 class EventRepository(Protocol):
@@ -370,6 +380,7 @@ class UnitOfWork(Protocol):
     drafts: DraftRepository
     merchants: MerchantRepository
     case_queries: CaseQueries
+    risk: RiskQueries
     personal_data: PersonalDataRepository
     stats: StatsQueries
     ratings: RatingRepository

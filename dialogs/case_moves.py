@@ -89,6 +89,7 @@ class _ChatAnswerWork:
         self.drafts = inner.drafts
         self.merchants = inner.merchants
         self.case_queries = inner.case_queries
+        self.risk = inner.risk
         self.personal_data = inner.personal_data
         self.stats = inner.stats
         self.ratings = inner.ratings

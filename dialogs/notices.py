@@ -45,6 +45,7 @@ from dialogs.notices_staff import (
     payout_buttons,
     staff_notice,
 )
+from dialogs.staff_risk import risk_params
 from dialogs.support import SupportContact
 from dialogs.types import Reply
 
@@ -157,10 +158,9 @@ class CaseNotifier:
         staff = self._staff()
         if staff is None:
             return
-        # The new case is already in the store, so every other case of the buyer is earlier.
-        earlier = max(0, await uow.case_queries.count_for_buyer(case.buyer_id) - 1)
+        risk = await risk_params(uow, case, case.created_at, self.policy)
         deadline = case.next_deadline_at or case.review_due_at
-        reply = new_case_notice(case, deadline, earlier, self.policy)
+        reply = new_case_notice(case, deadline, risk, self.policy)
         key = notice_key(case.case_no, FIRST_SEQ, Audience.STAFF)
         await uow.outbox.add(staff.chat_id, reply.to_payload(staff.locale), case.created_at, key)
 

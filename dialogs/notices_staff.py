@@ -8,6 +8,7 @@ did themselves (take, request evidence, reject, rule against the buyer, notes) i
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from cases.lifecycle import Action, request_cap_rule
 from cases.model import Case, CaseStatus, DeadlineKind
@@ -19,9 +20,9 @@ from dialogs.types import Reply
 
 
 def new_case_notice(
-    case: Case, deadline: datetime | None, earlier_cases: int, policy: Policy
+    case: Case, deadline: datetime | None, risk: dict[str, Any], policy: Policy
 ) -> Reply:
-    """The staff card of a freshly filed case, with the hints that call for a closer look."""
+    """The staff card of a freshly filed case, with its risk signals (dialogs/staff_risk.py)."""
     params = {
         "case_no": case.case_no,
         "order_no": case.order_no,
@@ -34,9 +35,7 @@ def new_case_notice(
         "refund_method": case.refund_method.value,
         "evidence_count": case.evidence_count,
         "deadline": deadline,
-        "earlier_cases": earlier_cases,
-        "high_value": case.refund_amount >= policy.high_value_amount,
-        "high_value_amount": policy.high_value_amount,
+        "risk": risk,
         "cap_rule": request_cap_rule(case, policy),
     }
     return Reply("notice.staff.new_case", params, review_buttons(case))

@@ -91,7 +91,13 @@ class MerchantRow(Base):
 
 class OrderRow(Base):
     __tablename__ = "orders"
-    __table_args__ = (CheckConstraint("amount >= 0", name="amount_not_negative"),)
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        # Revision 0013: the risk signals (storage/repositories/risk.py) read an account's first
+        # order and a merchant's orders of the last days.
+        Index(None, "buyer_account", "paid_at"),
+        Index(None, "merchant_code", "paid_at"),
+    )
 
     order_no: Mapped[str] = mapped_column(String(64), primary_key=True)
     buyer_account: Mapped[str] = mapped_column(String(128))
@@ -127,6 +133,8 @@ class CaseRow(Base):
         Index(None, "buyer_id", "created_at"),
         # Revision 0010: the cases filed in a period, for the stats (storage/repositories/stats.py).
         Index(None, "created_at"),
+        # Revision 0013: a merchant's complaints of the last days, for the risk signals.
+        Index(None, "merchant_code", "created_at"),
     )
 
     case_no: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -17,6 +17,7 @@ from cases.ports import (
     OwnershipAttemptRepository,
     PersonalDataRepository,
     RatingRepository,
+    RiskQueries,
     StaffRepository,
     StatsQueries,
     UnitOfWork,
@@ -48,6 +49,7 @@ from storage.repositories.ownership import SqlOwnershipAttemptRepository
 from storage.repositories.personal_data import SqlPersonalDataRepository
 from storage.repositories.ratings import SqlRatingRepository
 from storage.repositories.retention import SqlRetentionRepository
+from storage.repositories.risk import SqlRiskQueries
 from storage.repositories.staff import SqlStaffRepository
 from storage.repositories.stats import SqlStatsQueries
 from storage.repositories.updates import SqlProcessedUpdateRepository
@@ -78,6 +80,7 @@ class SqlUnitOfWork:
     merchants: MerchantRepository
     outbox: OutboxQueue
     case_queries: CaseQueries
+    risk: RiskQueries
     personal_data: PersonalDataRepository
     ratings: RatingRepository
     jobs: JobQueue
@@ -109,6 +112,7 @@ class SqlUnitOfWork:
         self.merchants = SqlMerchantRepository(session)
         self.outbox = SqlOutboxRepository(session)
         self.case_queries = SqlCaseQueries(session)
+        self.risk = SqlRiskQueries(session)
         self.personal_data = SqlPersonalDataRepository(session)
         self.ratings = SqlRatingRepository(session)
         self.jobs = SqlJobRepository(session)

@@ -180,7 +180,7 @@ async def test_a_manual_payout_asks_staff_to_pay_by_the_refund_deadline() -> Non
     assert staff.reply.params["deadline"] is not None
 
 
-async def test_the_new_case_notice_flags_a_repeat_buyer_and_a_high_value() -> None:
+async def test_the_new_case_notice_weighs_a_repeat_buyer_and_a_high_value() -> None:
     world = NoticeWorld(Policy(high_value_amount=3000))
     world.store.cases["TS20261120-AAAAA"] = make_case(
         CaseStatus.CLOSED, case_no="TS20261120-AAAAA", order_no="A0999"
@@ -189,23 +189,46 @@ async def test_the_new_case_notice_flags_a_repeat_buyer_and_a_high_value() -> No
     await world.file()
 
     staff = by_audience(world.new_sent())["staff"]
-    assert staff.reply.params["earlier_cases"] == 1
-    assert staff.reply.params["high_value"] is True
+    signals = {s["name"]: s for s in staff.reply.params["risk"]["signals"]}
+    assert signals["earlier"]["count"] == 1
+    assert signals["earlier"]["rejected"] == 1  # closed without a refund
+    assert "high_value" in signals
     text = staff.render("zh_CN")
-    assert "此前已有 1 条投诉" in text
+    assert "买家此前另有 1 条投诉：未获支持 1 条" in text
     assert "高额投诉" in text
-    assert "earlier complaint" in staff.render("en")
+    assert "风险分" in text
+    assert "1 other complaint" in staff.render("en")
 
 
-async def test_a_first_ordinary_case_carries_no_risk_hints() -> None:
+async def test_a_first_ordinary_case_shows_no_repeat_or_high_value_signal() -> None:
     world = NoticeWorld()
 
     await world.file()
 
     staff = by_audience(world.new_sent())["staff"]
     text = staff.render("zh_CN")
-    assert "此前已有" not in text
+    assert "此前另有" not in text
     assert "高额" not in text
+
+
+async def test_the_risk_score_reaches_neither_the_buyer_nor_the_merchant() -> None:
+    world = NoticeWorld(Policy(high_value_amount=3000))
+    world.store.cases["TS20261120-AAAAA"] = make_case(
+        CaseStatus.REJECTED, case_no="TS20261120-AAAAA", order_no="A0999"
+    )
+
+    await walk_to_arbitration(world)
+
+    sent = world.all_sent()
+    assert any("risk" in item.reply.params for item in sent if item.audience == "staff")
+    outside = [item for item in sent if item.audience in ("buyer", "merchant")]
+    assert outside
+    for item in outside:
+        assert "risk" not in json.dumps(item.payload)
+        for locale in ("zh_CN", "en"):
+            text = item.render(locale)
+            for word in ("风险", "risk", "Risk", "score"):
+                assert word not in text, (item.key, locale)
 
 
 async def test_the_staff_chat_id_is_the_configured_one() -> None:

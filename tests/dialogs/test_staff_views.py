@@ -121,3 +121,28 @@ async def test_staffhelp_lists_the_commands(store: FakeStore, env: DialogEnv) ->
     answer = await StaffChat(store, env, AGENT).send("/staffhelp")
     assert "/queue" in answer.text()
     assert "/rule" in answer.text()
+
+
+async def test_the_card_shows_the_risk_signals_with_their_reasons(
+    store: FakeStore, env: DialogEnv
+) -> None:
+    seed_staff(store)
+    store.orders["A1002"] = make_order("A1002")
+    first = await file_case(store, env, "A1002")
+    agent = StaffChat(store, env, AGENT)
+    await agent.send(f"/reject {first} 订单已发货，卡密已被买家本人使用")
+    case_no = await file_case(store, env)
+    card = await agent.send(f"/case {case_no}")
+    risk = card.params("staff.card")["risk"]
+    assert risk["signals"][0] == {
+        "name": "earlier",
+        "points": 20,
+        "count": 1,
+        "rejected": 1,
+        "withdrawn": 0,
+        "for_buyer": 0,
+    }
+    text = card.text()
+    assert "风险分" in text
+    assert "未获支持 1 条，撤回 0 条，支持买家 0 条（+20 分）" in text
+    assert "商家近 30 天的其他投诉：未发货或未到账 1 件" in text

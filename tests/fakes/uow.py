@@ -17,11 +17,13 @@ from cases.health import LoopStatus
 from cases.model import (
     Case,
     CaseEvent,
+    CaseStatus,
     EvidenceFile,
     EvidenceStatus,
     Merchant,
     MerchantLegal,
     Order,
+    Reason,
     StaffMember,
     is_open,
 )
@@ -35,6 +37,7 @@ from cases.ports import (
     UserProfile,
 )
 from cases.ratings import Rating
+from cases.risk import BuyerRecord, RiskFacts
 
 
 @dataclass
@@ -366,6 +369,47 @@ class FakeCaseQueries:
         return sum(1 for case in self._s.cases.values() if case.buyer_id == buyer_id)
 
 
+class FakeRisk:
+    """The risk counts over the store's dicts, as storage/repositories/risk.py reads them."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def facts(self, case: Case, since: datetime) -> RiskFacts:
+        others = [other for other in self._s.cases.values() if other.case_no != case.case_no]
+        mine = [other for other in others if other.buyer_id == case.buyer_id]
+        mine = [other for other in mine if other.created_at <= case.created_at]
+        buyer = BuyerRecord(
+            earlier=len(mine),
+            decided_for_buyer=sum(1 for c in mine if c.approved_amount is not None),
+            rejected=sum(
+                1
+                for c in mine
+                if c.approved_amount is None
+                and c.status in (CaseStatus.REJECTED, CaseStatus.CLOSED)
+            ),
+            withdrawn=sum(
+                1 for c in mine if c.approved_amount is None and c.status is CaseStatus.WITHDRAWN
+            ),
+        )
+        order = self._s.orders.get(case.order_no)
+        paid = [
+            o.paid_at
+            for o in self._s.orders.values()
+            if order is not None and o.buyer_account == order.buyer_account
+        ]
+        complaints: dict[Reason, int] = {}
+        for other in others:
+            if other.merchant_code == case.merchant_code and other.created_at >= since:
+                complaints[other.reason] = complaints.get(other.reason, 0) + 1
+        orders = sum(
+            1
+            for o in self._s.orders.values()
+            if o.merchant_code == case.merchant_code and o.paid_at >= since
+        )
+        return RiskFacts(buyer, min(paid, default=None), complaints, orders)
+
+
 class FakePersonalData:
     def __init__(self, store: FakeStore) -> None:
         self._s = store
@@ -547,6 +591,7 @@ class FakeUnitOfWork:
         self.merchants = FakeMerchants(data)
         self.outbox = FakeOutbox(data)
         self.case_queries = FakeCaseQueries(data)
+        self.risk = FakeRisk(data)
         self.personal_data = FakePersonalData(data)
         self.stats = FakeStats()
         self.ratings = FakeRatings(data)

@@ -132,13 +132,13 @@ def sample_params(template_source: str, locale: str, deadline: datetime) -> dict
         "hours": "24",
         "review_days": 3,
         "manual": True,
-        "high_value": False,
+        "risk": None,  # staff-only signals: their own texts (risk.*) carry no deadline
         "assignee": None,
         "cap_rule": {"percent": "90", "limit": 50000, "cap": 2700},
         "checklist": [],  # a list of items, handed on to the checklist texts
     }
     amounts = ("amount", "approved", "approved_amount", "offer", "offer_amount", "requested")
-    numbers = ("order_amount", "high_value_amount", "evidence_count", "earlier_cases", "have")
+    numbers = ("order_amount", "evidence_count", "have")
     params: dict[str, Any] = {}
     for name in names:
         if name in known:
