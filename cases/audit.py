@@ -65,14 +65,13 @@ def _digest(payload: object) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _canonical(prev_hash: str, event: CaseEvent) -> bytes:
-    """Serialises the signed fields the same way on every machine and in every Python version."""
-    at = _utc(event.at)
+def signed_fields(prev_hash: str, event: CaseEvent) -> dict[str, Any]:
+    """The fields an event's hash covers, as JSON values (a dossier hands them out as they are)."""
     payload: dict[str, Any] = {
         "prev_hash": prev_hash,
         "seq": event.seq,
         "case_no": event.case_no,
-        "at": at,
+        "at": _utc(event.at),
         "actor_kind": str(event.actor_kind),
         "actor_id": event.actor_id,
         "action": event.action,
@@ -85,7 +84,14 @@ def _canonical(prev_hash: str, event: CaseEvent) -> bytes:
     if event.state_digest:
         # Only when present, so events written before the rows were sealed keep their hashes.
         payload["state_digest"] = event.state_digest
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return payload
+
+
+def _canonical(prev_hash: str, event: CaseEvent) -> bytes:
+    """Serialises the signed fields the same way on every machine and in every Python version."""
+    text = json.dumps(
+        signed_fields(prev_hash, event), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
     return text.encode("utf-8")
 
 
@@ -152,14 +158,21 @@ def is_seal(event: CaseEvent) -> bool:
 
 
 def state_digest(case: Case, evidence: Sequence[StoredEvidence], event_count: int) -> str:
-    """The digest of the case row and its evidence rows, with the chain length they belong to.
+    """The digest of the case row and its evidence rows, with the chain length they belong to."""
+    return _digest(state_fields(case, evidence, event_count))
+
+
+def state_fields(
+    case: Case, evidence: Sequence[StoredEvidence], event_count: int
+) -> dict[str, Any]:
+    """What `state_digest` covers, as JSON values (a dossier hands them out as they are).
 
     Every column a person or a rule reads is in it; `open_order_no` is not (it follows from the
     status and the order), nor the row's head hash (the event carrying this digest is the head).
     The fields are listed here rather than taken from the storage mapping: a digest sealed once
     must be computed the same way for as long as it is the newest (STATE_VERSION otherwise).
     """
-    payload = {
+    return {
         "v": STATE_VERSION,
         "salt": case.audit_salt,
         "event_count": event_count,
@@ -204,7 +217,6 @@ def state_digest(case: Case, evidence: Sequence[StoredEvidence], event_count: in
             for item in sorted(evidence, key=lambda item: item.id)
         ],
     }
-    return _digest(payload)
 
 
 def sealed(
