@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from bot.backoff import Backoff
 from bot.digest import DIGEST_JOB, send_digest
+from bot.job_runs import complete_job
 from bot.leases import LEASE
 from cases.deadlines import DEADLINE_JOB, REMINDER_JOB
 from cases.lifecycle import TransitionRefused
@@ -94,9 +95,7 @@ class DeadlineWorker:
             await self._retry(job, repr(exc))
 
     async def _complete(self, job: Job) -> None:
-        async with self.deps.uow() as uow:
-            await uow.jobs.complete(job.id, self.deps.clock.now())
-            await uow.commit()
+        await complete_job(self.deps, job)
 
     async def _retry(self, job: Job, error: str) -> None:
         now = self.deps.clock.now()

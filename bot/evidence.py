@@ -4,7 +4,8 @@ The conversation never waits for a download: filing records the file id and sche
 `download_evidence` job in the same transaction; this loop claims due jobs, fetches each file
 through TELEGRAM_API_URL and records the hash. A failed download (any error but Telegram's
 refusal of a file over its size limit) is retried later with backoff; after MAX_ATTEMPTS the file
-is marked failed, and the buyer is asked to send it again and the staff chat told.
+is marked failed, and the buyer is asked to send it again and the staff chat told. A stored image
+gets its fingerprint job in the same transaction (bot/fingerprints.py).
 The same loop deletes stored files whose evidence was removed on the buyer's request
 (cases/erasure.py), once no other evidence refers to the same content.
 """
@@ -28,6 +29,7 @@ from bot.transport.port import BotApiError, BotPort, Refused
 from cases.audit import EVIDENCE_FAILED, EVIDENCE_REJECTED, EVIDENCE_STORED
 from cases.erasure import REMOVE_EVIDENCE_FILE_JOB
 from cases.evidence import DOWNLOAD_EVIDENCE_JOB
+from cases.fingerprints import FINGERPRINT_JOB, fingerprint_job_key, wants_fingerprint
 from cases.history import seal
 from cases.model import EvidenceStatus
 from cases.policy import MIB
@@ -154,10 +156,15 @@ class EvidenceDownloader:
             await self._refuse(job, evidence, refusal)
             return
         digest, path = await asyncio.to_thread(_store, self.deps.settings.evidence_dir, data)
+        now = self.deps.clock.now()
         async with self.deps.uow() as uow:
             await uow.evidence.mark_stored(evidence_id, digest, str(path))
             await self._seal(uow, evidence, EVIDENCE_STORED)
-            await uow.jobs.complete(job.id, self.deps.clock.now())
+            if wants_fingerprint(evidence.file):
+                # Scheduled with the file itself: a crash after the commit still fingerprints it.
+                key = fingerprint_job_key(evidence_id)
+                await uow.jobs.add(FINGERPRINT_JOB, now, {"evidence_id": evidence_id}, key=key)
+            await uow.jobs.complete(job.id, now)
             await uow.commit()
         log.info("evidence %s stored as %s", evidence_id, digest)
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from bot.backoff import Backoff
+from bot.job_runs import complete_job
 from bot.leases import LEASE
 from cases.lifecycle import Action, TransitionRefused
 from cases.model import CaseStatus
@@ -90,6 +91,4 @@ class PayoutWorker:
         log.info("payout of %s: %s", case_no, result.status)
 
     async def _complete(self, job: Job) -> None:
-        async with self.deps.uow() as uow:
-            await uow.jobs.complete(job.id, self.deps.clock.now())
-            await uow.commit()
+        await complete_job(self.deps, job)

@@ -30,6 +30,8 @@ from bot.evidence import IDLE as EVIDENCE_IDLE
 from bot.evidence import EvidenceDownloader
 from bot.exports import IDLE as EXPORTS_IDLE
 from bot.exports import ExportWorker
+from bot.fingerprints import BACKFILL_EVERY, FingerprintWorker
+from bot.fingerprints import IDLE as FINGERPRINTS_IDLE
 from bot.heartbeat import BEAT_BACKOFF, BEAT_EVERY, CHECK_EVERY, Heartbeat, TakenOverError
 from bot.inbox import InboxWorker
 from bot.intake import PollingIntake, build_webhook_app, start_webhook_server
@@ -133,6 +135,11 @@ async def run_bot(
         # Every loop is supervised: an exception is logged and backed off, never its end.
         downloader = EvidenceDownloader(deps, bot, worker_id)
         supervisor.repeat("evidence", downloader.run_once, idle=EVIDENCE_IDLE)
+        fingerprints = FingerprintWorker(deps, worker_id)
+        supervisor.repeat("fingerprints", fingerprints.run_once, idle=FINGERPRINTS_IDLE)
+        supervisor.repeat(
+            "fingerprint-backfill", fingerprints.backfill, idle=BACKFILL_EVERY, periodic=True
+        )
         outbox = OutboxSender(deps, bot, worker_id, limiter=deps.limiter, leases=keeper)
         supervisor.start("outbox", outbox.run_forever)
         deadlines = DeadlineWorker(deps, worker_id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol, Self
 
+from cases.fingerprints import FingerprintRepository as FingerprintRepository
 from cases.health import LoopStatus
 from cases.model import (
     Case,
@@ -384,6 +385,7 @@ class UnitOfWork(Protocol):
     personal_data: PersonalDataRepository
     stats: StatsQueries
     ratings: RatingRepository
+    fingerprints: FingerprintRepository
 
     # Read-only, so an implementation may expose a richer job repository (storage adds the
     # worker side: claim_due, complete, retry); a plain attribute still satisfies it.

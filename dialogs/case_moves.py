@@ -93,6 +93,7 @@ class _ChatAnswerWork:
         self.personal_data = inner.personal_data
         self.stats = inner.stats
         self.ratings = inner.ratings
+        self.fingerprints = inner.fingerprints
 
     @property
     def jobs(self) -> JobRepository:

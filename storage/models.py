@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -199,6 +200,42 @@ class EvidenceRow(Base):
     # Revision 0004: received, stored, rejected (content check failed), failed (download given
     # up) or removed (personal data removed on the buyer's request); see cases.model.
     status: Mapped[str] = mapped_column(String(16), server_default="received")
+
+
+class EvidenceFingerprintRow(Base):
+    """Revision 0014: an image's perceptual hash, cut into indexed bands, and its detail
+    picture (cases/fingerprints.py); the hash is NULL for a file that is no readable image."""
+
+    __tablename__ = "evidence_fingerprints"
+
+    evidence_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("evidence.id"), primary_key=True, autoincrement=False
+    )
+    # The unsigned 64-bit hash stored as its signed two's complement (BIGINT is signed).
+    phash: Mapped[int | None] = mapped_column(BigInteger)
+    band0: Mapped[int | None] = mapped_column(Integer, index=True)
+    band1: Mapped[int | None] = mapped_column(Integer, index=True)
+    band2: Mapped[int | None] = mapped_column(Integer, index=True)
+    band3: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[bytes | None] = mapped_column(LargeBinary)
+    computed_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class EvidenceMatchRow(Base):
+    """Revision 0014: one file found to be the same picture as another case's file; each match
+    is kept both ways, so a case's matches are read by its own files' ids."""
+
+    __tablename__ = "evidence_matches"
+
+    evidence_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("evidence.id"), primary_key=True, autoincrement=False
+    )
+    other_evidence_id: Mapped[int] = mapped_column(
+        SurrogateId, ForeignKey("evidence.id"), primary_key=True, autoincrement=False
+    )
+    kind: Mapped[str] = mapped_column(String(16))
+    same_buyer: Mapped[bool] = mapped_column(Boolean)
+    found_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class CaseEventRow(Base):

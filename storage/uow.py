@@ -12,6 +12,7 @@ from cases.ports import (
     DraftRepository,
     EventRepository,
     EvidenceRepository,
+    FingerprintRepository,
     MerchantRepository,
     OrderRepository,
     OwnershipAttemptRepository,
@@ -38,6 +39,7 @@ from storage.repositories.cases import SqlCaseRepository
 from storage.repositories.drafts import SqlDraftRepository
 from storage.repositories.events import SqlEventRepository
 from storage.repositories.evidence import SqlEvidenceRepository
+from storage.repositories.fingerprints import SqlFingerprintRepository
 from storage.repositories.inbox import SqlInboxRepository
 from storage.repositories.jobs import SqlJobRepository
 from storage.repositories.leases import SqlLeaseRepository
@@ -83,6 +85,7 @@ class SqlUnitOfWork:
     risk: RiskQueries
     personal_data: PersonalDataRepository
     ratings: RatingRepository
+    fingerprints: FingerprintRepository
     jobs: JobQueue
     updates: ProcessedUpdateRepository
     inbox: InboxQueue
@@ -115,6 +118,7 @@ class SqlUnitOfWork:
         self.risk = SqlRiskQueries(session)
         self.personal_data = SqlPersonalDataRepository(session)
         self.ratings = SqlRatingRepository(session)
+        self.fingerprints = SqlFingerprintRepository(session)
         self.jobs = SqlJobRepository(session)
         self.updates = SqlProcessedUpdateRepository(session)
         self.inbox = SqlInboxRepository(session)

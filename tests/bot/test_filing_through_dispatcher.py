@@ -48,12 +48,13 @@ async def file_complaint(
     buyer: Person,
     order_no: str = "KM202611250001",
     description: str = "付款后一直没有收到充值卡，联系商家也没有回复。",
+    photo: bytes = PHOTO,
 ) -> str:
     await buyer.send(f"/complain {order_no}")
     await buyer.send("LiHua_88")  # account names match case-insensitively
     await buyer.click("f:reason:not_delivered")
     await buyer.send(description)
-    await buyer.photo(PHOTO)
+    await buyer.photo(photo)
     await buyer.click("f:done")
     await buyer.click("f:refund:full")
     await buyer.click("f:method:original")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Self
 
+from cases.fingerprints import Candidate, EvidenceMatch, Fingerprint
 from cases.health import LoopStatus
 from cases.model import (
     Case,
@@ -82,6 +83,7 @@ class FakeStore:
     erasures: list[tuple[datetime, int, int, int]] = field(default_factory=list)
     loops: list[LoopStatus] = field(default_factory=list)
     ratings: dict[str, Rating] = field(default_factory=dict)
+    matches: list[EvidenceMatch] = field(default_factory=list)
     commits: int = 0
 
     def pending_jobs(self) -> list[Job]:
@@ -455,6 +457,35 @@ class FakePersonalData:
         self._s.erasures.append((at, cases_anonymised, cases_kept, evidence_removed))
 
 
+class FakeFingerprints:
+    """Keeps the matches it is given; finds no candidates (image matching is tested on SQL)."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def put(self, evidence_id: int, fingerprint: Fingerprint | None, at: datetime) -> None:
+        return None
+
+    async def near(self, evidence_id: int, phash: int, limit: int) -> list[Candidate]:
+        return []
+
+    async def same_content(self, evidence_id: int, sha256: str) -> list[Candidate]:
+        return []
+
+    async def add_match(self, match: EvidenceMatch, at: datetime) -> bool:
+        if match in self._s.matches:
+            return False
+        self._s.matches.append(match)
+        return True
+
+    async def matches(self, case_no: str) -> list[EvidenceMatch]:
+        ids = {i for i, item in self._s.evidence.items() if item.case_no == case_no}
+        return [m for m in self._s.matches if m.evidence_id in ids]
+
+    async def unfingerprinted_images(self, after_id: int, limit: int) -> list[int]:
+        return []
+
+
 class FakeRatings:
     def __init__(self, store: FakeStore) -> None:
         self._s = store
@@ -595,6 +626,7 @@ class FakeUnitOfWork:
         self.personal_data = FakePersonalData(data)
         self.stats = FakeStats()
         self.ratings = FakeRatings(data)
+        self.fingerprints = FakeFingerprints(data)
 
     async def __aenter__(self) -> Self:
         self.committed = False
