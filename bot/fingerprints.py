@@ -4,7 +4,8 @@ The evidence downloader (bot/evidence.py) schedules a `fingerprint_evidence` job
 an image, in the transaction that records the file, so a crash loses none; this loop claims the
 jobs (several processes never run one twice: the jobs table's leases), reads the stored file,
 computes its fingerprint off the event loop and, in one transaction, keeps it, records the
-matches with other cases' files and completes the job.
+matches with other cases' files, queues the staff chat's notice of a match with another buyer's
+case (dialogs/evidence_matches.py) and completes the job.
 
 The backfill schedules the same job for images stored before fingerprints existed: it walks the
 evidence table once per process start, by id, in batches; the jobs are keyed by the evidence id,
@@ -111,10 +112,13 @@ class FingerprintWorker:
             await uow.fingerprints.put(evidence_id, fingerprint, now)
             for match in matches:
                 await uow.fingerprints.add_match(match, now)
+            if matches:
+                await self.deps.notifier.evidence_matched(uow, evidence, matches)
             await uow.jobs.complete(job.id, now)
             await uow.commit()
         if matches:
             log.info("evidence %s matches %s other files", evidence_id, len(matches))
+            self.deps.outbox_bell.ring(now)
 
     async def backfill(self) -> int:
         """Schedules fingerprints for one batch of older images; returns how many it found."""

@@ -9,7 +9,7 @@ one twice: `notice:{case_no}:{seq}:{audience}`, `remind:{case_no}:{deadline}:{la
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +20,7 @@ from cases.calendar import WorkingCalendar
 from cases.clock import Clock
 from cases.deadlines import WAITS_ON, Party, hours_left, reminder_label
 from cases.filing import SUBMIT_ACTION
+from cases.fingerprints import EvidenceMatch
 from cases.model import Case, CaseStatus, DeadlineKind
 from cases.policy import Policy
 from cases.ports import StoredEvidence, UnitOfWork
@@ -28,6 +29,7 @@ from cases.workflow import Outcome
 from dialogs import callbacks as cb
 from dialogs.case_rating import rating_buttons
 from dialogs.context import ButtonRows, DialogEnv
+from dialogs.evidence_matches import match_notice
 from dialogs.language import EN, SUPPORTED_LOCALES, ZH_CN
 from dialogs.notices_buyer import buyer_buttons, buyer_notice
 from dialogs.notices_common import Facts, btn, offer_pending
@@ -195,6 +197,19 @@ class CaseNotifier:
             ("evidence-resend", buyer_resend_notice),
             ("evidence-failed", lambda params: staff_missing_notice(params, item.id, attempts)),
         )
+
+    async def evidence_matched(
+        self, uow: UnitOfWork, item: StoredEvidence, matches: Sequence[EvidenceMatch]
+    ) -> None:
+        """Tells the staff chat, once per file, that it is also in other buyers' cases."""
+        staff = self._staff()
+        if staff is None:
+            return
+        reply = match_notice(item.case_no, matches, list(await uow.evidence.list(item.case_no)))
+        if reply is None:
+            return
+        key = f"evidence-match:{item.id}"
+        await uow.outbox.add(staff.chat_id, reply.to_payload(staff.locale), self.clock.now(), key)
 
     async def evidence_refused(
         self, uow: UnitOfWork, item: StoredEvidence, key: str, why: dict[str, object]

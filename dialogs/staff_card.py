@@ -19,6 +19,7 @@ from dialogs import callbacks as cb
 from dialogs.case_file import evidence_marker
 from dialogs.checklist_card import checklist_block
 from dialogs.context import ButtonRows, Turn
+from dialogs.evidence_matches import card_matches
 from dialogs.staff_risk import risk_params
 from dialogs.types import Button, FileReply
 
@@ -95,6 +96,7 @@ async def show_card(turn: Turn, case: Case, *, buttons: bool = True) -> None:
         created_at=case.created_at,
         checklist=checklist_block(history),
         risk=await risk_params(turn.uow, case, turn.now, turn.env.policy),
+        matches=await card_matches(turn.uow, case.case_no, files),
     )
     # Seals only record what the rows became (e.g. a file downloaded): no step to show.
     events = [event for event in history if not is_seal(event)]

@@ -11,19 +11,36 @@ from sqlalchemy import func, select
 from bench.screenshot_set import LAYOUTS, jpeg, png_bytes, screenshot, sibling_texts, texts_for
 from bot.fingerprints import FingerprintWorker
 from cases.fingerprints import FINGERPRINT_JOB, MatchKind
+from dialogs import callbacks as cb
 from sandbox.botapi import FakeBotAPI
 from storage.models import JobRow
-from tests.bot.harness import BotHarness, bot_harness
+from tests.bot.harness import BotHarness, Person, bot_harness
+from tests.bot.outbox_support import VirtualTime, deliver_all, make_sender
 from tests.bot.test_filing_through_dispatcher import NOW, file_complaint, order
 
 STAFF_CHAT = -100_4243
+AGENT = 3001
 
 
 @pytest.fixture
 async def harness(tmp_path: Path, fake_api: FakeBotAPI):  # type: ignore[no-untyped-def]
     async with bot_harness(tmp_path, fake_api, NOW, staff_chat_id=STAFF_CHAT) as running:
         await running.add_orders(*(order(f"KM20261125000{n}") for n in range(1, 4)))
+        async with running.deps.uow() as uow:
+            await uow.staff.set_role(AGENT, "agent", NOW)
+            await uow.commit()
         yield running
+
+
+def _agent(harness: BotHarness) -> Person:
+    fake = harness.api.user(id=AGENT, first_name="agent", language_code="zh-hans")
+    return Person(harness, fake.in_chat(STAFF_CHAT, "supergroup", title="客服群"))
+
+
+async def _staff_chat(harness: BotHarness) -> list[str]:
+    time = VirtualTime(harness.clock)
+    await deliver_all(make_sender(harness.deps, harness.bot, "w1", time), harness.deps.engine, time)
+    return [m.plain_text for m in harness.api.sent_messages(STAFF_CHAT)]
 
 
 def _image(layout: int = 0, seed: int = 1, other_order_no: bool = False) -> bytes:
@@ -51,13 +68,20 @@ async def _store_and_fingerprint(harness: BotHarness) -> None:
         pass
 
 
-async def test_a_recompressed_copy_in_another_buyers_case_is_matched_both_ways(
-    harness: BotHarness,
-) -> None:
+async def _two_buyers_one_screenshot(harness: BotHarness) -> tuple[str, str]:
+    """Two buyers' cases, the second with a recompressed copy of the first one's screenshot,
+    both stored and fingerprinted; returns their case numbers."""
     original = _image()
     first = await file_complaint(harness.user(1001), "KM202611250001", photo=original)
     second = await file_complaint(harness.user(1002), "KM202611250002", photo=_as_jpeg(original))
     await _store_and_fingerprint(harness)
+    return first, second
+
+
+async def test_a_recompressed_copy_in_another_buyers_case_is_matched_both_ways(
+    harness: BotHarness,
+) -> None:
+    first, second = await _two_buyers_one_screenshot(harness)
 
     async with harness.deps.uow() as uow:
         theirs = await uow.fingerprints.matches(second)
@@ -115,3 +139,32 @@ async def test_the_backfill_schedules_images_stored_before_fingerprints_once(
     async with harness.deps.uow() as uow:
         assert await uow.fingerprints.unfingerprinted_images(0, 10) == []
         assert await uow.fingerprints.matches(case_no) == []
+
+
+async def test_staff_are_told_of_a_match_once_and_the_card_names_the_other_case(
+    harness: BotHarness,
+) -> None:
+    first, second = await _two_buyers_one_screenshot(harness)
+    told = [text for text in await _staff_chat(harness) if "🔎" in text]
+    assert len(told) == 1
+    assert second in told[0]
+    assert f"截图与 {first} 的截图近似" in told[0]
+
+    agent = _agent(harness)
+    await agent.click(cb.STAFF_CARD + first)
+    card = next(text for text in reversed(agent.texts()) if "截图比对" in text)
+    assert f"第 1 个文件：截图与 {second} 的截图近似（另一位买家）" in card
+
+
+async def test_a_buyers_own_screenshot_is_marked_on_the_card_and_not_told(
+    harness: BotHarness,
+) -> None:
+    first = await file_complaint(harness.user(1001), "KM202611250001", photo=_image())
+    again = await file_complaint(harness.user(1001), "KM202611250002", photo=_image())
+    await _store_and_fingerprint(harness)
+    assert [text for text in await _staff_chat(harness) if "🔎" in text] == []
+
+    agent = _agent(harness)
+    await agent.click(cb.STAFF_CARD + again)
+    card = next(text for text in reversed(agent.texts()) if "截图比对" in text)
+    assert f"买家本人在 {first} 中也提交过同一张截图" in card
