@@ -9,7 +9,7 @@ RUN_STAMP := $(VENV)/.installed-run
 .PHONY: run test lint migrate clean bench screenshot chart
 
 # `make run` needs only the product's dependencies (a fresh clone serves the sandbox sooner);
-# lint and test add their tools on top.
+# lint and test add their tools on top, and the `ocr` extra, so the screen reader is tested.
 $(RUN_STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet -e .
@@ -17,7 +17,7 @@ $(RUN_STAMP): pyproject.toml
 
 $(STAMP): pyproject.toml $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench,ocr]'
 	touch $(STAMP)
 
 run: $(RUN_STAMP)

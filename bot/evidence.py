@@ -33,6 +33,7 @@ from cases.fingerprints import FINGERPRINT_JOB, fingerprint_job_key, wants_finge
 from cases.history import seal
 from cases.model import EvidenceStatus
 from cases.policy import MIB
+from cases.screen_queue import queue_reading
 
 if TYPE_CHECKING:
     from bot.deps import Deps
@@ -161,9 +162,11 @@ class EvidenceDownloader:
             await uow.evidence.mark_stored(evidence_id, digest, str(path))
             await self._seal(uow, evidence, EVIDENCE_STORED)
             if wants_fingerprint(evidence.file):
-                # Scheduled with the file itself: a crash after the commit still fingerprints it.
+                # Scheduled with the file itself: a crash after the commit still fingerprints it
+                # and reads it.
                 key = fingerprint_job_key(evidence_id)
                 await uow.jobs.add(FINGERPRINT_JOB, now, {"evidence_id": evidence_id}, key=key)
+                await queue_reading(uow, evidence_id, digest, now)
             await uow.jobs.complete(job.id, now)
             await uow.commit()
         log.info("evidence %s stored as %s", evidence_id, digest)

@@ -43,6 +43,10 @@ from bot.platform_gateway import build_gateway
 from bot.retention import INTERVAL as RETENTION_INTERVAL
 from bot.retention import STALL_AFTER as RETENTION_STALL_AFTER
 from bot.retention import RetentionWorker
+from bot.screen_ocr import available as screen_reading_available
+from bot.screen_reader import IDLE as SCREEN_READER_IDLE
+from bot.screen_reader import STEP_TIMEOUT as SCREEN_READER_STEP_TIMEOUT
+from bot.screen_reader import ScreenReader
 from bot.supervisor import Supervisor
 from bot.transport.runtimes import runtime_label
 from bot.turns import TurnRunner
@@ -148,6 +152,15 @@ async def run_bot(
         supervisor.repeat("payouts", payouts.run_once, idle=PAYOUTS_IDLE)
         exports = ExportWorker(deps, worker_id)
         supervisor.repeat("exports", exports.run_once, idle=EXPORTS_IDLE)
+        if screen_reading_available():
+            # Without the `ocr` extra the jobs wait; the staff card says reading is off.
+            reader = ScreenReader(deps, worker_id)
+            supervisor.repeat(
+                "screen-reader",
+                reader.run_once,
+                idle=SCREEN_READER_IDLE,
+                step_timeout=SCREEN_READER_STEP_TIMEOUT,
+            )
         retention = RetentionWorker(deps)
         supervisor.repeat(
             "retention",

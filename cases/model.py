@@ -28,6 +28,9 @@ class Order:
     paid_at: datetime
     delivered_at: datetime | None
     status: OrderStatus
+    # The card code (卡密) delivered, when the platform's export has it: screenshots of a
+    # "used" or "invalid" code are matched against it (cases/screen_reading.py).
+    card_code: str | None = None
 
     @property
     def is_custom(self) -> bool:

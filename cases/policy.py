@@ -94,6 +94,24 @@ class Policy:
     holiday_file: Path | None = None
     # Reminders go out between these local times only (the REMINDER_HOURS setting), moved earlier.
     reminder_hours: tuple[time, time] = (time(9), time(21))
+    # What a card platform's or game's screen says when a card code or top-up failed; a
+    # screenshot showing one is marked on the staff card (cases/screen_reading.py).
+    screen_failure_texts: tuple[str, ...] = (
+        "已使用",
+        "已被使用",
+        "未到账",
+        "兑换失败",
+        "卡密错误",
+        "无效",
+        "充值失败",
+        "已过期",
+        "不存在",
+        "invalid",
+        "already used",
+        "already redeemed",
+        "expired",
+        "failed",
+    )
 
     def refund_cap(self, order_amount: int) -> int:
         """Returns the most a buyer may get back for an order, in fen.
@@ -335,6 +353,15 @@ def _path(raw: object) -> Path:
     return Path(raw)
 
 
+def _texts(raw: object) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not raw:
+        raise TypeError('expected a list of texts, e.g. ["已使用", "invalid"]')
+    for entry in raw:
+        if not isinstance(entry, str) or not entry.strip():
+            raise ValueError(f"{entry!r} is not a text")
+    return tuple(entry.strip() for entry in raw)
+
+
 def _description_min(raw: object) -> int:
     # A minimum of 0 switches the rule off; the maximum must still leave room for text.
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
@@ -370,4 +397,5 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "risk": ("risk", parse_risk),
     "timezone": ("timezone", _zone_name),
     "holiday_file": ("holiday_file", _path),
+    "screen_failure_texts": ("screen_failure_texts", _texts),
 }

@@ -26,6 +26,7 @@ from cases.model import (
 )
 from cases.ratings import Rating
 from cases.risk import RiskFacts
+from cases.screen_reading import ScreenReading
 from cases.stats import CaseFacts
 
 RatingGroup = Literal["reason", "merchant", "staff", "all"]
@@ -168,6 +169,28 @@ class EvidenceRepository(Protocol):
 
         Files are content-addressed, so one file on disk may serve several cases (even of
         several buyers); it may only be deleted when none of them needs it any more."""
+        ...
+
+
+class ScreenReadingRepository(Protocol):
+    """What was read in each evidence image (cases/screen_reading.py), one row per file."""
+
+    async def start(self, evidence_id: int, case_no: str, at: datetime) -> int:
+        """Records a read under way and returns how many reads of the file have started,
+        this one included (a read whose process died is counted, not lost)."""
+        ...
+
+    async def finish(self, reading: ScreenReading) -> None:
+        """Records the outcome: the text and matches, or the error."""
+        ...
+
+    async def for_case(self, case_no: str) -> Sequence[ScreenReading]:
+        """The case's readings, by evidence id."""
+        ...
+
+    async def unread_images(self, after_id: int, limit: int) -> Sequence[tuple[int, str]]:
+        """Stored images (evidence id, SHA-256) after `after_id` that have no reading yet, by
+        id: the backfill of files stored before reading existed."""
         ...
 
 
@@ -386,6 +409,7 @@ class UnitOfWork(Protocol):
     stats: StatsQueries
     ratings: RatingRepository
     fingerprints: FingerprintRepository
+    readings: ScreenReadingRepository
 
     # Read-only, so an implementation may expose a richer job repository (storage adds the
     # worker side: claim_due, complete, retry); a plain attribute still satisfies it.

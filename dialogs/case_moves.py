@@ -94,6 +94,7 @@ class _ChatAnswerWork:
         self.stats = inner.stats
         self.ratings = inner.ratings
         self.fingerprints = inner.fingerprints
+        self.readings = inner.readings
 
     @property
     def jobs(self) -> JobRepository:

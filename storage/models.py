@@ -111,6 +111,9 @@ class OrderRow(Base):
     paid_at: Mapped[datetime] = mapped_column(UtcDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     status: Mapped[str] = mapped_column(String(16))
+    # Revision 0015: the card code delivered, when the import has it; screenshots are matched
+    # against it (cases/screen_reading.py).
+    card_code: Mapped[str | None] = mapped_column(String(128))
     # Bookkeeping only (when the import saw the row), so the database clock is good enough.
     imported_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=_DB_NOW)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=_DB_NOW)
@@ -445,3 +448,27 @@ class CaseRatingRow(Base):
     rated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # The buyer's free text: escaped wherever shown, removed on /deletemydata.
     comment: Mapped[str | None] = mapped_column(Text)
+
+
+class ScreenReadingRow(Base):
+    """Revision 0015. What was read in one evidence image (cases/screen_reading.py).
+
+    Written when a read starts (status "reading", attempts counted then, so a read that kills
+    its process is not retried forever) and completed with the text and what it matched.
+    The text is what the buyer's screenshot shows: escaped wherever shown, removed with the
+    evidence on /deletemydata.
+    """
+
+    __tablename__ = "screen_readings"
+    __table_args__ = (Index(None, "case_no"),)
+
+    evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence.id"), primary_key=True)
+    case_no: Mapped[str] = mapped_column(ForeignKey("cases.case_no"))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, server_default=text("''"))
+    matches: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)

@@ -1,7 +1,8 @@
 """Imports the platform's order export (CSV) into the orders table.
 
 Returns data only (counts and per-line problems); the CLI decides how to show them. The file is
-UTF-8 (a BOM from spreadsheet programs is accepted) with exactly the header in `HEADER`.
+UTF-8 (a BOM from spreadsheet programs is accepted) with exactly the header in `HEADER`, or that
+header and `card_code` (the code delivered, which screenshots are matched against).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ HEADER = (
     "delivered_at",
     "status",
 )
+CARD_CODE = "card_code"
 # Column sizes of the orders table: longer values are reported instead of failing the commit.
 _MAX_LENGTH = {
     "order_no": 64,
@@ -37,6 +39,7 @@ _MAX_LENGTH = {
     "merchant_code": 32,
     "product": 255,
     "category": 64,
+    CARD_CODE: 128,
 }
 _REQUIRED = ("order_no", "buyer_account", "merchant_code", "product")
 # With shift_to_now, the newest payment in the file lands this long before "now".
@@ -109,7 +112,7 @@ def parse_orders_csv(raw: bytes) -> tuple[list[tuple[int, Order]], list[RowError
         raise CsvFormatError("the file is empty; expected the header line first") from None
     except csv.Error as exc:
         raise CsvFormatError(f"line 1: {exc}") from None
-    _check_header(header)
+    columns = _check_header(header)
     orders: list[tuple[int, Order]] = []
     errors: list[RowError] = []
     first_line: dict[str, int] = {}
@@ -124,7 +127,7 @@ def parse_orders_csv(raw: bytes) -> tuple[list[tuple[int, Order]], list[RowError
             continue
         if not any(value.strip() for value in fields):
             continue  # blank lines (e.g. at the end of a hand-edited file) are not rows
-        result = _parse_row(fields)
+        result = _parse_row(columns, fields)
         if isinstance(result, str):
             errors.append(RowError(line, result))
         elif result.order_no in first_line:
@@ -136,13 +139,14 @@ def parse_orders_csv(raw: bytes) -> tuple[list[tuple[int, Order]], list[RowError
     return orders, errors
 
 
-def _check_header(header: list[str]) -> None:
+def _check_header(header: list[str]) -> tuple[str, ...]:
+    """The file's columns: HEADER, optionally followed by card_code."""
     found = [name.strip() for name in header]
-    if tuple(found) == HEADER:
-        return
+    if tuple(found) in (HEADER, (*HEADER, CARD_CODE)):
+        return tuple(found)
     expected = ",".join(HEADER)
     missing = [name for name in HEADER if name not in found]
-    unexpected = [name for name in found if name not in HEADER]
+    unexpected = [name for name in found if name not in (*HEADER, CARD_CODE)]
     problems = []
     if missing:
         problems.append("missing " + ", ".join(missing))
@@ -153,11 +157,12 @@ def _check_header(header: list[str]) -> None:
     raise CsvFormatError(f"header must be exactly {expected!r}: " + "; ".join(problems))
 
 
-def _parse_row(fields: list[str]) -> Order | str:
+def _parse_row(columns: tuple[str, ...], fields: list[str]) -> Order | str:
     """Returns the order, or the reasons the row is invalid."""
-    if len(fields) != len(HEADER):
-        return f"expected {len(HEADER)} fields, found {len(fields)}"
-    values = dict(zip(HEADER, (value.strip() for value in fields), strict=True))
+    if len(fields) != len(columns):
+        return f"expected {len(columns)} fields, found {len(fields)}"
+    values = dict(zip(columns, (value.strip() for value in fields), strict=True))
+    values.setdefault(CARD_CODE, "")
     problems: list[str] = []
     for name in _REQUIRED:
         if not values[name]:
@@ -195,6 +200,7 @@ def _parse_row(fields: list[str]) -> Order | str:
         paid_at=paid_at,
         delivered_at=delivered_at,
         status=status,
+        card_code=values[CARD_CODE] or None,
     )
 
 

@@ -19,6 +19,7 @@ from cases.ports import (
     PersonalDataRepository,
     RatingRepository,
     RiskQueries,
+    ScreenReadingRepository,
     StaffRepository,
     StatsQueries,
     UnitOfWork,
@@ -50,6 +51,7 @@ from storage.repositories.outbox import SqlOutboxRepository
 from storage.repositories.ownership import SqlOwnershipAttemptRepository
 from storage.repositories.personal_data import SqlPersonalDataRepository
 from storage.repositories.ratings import SqlRatingRepository
+from storage.repositories.readings import SqlScreenReadingRepository
 from storage.repositories.retention import SqlRetentionRepository
 from storage.repositories.risk import SqlRiskQueries
 from storage.repositories.staff import SqlStaffRepository
@@ -86,6 +88,7 @@ class SqlUnitOfWork:
     personal_data: PersonalDataRepository
     ratings: RatingRepository
     fingerprints: FingerprintRepository
+    readings: ScreenReadingRepository
     jobs: JobQueue
     updates: ProcessedUpdateRepository
     inbox: InboxQueue
@@ -119,6 +122,7 @@ class SqlUnitOfWork:
         self.personal_data = SqlPersonalDataRepository(session)
         self.ratings = SqlRatingRepository(session)
         self.fingerprints = SqlFingerprintRepository(session)
+        self.readings = SqlScreenReadingRepository(session)
         self.jobs = SqlJobRepository(session)
         self.updates = SqlProcessedUpdateRepository(session)
         self.inbox = SqlInboxRepository(session)

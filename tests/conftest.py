@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.screen_ocr import ScreenOcr
+
 # Test helper packages are imported as `tests.<name>`; the repository root must be on sys.path for
 # that however pytest is started (the `pytest` script does not add the working directory).
 _ROOT = str(Path(__file__).resolve().parent.parent)
@@ -12,6 +14,14 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 pytest_plugins = ["tests.botapi.fixtures", "tests.dbs"]
+
+
+@pytest.fixture(scope="session")
+def screen_ocr() -> ScreenOcr:
+    """The OCR model, loaded once per test process (a second and some 150 MB each time)."""
+    ocr = ScreenOcr()
+    ocr.load()
+    return ocr
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

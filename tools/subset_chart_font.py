@@ -33,9 +33,14 @@ SC_FACE = "Noto Sans CJK SC"
 
 
 def main(source: str) -> None:
+    text = "".join(chart_texts()) + string.printable + "–—−≥<%·"
+    subset_noto(source, text, TARGET, FAMILY)
+
+
+def subset_noto(source: str, text: str, target: Path, family: str) -> None:
+    """Writes Noto Sans CJK SC Regular cut down to `text`'s characters, renamed `family`."""
     collection = TTCollection(source)
     font = next(f for f in collection.fonts if f["name"].getDebugName(1).startswith(SC_FACE))
-    text = "".join(chart_texts()) + string.printable + "–—−≥<%·"
     options = subset.Options()
     options.name_IDs = [0, 1, 2, 3, 4, 5, 6, 13, 14]
     options.layout_features = ["kern"]
@@ -48,13 +53,13 @@ def main(source: str) -> None:
     names = font["name"]
     for record in names.names:
         if record.nameID in (1, 4, 16):
-            record.string = FAMILY
+            record.string = family
         elif record.nameID == 6:
-            record.string = FAMILY.replace(" ", "") + "-Regular"
+            record.string = family.replace(" ", "") + "-Regular"
         elif record.nameID == 3:
-            record.string = f"{FAMILY} Regular (subset of Noto Sans CJK SC)"
-    font.save(TARGET)
-    sys.stdout.write(f"{TARGET}: {TARGET.stat().st_size} bytes, {len(set(text))} characters\n")
+            record.string = f"{family} Regular (subset of Noto Sans CJK SC)"
+    font.save(target)
+    sys.stdout.write(f"{target}: {target.stat().st_size} bytes, {len(set(text))} characters\n")
 
 
 if __name__ == "__main__":

@@ -6,13 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select, update
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.model import EvidenceFile, EvidenceKind, EvidenceStatus
 from cases.ports import StoredEvidence
 from storage.models import EvidenceRow
 from storage.repositories._sql import dialect_insert
+
+# Photos, and documents that say they are images (cases.fingerprints.wants_fingerprint in SQL).
+IS_IMAGE = or_(
+    EvidenceRow.kind == EvidenceKind.PHOTO.value,
+    (EvidenceRow.kind == EvidenceKind.DOCUMENT.value) & EvidenceRow.mime_type.startswith("image/"),
+)
 
 
 class SqlEvidenceRepository:

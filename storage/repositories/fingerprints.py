@@ -20,6 +20,7 @@ from cases.fingerprints import (
 from cases.model import EvidenceStatus
 from storage.models import CaseRow, EvidenceFingerprintRow, EvidenceMatchRow, EvidenceRow
 from storage.repositories._sql import dialect_insert
+from storage.repositories.evidence import IS_IMAGE
 
 _SIGN = 1 << (HASH_BITS - 1)
 _BAND_COLUMNS = (
@@ -161,10 +162,7 @@ class SqlFingerprintRepository:
             .where(
                 EvidenceRow.id > after_id,
                 EvidenceRow.status == EvidenceStatus.STORED.value,
-                or_(
-                    EvidenceRow.kind == "photo",
-                    (EvidenceRow.kind == "document") & EvidenceRow.mime_type.startswith("image/"),
-                ),
+                IS_IMAGE,
                 EvidenceFingerprintRow.evidence_id.is_(None),
             )
             .order_by(EvidenceRow.id)

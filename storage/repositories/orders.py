@@ -21,6 +21,7 @@ _DATA_COLUMNS = (
     "paid_at",
     "delivered_at",
     "status",
+    "card_code",
 )
 
 
@@ -64,6 +65,7 @@ def _to_order(row: Row[Any]) -> Order:
         paid_at=row.paid_at,
         delivered_at=row.delivered_at,
         status=OrderStatus(row.status),
+        card_code=row.card_code,
     )
 
 

@@ -19,6 +19,7 @@ from storage.models import (
     InboxRow,
     OutboxRow,
     OwnershipAttemptRow,
+    ScreenReadingRow,
     UserRow,
 )
 
@@ -51,6 +52,13 @@ class SqlPersonalDataRepository:
                 )
                 .execution_options(synchronize_session=False)
             )
+        # What a screenshot showed is the buyer's as much as the picture; what it matched stays.
+        await self._session.execute(
+            update(ScreenReadingRow)
+            .where(ScreenReadingRow.case_no == case_no)
+            .values(text="")
+            .execution_options(synchronize_session=False)
+        )
         await self._session.execute(
             update(CaseRow)
             .where(CaseRow.case_no == case_no)

@@ -206,3 +206,12 @@ def test_the_cap_rule_is_quoted_with_the_policy_numbers_only_where_it_lowers_the
     assert Policy(refund_cap_amount=50_000).cap_rule(30_000) is None  # the cap does not bite
     assert Policy(refund_cap_ratio=Decimal("1")).cap_rule(30_000) is None
     assert Policy().cap_rule(30_000) is None
+
+
+def test_the_screen_failure_texts_are_read_from_the_policy_file(tmp_path: Path) -> None:
+    path = tmp_path / "policy.toml"
+    path.write_text('screen_failure_texts = ["余额不足", " blocked "]\n', encoding="utf-8")
+    assert load_policy(path).screen_failure_texts == ("余额不足", "blocked")
+    path.write_text("screen_failure_texts = []\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="screen_failure_texts"):
+        load_policy(path)

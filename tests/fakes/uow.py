@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Self
 
-from cases.fingerprints import Candidate, EvidenceMatch, Fingerprint
+from cases.fingerprints import Candidate, EvidenceMatch, Fingerprint, wants_fingerprint
 from cases.health import LoopStatus
 from cases.model import (
     Case,
@@ -39,6 +39,7 @@ from cases.ports import (
 )
 from cases.ratings import Rating
 from cases.risk import BuyerRecord, RiskFacts
+from cases.screen_reading import ReadingStatus, ScreenReading
 
 
 @dataclass
@@ -84,6 +85,7 @@ class FakeStore:
     loops: list[LoopStatus] = field(default_factory=list)
     ratings: dict[str, Rating] = field(default_factory=dict)
     matches: list[EvidenceMatch] = field(default_factory=list)
+    readings: dict[int, ScreenReading] = field(default_factory=dict)
     commits: int = 0
 
     def pending_jobs(self) -> list[Job]:
@@ -429,6 +431,9 @@ class FakePersonalData:
             self._s.evidence[item.id] = replace(
                 item, file=file, stored_path=None, status=EvidenceStatus.REMOVED
             )
+        for evidence_id, reading in list(self._s.readings.items()):
+            if reading.case_no == case_no:
+                self._s.readings[evidence_id] = replace(reading, text="")
         case = self._s.cases[case_no]
         self._s.cases[case_no] = replace(case, description="", personal_data_removed_at=at)
         digests = sorted({item.sha256 for item in removed if item.sha256 is not None})
@@ -484,6 +489,40 @@ class FakeFingerprints:
 
     async def unfingerprinted_images(self, after_id: int, limit: int) -> list[int]:
         return []
+
+
+class FakeReadings:
+    def __init__(self, store: FakeStore) -> None:
+        self._s = store
+
+    async def start(self, evidence_id: int, case_no: str, at: datetime) -> int:
+        before = self._s.readings.get(evidence_id)
+        attempts = 1 if before is None else before.attempts + 1
+        self._s.readings[evidence_id] = ScreenReading(
+            evidence_id, case_no, ReadingStatus.READING, attempts=attempts, started_at=at
+        )
+        return attempts
+
+    async def finish(self, reading: ScreenReading) -> None:
+        before = self._s.readings[reading.evidence_id]
+        self._s.readings[reading.evidence_id] = replace(
+            reading, attempts=before.attempts, started_at=before.started_at
+        )
+
+    async def for_case(self, case_no: str) -> Sequence[ScreenReading]:
+        return [r for _, r in sorted(self._s.readings.items()) if r.case_no == case_no]
+
+    async def unread_images(self, after_id: int, limit: int) -> Sequence[tuple[int, str]]:
+        found = [
+            (item.id, item.sha256)
+            for item in sorted(self._s.evidence.values(), key=lambda e: e.id)
+            if item.id > after_id
+            and item.status is EvidenceStatus.STORED
+            and item.sha256 is not None
+            and wants_fingerprint(item.file)
+            and item.id not in self._s.readings
+        ]
+        return found[:limit]
 
 
 class FakeRatings:
@@ -627,6 +666,7 @@ class FakeUnitOfWork:
         self.stats = FakeStats()
         self.ratings = FakeRatings(data)
         self.fingerprints = FakeFingerprints(data)
+        self.readings = FakeReadings(data)
 
     async def __aenter__(self) -> Self:
         self.committed = False

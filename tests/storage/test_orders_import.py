@@ -175,3 +175,19 @@ async def test_the_demo_file_imports_without_errors(db: Database) -> None:
 def _demo_order_numbers() -> list[str]:
     lines = DEMO.read_text(encoding="utf-8").splitlines()[1:]
     return [line.split(",", 1)[0] for line in lines if line]
+
+
+def test_a_card_code_column_after_the_header_is_read_and_optional_per_row() -> None:
+    raw = "\n".join(
+        [HEADER + ",card_code", GOOD[0] + ",X7Q2-O0P9-ZZ31", GOOD[1] + ","]
+    ).encode()
+    orders, errors = parse_orders_csv(raw)
+    assert errors == []
+    assert [order.card_code for _, order in orders] == ["X7Q2-O0P9-ZZ31", None]
+    [(_, without)] = parse_orders_csv("\n".join([HEADER, GOOD[0]]).encode())[0]
+    assert without.card_code is None
+
+
+def test_a_card_code_column_anywhere_else_is_refused() -> None:
+    with pytest.raises(CsvFormatError):
+        parse_orders_csv(("card_code," + HEADER + "\nX," + GOOD[0]).encode())
