@@ -38,6 +38,7 @@ class Refusal(StrEnum):
     ASSIGNEE_REQUIRED = "assignee_required"
     ASSIGNEE_NOT_STAFF = "assignee_not_staff"
     ANOTHER_CASE_OPEN = "another_case_open"  # reopening would make a second open case
+    SECOND_STAFF_REQUIRED = "second_staff_required"  # four eyes: a colleague must confirm
 
 
 class TransitionRefused(Exception):

@@ -90,6 +90,9 @@ class Policy:
     evidence_checklist: tuple[tuple[Reason, tuple[ChecklistItem, ...]], ...] = DEFAULT_CHECKLIST
     evidence_required_items: frozenset[ChecklistItem] = frozenset()
     risk: RiskPolicy = field(default_factory=RiskPolicy)  # the staff's risk score
+    # fen; a refund or ruling deciding more than this needs a second staff member (four eyes).
+    # None: one staff member decides any amount.
+    four_eyes_amount: int | None = None
     timezone: str = "Asia/Shanghai"
     holiday_file: Path | None = None
     # Reminders go out between these local times only (the REMINDER_HOURS setting), moved earlier.
@@ -395,6 +398,7 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "evidence_checklist": ("evidence_checklist", _checklist),
     "evidence_required_items": ("evidence_required_items", _required_items),
     "risk": ("risk", parse_risk),
+    "four_eyes_amount": ("four_eyes_amount", _amount),
     "timezone": ("timezone", _zone_name),
     "holiday_file": ("holiday_file", _path),
     "screen_failure_texts": ("screen_failure_texts", _texts),

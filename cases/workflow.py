@@ -15,7 +15,7 @@ deadline reaches the `Reminder` once more, marked overdue, as the alert to staff
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from cases.calendar import WorkingCalendar
 from cases.clock import Clock
 from cases.deadlines import DEADLINE_JOB, REMINDER_JOB, expiry_action, job_prefix, jobs_for
+from cases.four_eyes import Proposal, needs_second
 from cases.history import record
 from cases.lifecycle import Action, Actor, Refusal, TransitionRefused, decide, rule_for
 from cases.model import ActorKind, Case, CaseEvent, CaseStatus, DeadlineKind, is_open
@@ -131,10 +132,13 @@ async def perform(
     amount: int | None = None,
     note: str = "",
     assignee: int | None = None,
+    confirms: Proposal | None = None,
 ) -> Outcome:
     """Takes `action` on the case as `user_id` (None: the system); does not commit.
 
-    Raises CaseNotFound, or TransitionRefused before anything is written.
+    A step that needs four eyes (cases/four_eyes.py) is taken only as the confirmation of
+    another staff member's proposal of exactly this step (`confirms`). Raises CaseNotFound, or
+    TransitionRefused before anything is written.
     """
     now = clock.now()
     case = await uow.cases.get(case_no)
@@ -145,6 +149,9 @@ async def perform(
         case, action, actor, now, policy, calendar, amount=amount, note=note, assignee=assignee
     )
     after = decision.after
+    guarded = needs_second(case, action, amount, policy) and actor.kind in _STAFF_ROLES
+    if guarded and not _confirmed(confirms, action, amount, note, user_id):
+        raise TransitionRefused(Refusal.SECOND_STAFF_REQUIRED, case.status)
     if assignee is not None and action is Action.ASSIGN and not await uow.staff.role_of(assignee):
         raise TransitionRefused(Refusal.ASSIGNEE_NOT_STAFF, case.status)
     if not is_open(case.status) and is_open(after.status):
@@ -153,7 +160,11 @@ async def perform(
         if other is not None and other.case_no != case.case_no:
             raise TransitionRefused(Refusal.ANOTHER_CASE_OPEN, case.status)
 
-    event = await record(uow, after, decision.event)
+    decided = decision.event
+    if confirms is not None:
+        proposed = {"proposed_by": str(confirms.by), "proposal_seq": str(confirms.seq)}
+        decided = replace(decided, extra={**decided.extra, **proposed})
+    event = await record(uow, after, decided)
     await uow.cases.update(after)
     if _deadline_state(case) != _deadline_state(after):
         await uow.jobs.cancel(job_prefix(case_no), now)
@@ -167,6 +178,15 @@ async def perform(
     outcome = Outcome(case, after, event)
     await notifier(uow, outcome)
     return outcome
+
+
+def _confirmed(
+    proposal: Proposal | None, action: Action, amount: int | None, note: str, user_id: int | None
+) -> bool:
+    """Tells whether `user_id` confirms someone else's proposal of exactly this step."""
+    if proposal is None or proposal.by == user_id:
+        return False
+    return (proposal.action, proposal.amount, proposal.note) == (action, amount, note.strip())
 
 
 def _deadline_state(case: Case) -> tuple[CaseStatus, DeadlineKind | None, datetime | None]:

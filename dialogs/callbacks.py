@@ -75,6 +75,10 @@ STAFF_RULE_MERCHANT: Final = "st:rm:"  # arbitration ruling for the merchant
 STAFF_PAID: Final = "st:paid:"  # confirm a manually paid refund
 STAFF_NOTE: Final = "st:note:"  # add an internal note
 STAFF_CARD: Final = "st:card:"  # show the case card with its timeline
+STAFF_CONFIRM: Final = "st:cfm:"  # confirm a colleague's four-eyes proposal
+STAFF_DISMISS: Final = "st:dsm:"  # dismiss the open four-eyes proposal
+STAFF_ASSESS: Final = "st:asx:"  # send the case to a third-party assessment (asks what for)
+STAFF_ASSESSED: Final = "st:asr:"  # record the assessment's result (asks for it)
 
 
 def button(label: str, data: str, **params: object) -> Button:

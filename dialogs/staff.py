@@ -19,6 +19,8 @@ chat where it was asked. Each press and command re-reads the user's role and the
 | /rule N buyer AMT, st:rb:N → amount| lifecycle RULES  | refund pending                       |
 | /rule N merchant R, st:rm:N → text | lifecycle RULES  | closed                               |
 | /paid N, st:paid:N                 | lifecycle RULES  | refunded                             |
+| /confirm N, st:cfm:N               | the step's roles | a colleague's proposal taken (4 eyes)|
+| /dismiss N, st:dsm:N               | the step's roles | the open proposal ended              |
 | /note N text, st:note:N → text     | lifecycle RULES  | internal note (buyer never sees it)  |
 | /staff [add ID ROLE / remove ID]   | admin            | list / change staff                  |
 | /health                            | any staff        | each process's loops and their errors  |
@@ -30,6 +32,7 @@ chat where it was asked. Each press and command re-reads the user's role and the
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from cases.lifecycle import cap_rule, refund_cap
 from cases.money import MoneyFormatError, parse_amount
@@ -51,12 +54,12 @@ from dialogs.staff_actions import (
     parse_case_no,
     precheck,
     role_of,
-    run,
     staff_or_refuse,
 )
 from dialogs.staff_admin import staff_command
 from dialogs.staff_card import show_card, show_evidence, show_queue, staff_button
 from dialogs.staff_export import export_command
+from dialogs.staff_four_eyes import confirm_press, dismiss_press, move_or_propose
 from dialogs.staff_health import health_command
 from dialogs.stats import stats_command
 from dialogs.types import ButtonIn, CommandIn, Event, Reply, TextIn
@@ -77,6 +80,8 @@ _BUTTONS = (
     (cb.STAFF_RULE_MERCHANT, "rule_merchant"),
     (cb.STAFF_PAID, "paid"),
     (cb.STAFF_NOTE, "note"),
+    (cb.STAFF_CONFIRM, "confirm"),
+    (cb.STAFF_DISMISS, "dismiss"),
 )
 STAFF_PREFIX = "st:"
 
@@ -142,7 +147,7 @@ class StaffDialog:
             amount = _amount(turn, text)
             if amount is None:
                 return True
-            outcome = await run(turn, self.notifier(turn), pending.case_no, move, amount=amount)
+            outcome = await self._move(turn, pending.case_no, move, amount=amount)
             if outcome is None and turn.replies[-1].key == "staff.refusal.amount_over_cap":
                 turn.say("staff.ask.retry_amount", case_no=pending.case_no)
                 return True  # the question stays open for a smaller amount
@@ -150,7 +155,7 @@ class StaffDialog:
             if len(text) > TEXT_LIMIT:
                 turn.say("staff.text_too_long", limit=TEXT_LIMIT, length=len(text))
                 return True
-            outcome = await run(turn, self.notifier(turn), pending.case_no, move, note=text)
+            outcome = await self._move(turn, pending.case_no, move, note=text)
         turn.pending = None
         await self._done(turn, outcome)
         return True
@@ -163,10 +168,18 @@ class StaffDialog:
             await show_card(turn, case)
         elif name == "evidence":
             await show_evidence(turn, case)
+        elif name == "confirm":
+            await self._done(turn, await confirm_press(turn, self.notifier(turn), case_no))
+        elif name == "dismiss":
+            await dismiss_press(turn, case_no)
         elif MOVES[name].needs is Input.NONE:
-            await self._done(turn, await run(turn, self.notifier(turn), case_no, MOVES[name]))
+            await self._done(turn, await self._move(turn, case_no, MOVES[name]))
         else:
             await _ask(turn, case_no, MOVES[name])
+
+    async def _move(self, turn: Turn, case_no: str, move: Move, **given: Any) -> Outcome | None:
+        """Runs the move, or records it as a proposal where four eyes apply."""
+        return await move_or_propose(turn, self.notifier(turn), case_no, move, **given)
 
     async def _done(self, turn: Turn, outcome: Outcome | None) -> None:
         """After a move, the open card button, so the next step is one press away."""
@@ -209,7 +222,7 @@ class StaffDialog:
     async def _simple(self, turn: Turn, args: str, name: str) -> None:
         case_no = await _case_arg(turn, args.split(" ", 1)[0] if args else "", name)
         if case_no is not None:
-            await self._done(turn, await run(turn, self.notifier(turn), case_no, MOVES[name]))
+            await self._done(turn, await self._move(turn, case_no, MOVES[name]))
 
     async def _take(self, turn: Turn, args: str) -> None:
         await self._simple(turn, args, "take")
@@ -219,6 +232,18 @@ class StaffDialog:
 
     async def _paid(self, turn: Turn, args: str) -> None:
         await self._simple(turn, args, "paid")
+
+    async def _confirm(self, turn: Turn, args: str) -> None:
+        """`/confirm N`: takes a colleague's proposed step (four eyes)."""
+        case_no = await _case_arg(turn, args.strip(), "confirm")
+        if case_no is not None and await load_case(turn, case_no) is not None:
+            await self._done(turn, await confirm_press(turn, self.notifier(turn), case_no))
+
+    async def _dismiss(self, turn: Turn, args: str) -> None:
+        """`/dismiss N`: ends the open proposal unconfirmed."""
+        case_no = await _case_arg(turn, args.strip(), "dismiss")
+        if case_no is not None and await load_case(turn, case_no) is not None:
+            await dismiss_press(turn, case_no)
 
     async def _with_text(self, turn: Turn, args: str, name: str) -> None:
         """`/reject N reason`: with the text, the move runs; without it, the bot asks."""
@@ -234,7 +259,7 @@ class StaffDialog:
         elif len(text) > TEXT_LIMIT:
             turn.say("staff.text_too_long", limit=TEXT_LIMIT, length=len(text))
         else:
-            await self._done(turn, await run(turn, self.notifier(turn), case_no, move, note=text))
+            await self._done(turn, await self._move(turn, case_no, move, note=text))
 
     async def _amount_move(self, turn: Turn, case_no: str, move: Move, text: str) -> None:
         if not text:
@@ -242,7 +267,7 @@ class StaffDialog:
             return
         amount = _amount(turn, text)
         if amount is not None:
-            outcome = await run(turn, self.notifier(turn), case_no, move, amount=amount)
+            outcome = await self._move(turn, case_no, move, amount=amount)
             await self._done(turn, outcome)
 
     async def _note(self, turn: Turn, args: str) -> None:
@@ -264,7 +289,7 @@ class StaffDialog:
             await self._amount_move(turn, case_no, MOVES["approve_partial"], amount_text.strip())
         else:
             await self._done(
-                turn, await run(turn, self.notifier(turn), case_no, MOVES["approve_full"])
+                turn, await self._move(turn, case_no, MOVES["approve_full"])
             )
 
     async def _rule(self, turn: Turn, args: str) -> None:
@@ -291,9 +316,7 @@ class StaffDialog:
             return
         case_no = await _case_arg(turn, words[0], "assign")
         if case_no is not None:
-            outcome = await run(
-                turn, self.notifier(turn), case_no, MOVES["assign"], assignee=int(words[1])
-            )
+            outcome = await self._move(turn, case_no, MOVES["assign"], assignee=int(words[1]))
             await self._done(turn, outcome)
 
 
@@ -348,6 +371,8 @@ _COMMANDS: dict[str, _Handler] = {
     "tomerchant": StaffDialog._tomerchant,
     "rule": StaffDialog._rule,
     "paid": StaffDialog._paid,
+    "confirm": StaffDialog._confirm,
+    "dismiss": StaffDialog._dismiss,
     "staff": StaffDialog._staff,
     "health": StaffDialog._health,
     "stats": StaffDialog._stats,

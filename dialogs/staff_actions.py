@@ -130,6 +130,12 @@ async def run(
     except TransitionRefused as refused:
         await say_refusal(turn, case_no, move, refused)
         return None
+    say_done(turn, move, outcome)
+    return outcome
+
+
+def say_done(turn: Turn, move: Move, outcome: Outcome) -> None:
+    """Says what the move did: the case's new status, the amount, the assignee, the deadline."""
     after = outcome.after
     turn.say(
         f"staff.done.{move.name}",
@@ -140,7 +146,6 @@ async def run(
         assignee=after.assignee_id,
         deadline=after.next_deadline_at,
     )
-    return outcome
 
 
 async def say_refusal(turn: Turn, case_no: str, move: Move, refused: TransitionRefused) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 from cases.audit import is_seal
 from cases.erasure import PERSONAL_DATA_REMOVED
 from cases.filing import SUBMIT_ACTION
+from cases.four_eyes import DISMISS, PROPOSE, Proposal, open_proposal
 from cases.lifecycle import Action, request_cap_rule, rule_for
 from cases.model import Case, CaseEvent, EvidenceStatus, is_open
 from cases.ports import StoredEvidence
@@ -20,6 +21,7 @@ from dialogs.case_file import evidence_marker
 from dialogs.checklist_card import checklist_block
 from dialogs.context import ButtonRows, Turn
 from dialogs.evidence_matches import card_matches
+from dialogs.staff_proposal import proposal_buttons, proposal_params
 from dialogs.staff_risk import risk_params
 from dialogs.types import Button, FileReply
 
@@ -53,14 +55,17 @@ def staff_button(label: str, prefix: str, case_no: str) -> Button:
     return cb.button(f"staff.btn.{label}", prefix + case_no, case_no=case_no)
 
 
-def card_buttons(case: Case) -> ButtonRows:
-    """The moves the case's status allows, two to a row, then evidence / note / refresh."""
+def card_buttons(case: Case, proposal: Proposal | None = None) -> ButtonRows:
+    """The moves the case's status allows, two to a row, then evidence / note / refresh; with a
+    proposal open, its confirm / dismiss buttons first."""
     actions = [
         staff_button(label, prefix, case.case_no)
         for label, prefix, action in _MOVE_BUTTONS
         if case.status in rule_for(action).sources
     ]
     rows = [tuple(actions[i : i + 2]) for i in range(0, len(actions), 2)]
+    if proposal is not None:
+        rows[:0] = proposal_buttons(case.case_no)
     rows.append(tuple(staff_button(label, prefix, case.case_no) for label, prefix in _ALWAYS))
     return tuple(rows)
 
@@ -72,9 +77,10 @@ async def show_card(turn: Turn, case: Case, *, buttons: bool = True) -> None:
     deadline = case.next_deadline_at or (case.review_due_at if is_open(case.status) else None)
     files = await turn.uow.evidence.list(case.case_no)
     history = await turn.uow.events.list(case.case_no)
+    proposal = open_proposal(case, history)
     turn.say(
         "staff.card",
-        card_buttons(case) if buttons else (),
+        card_buttons(case, proposal) if buttons else (),
         case_no=case.case_no,
         order_no=case.order_no,
         product=order.product if order is not None else "",
@@ -97,6 +103,7 @@ async def show_card(turn: Turn, case: Case, *, buttons: bool = True) -> None:
         checklist=checklist_block(history),
         risk=await risk_params(turn.uow, case, turn.now, turn.env.policy),
         matches=await card_matches(turn.uow, case.case_no, files),
+        four_eyes=proposal_params(proposal, case),
     )
     # Seals only record what the rows became (e.g. a file downloaded): no step to show.
     events = [event for event in history if not is_seal(event)]
@@ -147,7 +154,7 @@ def _event_params(event: CaseEvent) -> dict[str, Any]:
 NOTE_ACTION = Action.NOTE.value
 # Event actions the timeline has a label for (staff.action.*); others show their id.
 KNOWN_ACTIONS = frozenset(
-    {action.value for action in Action} | {SUBMIT_ACTION, PERSONAL_DATA_REMOVED}
+    {action.value for action in Action} | {SUBMIT_ACTION, PERSONAL_DATA_REMOVED, PROPOSE, DISMISS}
 )
 
 

@@ -133,6 +133,7 @@ def sample_params(template_source: str, locale: str, deadline: datetime) -> dict
         "review_days": 3,
         "manual": True,
         "risk": None,  # staff-only signals: their own texts (risk.*) carry no deadline
+        "four_eyes": None,
         "assignee": None,
         "cap_rule": {"percent": "90", "limit": 50000, "cap": 2700},
         "checklist": [],  # a list of items, handed on to the checklist texts
