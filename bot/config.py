@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     reminder_hours: str = "09:00-21:00"
     policy_file: Path | None = None
     evidence_dir: Path = Path("data/evidence")
+    # A CJK font file for the dossier's PDF; unset: Debian's Noto CJK or WenQuanYi, if installed.
+    dossier_font: Path | None = None
     data_dir: Path = Path("data")
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -80,8 +82,8 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "staff_chat_id", "redis_url", "webhook_url", "policy_file", "platform_refund_url",
-        "worker_id", "audit_heads_file", mode="before",
+        "staff_chat_id", "redis_url", "webhook_url", "policy_file", "dossier_font",
+        "platform_refund_url", "worker_id", "audit_heads_file", mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

@@ -9,13 +9,12 @@ row whose file is already on disk. The sender deletes the file once Telegram has
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.backoff import Backoff
 from bot.export_files import write_export
-from bot.leases import LEASE
+from bot.job_worker import OneShotWorker
 from cases import export
 from cases.export import EXPORT_JOB, ExportArgsError, parse_filter
 from dialogs.staff_actions import STAFF_ROLES
@@ -30,34 +29,17 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 IDLE = 2.0  # seconds between looks for requested exports when none was (bot/runner.py)
-MAX_ATTEMPTS = 5
 EXPORTS_DIR = "exports"  # under DATA_DIR
 
-# 30 s, 1 min, 2 min … capped at 30 min: a database hiccup, or a disk that filled up.
-backoff = Backoff(timedelta(seconds=30), cap=timedelta(minutes=30))
 
+class ExportWorker(OneShotWorker):
+    kind = EXPORT_JOB
 
-class ExportWorker:
     def __init__(self, deps: Deps, worker_id: str) -> None:
-        self.deps = deps
-        self.worker_id = worker_id
+        super().__init__(deps, worker_id)
         self.sessions = make_session_factory(deps.engine)
 
-    async def run_once(self, limit: int = 1) -> int:
-        """Claims a requested export and builds it; returns how many were claimed."""
-        now = self.deps.clock.now()
-        async with self.deps.uow() as uow:
-            jobs = await uow.jobs.claim_due(now, self.worker_id, LEASE, limit, kinds=[EXPORT_JOB])
-            await uow.commit()
-        for job in jobs:
-            try:
-                await self._build(job)
-            except Exception as exc:
-                log.exception("export job %s failed", job.id)
-                await self._retry(job, repr(exc))
-        return len(jobs)
-
-    async def _build(self, job: Job) -> None:
+    async def build(self, job: Job) -> None:
         deps, payload = self.deps, job.payload
         chat_id, user_id = int(payload["chat_id"]), int(payload["user_id"])
         locale = str(payload["locale"])
@@ -113,13 +95,3 @@ class ExportWorker:
             await uow.jobs.complete(job.id, now)
             await uow.commit()
         self.deps.outbox_bell.ring(now)
-
-    async def _retry(self, job: Job, error: str) -> None:
-        now = self.deps.clock.now()
-        async with self.deps.uow() as uow:
-            if job.attempts + 1 >= MAX_ATTEMPTS:
-                log.error("export job %s gave up after %s tries: %s", job.id, MAX_ATTEMPTS, error)
-                await uow.jobs.complete(job.id, now)
-            else:
-                await uow.jobs.retry(job.id, now, error, now + backoff(job.attempts + 1))
-            await uow.commit()

@@ -25,6 +25,8 @@ from bot.config import Settings
 from bot.deadlines import IDLE as DEADLINES_IDLE
 from bot.deadlines import DeadlineWorker
 from bot.digest import schedule_first_digest
+from bot.dossiers import IDLE as DOSSIERS_IDLE
+from bot.dossiers import DossierWorker
 from bot.events import ALLOWED_UPDATES
 from bot.evidence import IDLE as EVIDENCE_IDLE
 from bot.evidence import EvidenceDownloader
@@ -161,6 +163,8 @@ async def run_bot(
                 idle=SCREEN_READER_IDLE,
                 step_timeout=SCREEN_READER_STEP_TIMEOUT,
             )
+        dossiers = DossierWorker(deps, worker_id)
+        supervisor.repeat("dossiers", dossiers.run_once, idle=DOSSIERS_IDLE)
         retention = RetentionWorker(deps)
         supervisor.repeat(
             "retention",

@@ -53,6 +53,7 @@ BUYER_ESCALATE: Final = "b:esc:"  # escalate to platform arbitration (平台仲�
 BUYER_WITHDRAW: Final = "b:wd:"  # withdraw: asks to confirm with BUYER_WITHDRAW_YES
 BUYER_WITHDRAW_YES: Final = "b:wdy:"
 BUYER_FILE: Final = "b:file:"  # send the case file (案卷)
+BUYER_DOSSIER: Final = "b:dos:"  # build and send the dossier ZIP (证据包)
 BUYER_EVIDENCE_DONE: Final = "b:evd:"  # the files are all there: send them (supply_evidence)
 BUYER_EVIDENCE_CANCEL: Final = "b:evx:"  # stop supplying evidence; nothing is sent
 BUYER_RATE: Final = "b:rate:"  # + case number + ":" + score 1-5 (satisfaction, once per case)
@@ -79,6 +80,7 @@ STAFF_CONFIRM: Final = "st:cfm:"  # confirm a colleague's four-eyes proposal
 STAFF_DISMISS: Final = "st:dsm:"  # dismiss the open four-eyes proposal
 STAFF_ASSESS: Final = "st:asx:"  # send the case to a third-party assessment (asks what for)
 STAFF_ASSESSED: Final = "st:asr:"  # record the assessment's result (asks for it)
+STAFF_DOSSIER: Final = "st:dos:"  # build and send the dossier ZIP, every step in full
 
 
 def button(label: str, data: str, **params: object) -> Button:

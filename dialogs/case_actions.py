@@ -16,6 +16,7 @@ press changes nothing and says why.
 | b:esc:N                      | escalate → in_arbitration (within the window)              |
 | b:wd:N → b:wdy:N             | asks to confirm, then withdraw → withdrawn                 |
 | b:file:N                     | the case file (dialogs/case_file.py)                       |
+| b:dos:N                      | the dossier ZIP, built by a job (dialogs/dossier.py)       |
 | b:rate:N:S, b:rsk:N          | a satisfaction rating and its comment (dialogs/case_rating.py) |
 
 ```mermaid
@@ -27,7 +28,7 @@ stateDiagram-v2
     uploading --> idle: b:evx / /cancel / a new complaint
     idle --> confirming: b:wd
     confirming --> idle: b:wdy (withdraw) / anything else
-    idle --> idle: b:acc / b:dec / b:esc / b:file
+    idle --> idle: b:acc / b:dec / b:esc / b:file / b:dos
 ```
 """
 
@@ -46,6 +47,7 @@ from dialogs.case_file import send_case_file
 from dialogs.case_lookup import lookups_paused, record_miss
 from dialogs.case_moves import case_no_in, run_move, say_not_found, say_refusal
 from dialogs.context import ButtonRows, Turn
+from dialogs.dossier import buyer_dossier
 from dialogs.pending import PendingInput
 from dialogs.types import ButtonIn, CommandIn, Event, FileIn
 
@@ -228,5 +230,6 @@ _BUTTONS: tuple[tuple[str, Callable[[Turn, Case], Awaitable[None]]], ...] = (
     (cb.BUYER_WITHDRAW, _confirm_withdraw),
     (cb.BUYER_WITHDRAW_YES, _withdraw),
     (cb.BUYER_FILE, send_case_file),
+    (cb.BUYER_DOSSIER, buyer_dossier),
     (cb.BUYER_RATING_SKIP, case_rating.skip),
 )

@@ -114,5 +114,5 @@ def buyer_buttons(case: Case) -> ButtonRows:
         lines.append((btn("withdraw", cb.BUYER_WITHDRAW, n),))
     else:
         # A decided case: its file is what the buyer takes to the consumer association or 12315.
-        lines.append((btn("file", cb.BUYER_FILE, n),))
+        lines.append((btn("file", cb.BUYER_FILE, n), btn("dossier", cb.BUYER_DOSSIER, n)))
     return tuple(lines)

@@ -10,6 +10,7 @@ chat where it was asked. Each press and command re-reads the user's role and the
 | /case N, st:card:N                 | any staff        | card + timeline (internal notes too) |
 | /queue                             | any staff        | open cases, nearest deadline first   |
 | st:ev:N                            | any staff        | each evidence file re-sent           |
+| st:dos:N                           | any staff        | the dossier ZIP (dialogs/dossier.py) |
 | /take N, st:take:N                 | lifecycle RULES  | assigned, in review                  |
 | /assign N ID                       | lifecycle RULES  | assigned to ID                       |
 | /request N what, st:req:N → text   | lifecycle RULES  | awaiting evidence                    |
@@ -34,12 +35,14 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from cases.dossier import Audience
 from cases.lifecycle import cap_rule, refund_cap
 from cases.money import MoneyFormatError, parse_amount
 from cases.ports import UnitOfWork
 from cases.workflow import Notifier, Outcome
 from dialogs import callbacks as cb
 from dialogs.context import DialogEnv, Turn, UserCtx
+from dialogs.dossier import request_dossier
 from dialogs.menu import SUPPORTED_LOCALES
 from dialogs.notices import CaseNotifier
 from dialogs.pending import PendingInput
@@ -66,10 +69,11 @@ from dialogs.types import ButtonIn, CommandIn, Event, Reply, TextIn
 
 KIND = "staff"
 
-# Button prefix → the move it starts ("card" and "evidence" only show things).
+# Button prefix → the move it starts ("card", "evidence" and "dossier" only show things).
 _BUTTONS = (
     (cb.STAFF_CARD, "card"),
     (cb.STAFF_EVIDENCE, "evidence"),
+    (cb.STAFF_DOSSIER, "dossier"),
     (cb.STAFF_TAKE, "take"),
     (cb.STAFF_REQUEST, "request"),
     (cb.STAFF_MERCHANT, "merchant"),
@@ -172,6 +176,8 @@ class StaffDialog:
             await self._done(turn, await confirm_press(turn, self.notifier(turn), case_no))
         elif name == "dismiss":
             await dismiss_press(turn, case_no)
+        elif name == "dossier":
+            await request_dossier(turn, case, Audience.STAFF)
         elif MOVES[name].needs is Input.NONE:
             await self._done(turn, await self._move(turn, case_no, MOVES[name]))
         else:

@@ -44,7 +44,12 @@ _MOVE_BUTTONS = (
     ("rule_merchant", cb.STAFF_RULE_MERCHANT, Action.RULE_FOR_MERCHANT),
     ("paid", cb.STAFF_PAID, Action.CONFIRM_REFUND),
 )
-_ALWAYS = (("evidence", cb.STAFF_EVIDENCE), ("note", cb.STAFF_NOTE), ("card", cb.STAFF_CARD))
+_ALWAYS = (
+    ("evidence", cb.STAFF_EVIDENCE),
+    ("note", cb.STAFF_NOTE),
+    ("card", cb.STAFF_CARD),
+    ("dossier", cb.STAFF_DOSSIER),
+)
 BUTTON_LABELS = frozenset(
     {label for label, _, _ in _MOVE_BUTTONS} | {label for label, _ in _ALWAYS} | {"open"}
 )

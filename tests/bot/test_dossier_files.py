@@ -26,6 +26,8 @@ from tests.bot.dossier_kit import (
     unpack,
 )
 
+pytestmark = pytest.mark.backend_independent
+
 
 @pytest.fixture(scope="module")
 def buyer_copy(tmp_path_factory: pytest.TempPathFactory) -> tuple[Made, Path]:

@@ -187,7 +187,8 @@ async def test_a_ruling_against_the_buyer_names_the_outside_channels_and_offers_
     await world.step(step[0], step[1], **step[2])
 
     buyer = by_audience(world.new_sent())["buyer"]
-    assert [f"{cb.BUYER_FILE}{world.case_no}"] in buyer.button_data
+    n = world.case_no
+    assert [f"{cb.BUYER_FILE}{n}", f"{cb.BUYER_DOSSIER}{n}"] in buyer.button_data
     zh, en = buyer.render("zh_CN"), buyer.render("en")
     assert "消费者协会" in zh
     assert "12315" in zh

@@ -29,7 +29,7 @@ ARBITRATION: list[Step] = [*DECLINED, (A.ESCALATE, "buyer", {})]
 APPROVED: list[Step] = [*REVIEW, (A.APPROVE_REFUND, "agent", {"amount": 3000})]
 
 WITHDRAW_ROW = [["b:wd:"]]
-FILE_ROW = [["b:file:"]]
+FILE_ROW = [["b:file:", "b:dos:"]]
 CARD = [["st:card:"]]
 PAYOUT = [["st:paid:", "st:card:"]]
 ARBITRATE = [["st:card:", "st:ev:"], ["st:rb:", "st:rm:"], ["st:note:"]]
@@ -99,7 +99,7 @@ ROWS: list[tuple[str, list[Step], Step, Expected, MerchantTimeout]] = [
       "merchant": ("notice.merchant.result_refund", []),
       "staff": ("notice.staff.refund_approved", PAYOUT)}, MerchantTimeout.REFUND),
     ("reject", REVIEW, (A.REJECT, "agent", {"note": "证据不足"}),
-     {"buyer": ("notice.buyer.rejected", [["b:esc:"], ["b:file:"]])}, MerchantTimeout.REFUND),
+     {"buyer": ("notice.buyer.rejected", [["b:esc:"], *FILE_ROW])}, MerchantTimeout.REFUND),
     ("escalate_after_reject", REJECTED, (A.ESCALATE, "buyer", {}),
      {"buyer": ("notice.buyer.escalated", WITHDRAW_ROW),
       "staff": ("notice.staff.arbitration_needed", ARBITRATE)}, MerchantTimeout.REFUND),

@@ -253,4 +253,5 @@ async def test_without_a_support_contact_the_buyer_is_told_what_the_bot_can_do()
     assert "发送投诉编号联系" not in zh  # a case number only shows the status
     assert "获取案卷" in zh
     assert "send us the case number" not in refunded.render("en")
-    assert [f"b:file:{refunded.reply.params['case_no']}"] in refunded.button_data
+    n = refunded.reply.params['case_no']
+    assert [f"b:file:{n}", f"b:dos:{n}"] in refunded.button_data
