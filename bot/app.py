@@ -9,6 +9,7 @@ from bot.chat_locks import ChatLocks, PerChatLocks
 from bot.config import Settings
 from bot.deps import Deps, default_worker_id
 from bot.ratelimit import LocalSendLimiter, SendLimiter
+from bot.screen_ocr import available as screen_reading_available
 from bot.transport.port import BotPort
 from bot.transport.runtimes import build_port
 from cases.calendar import build_calendar
@@ -42,6 +43,7 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
         outbox_retention_days=settings.outbox_retention_days,
         deep_link_secret=settings.deep_link_key,
         support=settings.support,
+        screen_reading=screen_reading_available(),
     )
     # Staff pay by hand unless a platform gateway pays: then no "refund paid" button is shown.
     notifier = CaseNotifier.from_env(env, manual_payout=settings.platform_gateway == "manual")

@@ -195,8 +195,12 @@ class ScreenReader:
             if count:
                 await uow.readings.start(reading.evidence_id, reading.case_no, now)
             await uow.readings.finish(reading)
+            case = await uow.cases.get(reading.case_no)
+            if case is not None:
+                await self.deps.notifier.screens_read(uow, case.case_no, case.order_no)
             await uow.jobs.complete(job.id, now)
             await uow.commit()
+        self.deps.outbox_bell.ring(now)
         log.info(
             "evidence %s read (%s, %s ms)",
             reading.evidence_id, reading.status.value, reading.duration_ms,

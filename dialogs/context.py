@@ -55,6 +55,8 @@ class DialogEnv:
     support: SupportContact | None = None
     # Queues the messages a case change causes (cases.workflow.perform); None queues nothing.
     notifier: Notifier | None = None
+    # Whether screenshots are read (the OCR extra is installed); the staff card says so.
+    screen_reading: bool = False
 
 
 @dataclass

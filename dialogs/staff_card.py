@@ -21,6 +21,7 @@ from dialogs.case_file import evidence_marker
 from dialogs.checklist_card import checklist_block
 from dialogs.context import ButtonRows, Turn
 from dialogs.evidence_matches import card_matches
+from dialogs.screen_card import card_screens
 from dialogs.staff_proposal import proposal_buttons, proposal_params
 from dialogs.staff_risk import risk_params
 from dialogs.types import Button, FileReply
@@ -109,6 +110,9 @@ async def show_card(turn: Turn, case: Case, *, buttons: bool = True) -> None:
         risk=await risk_params(turn.uow, case, turn.now, turn.env.policy),
         matches=await card_matches(turn.uow, case.case_no, files),
         four_eyes=proposal_params(proposal, case),
+        screens=await card_screens(
+            turn.uow, case.case_no, case.order_no, files, turn.env.screen_reading
+        ),
     )
     # Seals only record what the rows became (e.g. a file downloaded): no step to show.
     events = [event for event in history if not is_seal(event)]

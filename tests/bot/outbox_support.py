@@ -21,7 +21,7 @@ from cases.clock import ManualClock
 from dialogs.types import Reply
 from sandbox.botapi import FakeBotAPI
 from storage.models import BlockedChatRow, OutboxRow
-from tests.bot.harness import BotHarness, bot_harness
+from tests.bot.harness import BotHarness, Person, bot_harness
 
 T0 = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 
@@ -154,3 +154,16 @@ async def deliver_all(
             next_due = (min(r.due_at for r in pending) - time.clock.now()).total_seconds()
             await time.sleep(next_due if next_due > 0 else 1.0)
     raise AssertionError("the outbox did not drain")
+
+
+def staff_member(harness: BotHarness, user_id: int, chat_id: int) -> Person:
+    """A staff member writing in the staff group `chat_id`."""
+    fake = harness.api.user(id=user_id, first_name="agent", language_code="zh-hans")
+    return Person(harness, fake.in_chat(chat_id, "supergroup", title="客服群"))
+
+
+async def chat_after_sending(harness: BotHarness, chat_id: int) -> list[str]:
+    """Sends every queued message, then returns what the chat reads, oldest first."""
+    time = VirtualTime(harness.clock)
+    await deliver_all(make_sender(harness.deps, harness.bot, "w1", time), harness.deps.engine, time)
+    return [m.plain_text for m in harness.api.sent_messages(chat_id)]

@@ -15,7 +15,7 @@ from dialogs import callbacks as cb
 from sandbox.botapi import FakeBotAPI
 from storage.models import JobRow
 from tests.bot.harness import BotHarness, Person, bot_harness
-from tests.bot.outbox_support import VirtualTime, deliver_all, make_sender
+from tests.bot.outbox_support import chat_after_sending, staff_member
 from tests.bot.test_filing_through_dispatcher import NOW, file_complaint, order
 
 STAFF_CHAT = -100_4243
@@ -33,14 +33,11 @@ async def harness(tmp_path: Path, fake_api: FakeBotAPI):  # type: ignore[no-unty
 
 
 def _agent(harness: BotHarness) -> Person:
-    fake = harness.api.user(id=AGENT, first_name="agent", language_code="zh-hans")
-    return Person(harness, fake.in_chat(STAFF_CHAT, "supergroup", title="客服群"))
+    return staff_member(harness, AGENT, STAFF_CHAT)
 
 
 async def _staff_chat(harness: BotHarness) -> list[str]:
-    time = VirtualTime(harness.clock)
-    await deliver_all(make_sender(harness.deps, harness.bot, "w1", time), harness.deps.engine, time)
-    return [m.plain_text for m in harness.api.sent_messages(STAFF_CHAT)]
+    return await chat_after_sending(harness, STAFF_CHAT)
 
 
 def _image(layout: int = 0, seed: int = 1, other_order_no: bool = False) -> bytes:

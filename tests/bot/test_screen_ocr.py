@@ -19,8 +19,7 @@ from cases.policy import Policy
 from cases.screen_reading import Matches, ReadingStatus, match
 from sandbox.botapi import FakeBotAPI
 from tests.bot.harness import bot_harness
-from tests.bot.test_filing_through_dispatcher import NOW, order
-from tests.bot.test_screen_reader import file_with_screenshot
+from tests.bot.test_filing_through_dispatcher import NOW, file_complaint, order
 
 # Seeds whose screens cover each detection, present and absent, in Chinese and English.
 SEEDS = (3, 4, 8)
@@ -53,7 +52,7 @@ async def test_a_screenshot_filed_with_a_complaint_is_read_by_the_model(
     shot = draw(["兑换结果", "订单号：KM202611250001", "实付金额：¥100.00", "状态：卡密已被使用"])
     async with bot_harness(tmp_path, fake_api, NOW) as harness:
         await harness.add_orders(order())
-        case_no = await file_with_screenshot(harness.user(), shot)
+        case_no = await file_complaint(harness.user(), photo=shot)
         assert await harness.download_evidence() == 1
         reader = ScreenReader(harness.deps, "w1", screen_ocr)
         while await reader.run_once():

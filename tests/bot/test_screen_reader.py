@@ -6,6 +6,7 @@ are in test_screen_ocr.py)."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,10 +21,13 @@ from bot.screen_reader import MAX_READS, ReaderStuckError, ScreenReader
 from cases.model import EvidenceStatus
 from cases.screen_queue import READ_SCREENSHOT_JOB
 from cases.screen_reading import Matches, ReadingStatus, ScreenReading
+from dialogs import callbacks as cb
+from dialogs.screen_card import EXCERPT_LIMIT
 from sandbox.botapi import FakeBotAPI
 from storage.models import JobRow
 from tests.bot.harness import BotHarness, Person, bot_harness
-from tests.bot.test_filing_through_dispatcher import CASE_NO, NOW, file_complaint, order
+from tests.bot.outbox_support import chat_after_sending, staff_member
+from tests.bot.test_filing_through_dispatcher import NOW, file_complaint, order
 
 CARD_CODE = "X7Q2-O0P9-ZZ31"
 SCREEN = "订单号：KM2026ll25000l\n卡密：X7Q2 O0P9 ZZ31\n实付金额：¥100.00\n兑换结果：该卡密已被使用"
@@ -51,29 +55,30 @@ class FakeOcr:
         return ReadText(self.text, self.text.count("\n") + 1)
 
 
+STAFF_CHAT = -100_4243
+AGENT = 3001
+
+
 @pytest.fixture
 async def harness(tmp_path: Path, fake_api: FakeBotAPI):  # type: ignore[no-untyped-def]
-    async with bot_harness(tmp_path, fake_api, NOW) as running:
+    async with bot_harness(tmp_path, fake_api, NOW, staff_chat_id=STAFF_CHAT) as running:
         await running.add_orders(order(card_code=CARD_CODE))
+        async with running.deps.uow() as uow:
+            await uow.staff.set_role(AGENT, "agent", NOW)
+            await uow.commit()
         yield running
 
 
-async def file_with_screenshot(buyer: Person, shot: bytes) -> str:
-    """Files a complaint about the harness's order with one screenshot; returns the case number."""
-    await buyer.send("/complain KM202611250001")
-    await buyer.send("LiHua_88")
-    await buyer.click("f:reason:card_invalid")
-    await buyer.send("卡密显示已被使用，无法兑换，请退款。")
-    await buyer.photo(shot)
-    for button in ("f:done", "f:refund:full", "f:method:original", "f:submit"):
-        await buyer.click(button)
-    found = CASE_NO.search(buyer.last_text())
-    assert found, buyer.texts()[-3:]
-    return found.group(0)
+def _agent(harness: BotHarness) -> Person:
+    return staff_member(harness, AGENT, STAFF_CHAT)
+
+
+async def _staff_chat(harness: BotHarness) -> list[str]:
+    return await chat_after_sending(harness, STAFF_CHAT)
 
 
 async def _stored_case(harness: BotHarness) -> str:
-    case_no = await file_with_screenshot(harness.user(), draw(["兑换结果", "卡密已被使用"]))
+    case_no = await file_complaint(harness.user(), photo=draw(["兑换结果", "卡密已被使用"]))
     assert await harness.download_evidence() == 1
     return case_no
 
@@ -216,3 +221,47 @@ async def test_a_screenshot_removed_before_its_read_is_not_read(harness: BotHarn
     await _read_all(ScreenReader(harness.deps, "w1", ocr))
     assert ocr.reads == []
     assert await _readings(harness, case_no) == []
+
+
+async def test_staff_are_told_what_the_screenshots_say_once_all_are_read(
+    harness: BotHarness,
+) -> None:
+    case_no = await _stored_case(harness)
+    before = await _staff_chat(harness)
+    await _read_all(ScreenReader(harness.deps, "w1", FakeOcr()))
+    told = (await _staff_chat(harness))[len(before) :]
+    [notice] = [text for text in told if "截图已识别" in text]
+    assert case_no in notice
+    assert "订单号 ✓ · 卡密 ✓ · 金额 ✓ · 失败提示「已被使用」" in notice
+    await _read_all(ScreenReader(harness.deps, "w2", FakeOcr()))
+    assert len(await _staff_chat(harness)) == len(before) + len(told)  # told once
+
+
+async def test_the_staff_card_shows_an_escaped_excerpt_and_the_matches_per_screenshot(
+    harness: BotHarness,
+) -> None:
+    case_no = await _stored_case(harness)
+    await _staff_chat(harness)  # the new case's notice, with its card button
+    agent = _agent(harness)
+    await agent.click(cb.STAFF_CARD + case_no)
+    [pending] = [m for m in harness.api.sent_messages(STAFF_CHAT) if "截图识别" in m.plain_text]
+    assert "第 1 个文件：识别中…" in pending.plain_text
+    hostile = "<b>卡密</b> " + "已被使用 " * 40
+    await _read_all(ScreenReader(harness.deps, "w1", FakeOcr(hostile)))
+    await agent.click(cb.STAFF_CARD + case_no)
+    card = [m for m in harness.api.sent_messages(STAFF_CHAT) if "截图识别" in m.plain_text][-1]
+    assert "&lt;b&gt;卡密&lt;/b&gt;" in card.text  # what the screenshot says is never markup
+    line = next(part for part in card.plain_text.split("\n") if part.startswith("第 1 个文件"))
+    assert line.endswith("…」")
+    assert len(line) < EXCERPT_LIMIT + 20
+    assert "订单号 ✗ · 卡密 ✗ · 金额 ✗ · 失败提示「已被使用」" in card.plain_text
+
+
+async def test_without_the_ocr_extra_the_card_says_reading_is_off(harness: BotHarness) -> None:
+    case_no = await _stored_case(harness)
+    harness.deps.env = replace(harness.deps.env, screen_reading=False)
+    await _staff_chat(harness)
+    await _agent(harness).click(cb.STAFF_CARD + case_no)
+    [card] = [m for m in harness.api.sent_messages(STAFF_CHAT) if "截图识别" in m.plain_text]
+    assert "截图识别未开启" in card.plain_text
+    assert "第 1 个文件：未识别" in card.plain_text

@@ -138,6 +138,7 @@ def sample_params(template_source: str, locale: str, deadline: datetime) -> dict
         "cap_rule": {"percent": "90", "limit": 50000, "cap": 2700},
         "checklist": [],  # a list of items, handed on to the checklist texts
         "matches": [],  # reused screenshots: their texts (fingerprint.*) carry no deadline
+        "screens": None,  # what screenshots say: its texts (screen.*) carry no deadline
     }
     amounts = ("amount", "approved", "approved_amount", "offer", "offer_amount", "requested")
     numbers = ("order_amount", "evidence_count", "have")
