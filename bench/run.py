@@ -34,16 +34,19 @@ SIZES: dict[str, dict[str, Any]] = {
         "buyers": 150, "steady_s": 10.0, "baseline_s": 3.0, "profile_buyers": 60,
         "scale_buyers": 150, "messages": 3000, "chats": 1000,
         "small": 10_000, "big": 1_000_000, "memory_cases": 100_000, "memory_idle_s": 3.0,
+        "shots_per_layout": 5, "hashes": 1_000_000,
     },
     "quick": {
         "buyers": 60, "steady_s": 5.0, "baseline_s": 2.0, "profile_buyers": 30,
         "scale_buyers": 60, "messages": 300, "chats": 100,
         "small": 10_000, "big": 100_000, "memory_cases": 10_000, "memory_idle_s": 3.0,
+        "shots_per_layout": 2, "hashes": 100_000,
     },
     "tiny": {
         "buyers": 3, "steady_s": 0.3, "baseline_s": 0.1, "profile_buyers": 2,
         "scale_buyers": 3, "messages": 6, "chats": 3,
         "small": 200, "big": 2_000, "memory_cases": 200, "memory_idle_s": 0.5,
+        "shots_per_layout": 1, "hashes": 1_000,
     },
 }  # fmt: skip
 
@@ -75,12 +78,16 @@ async def section(name: str, size: dict[str, Any], workdir: Path) -> dict[str, A
         from bench import stats
 
         return await stats.run_all(size["big"])
+    if name == "fingerprints":
+        from bench import fingerprints
+
+        return await fingerprints.run(size["shots_per_layout"], size["hashes"], workdir)
     raise ValueError(name)
 
 
 SECTIONS = [
     "inbound-sqlite", "inbound-postgres", "baseline", "profile", "scale-out", "outbound",
-    "deadlines", "memory", "stats",
+    "deadlines", "memory", "stats", "fingerprints",
 ]  # fmt: skip
 
 
@@ -108,6 +115,9 @@ def rows(results: dict[str, Any]) -> list[Row]:
     from bench import stats
 
     out += stats.rows(results.get("stats", {}), _scored_row)
+    from bench import fingerprints
+
+    out += fingerprints.table_rows(results.get("fingerprints", {}), _row)
     return out
 
 

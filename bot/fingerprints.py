@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 
 IDLE = 2.0  # seconds between looks for due jobs when none was due (bot/runner.py)
 MAX_ATTEMPTS = 8
-# Candidates sharing a band that are compared, newest first: a layout thousands of buyers
-# screenshot shares bands with all of them, and comparing each would make one job slow.
+# Candidates close enough in hash whose detail is compared, newest first: a page thousands of
+# buyers screenshot is close in hash to all of them, and comparing each would make a job slow.
 MAX_CANDIDATES = 200
 BACKFILL_BATCH = 500
 BACKFILL_EVERY = 30.0  # seconds between backfill batches while there are images left
@@ -88,7 +88,9 @@ class FingerprintWorker:
         now = self.deps.clock.now()
         async with self.deps.uow() as uow:
             case = await uow.cases.get(evidence.case_no)
-            if case is None:
+            current = await uow.evidence.get(evidence_id)
+            # Removed on the buyer's request while it was read: nothing of it is kept.
+            if case is None or current is None or current.status is not EvidenceStatus.STORED:
                 await uow.jobs.complete(job.id, now)
                 await uow.commit()
                 return
@@ -96,7 +98,7 @@ class FingerprintWorker:
             near = []
             if fingerprint is not None:
                 near = await uow.fingerprints.near(
-                    evidence_id, fingerprint.phash, MAX_CANDIDATES
+                    evidence_id, fingerprint.phash, MAX_HASH_DISTANCE, MAX_CANDIDATES
                 )
             check = partial(same_picture, max_hash_distance=MAX_HASH_DISTANCE)
             matches = await asyncio.to_thread(

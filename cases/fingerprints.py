@@ -99,8 +99,11 @@ class FingerprintRepository(Protocol):
         """Keeps the image's fingerprint; None records that the file is no image we can read."""
         ...
 
-    async def near(self, evidence_id: int, phash: int, limit: int) -> list[Candidate]:
-        """Other kept images sharing a band with `phash` (removed files left out), newest first."""
+    async def near(
+        self, evidence_id: int, phash: int, max_distance: int, limit: int
+    ) -> list[Candidate]:
+        """Other kept images sharing a band with `phash` and within `max_distance` bits of it
+        (removed files left out), the newest `limit` of them."""
         ...
 
     async def same_content(self, evidence_id: int, sha256: str) -> list[Candidate]:

@@ -16,6 +16,7 @@ from cases.fingerprints import (
     Fingerprint,
     MatchKind,
     bands,
+    hamming,
 )
 from cases.model import EvidenceStatus
 from storage.models import CaseRow, EvidenceFingerprintRow, EvidenceMatchRow, EvidenceRow
@@ -57,10 +58,27 @@ class SqlFingerprintRepository:
         )
         await self._session.execute(stmt)
 
-    async def near(self, evidence_id: int, phash: int, limit: int) -> list[Candidate]:
+    async def near(
+        self, evidence_id: int, phash: int, max_distance: int, limit: int
+    ) -> list[Candidate]:
         shares_a_band = or_(
             *(column == band for column, band in zip(_BAND_COLUMNS, bands(phash), strict=True))
         )
+        # First only the hashes of the rows sharing a band (a few dozen per million stored at
+        # random, 16 bytes each), kept when within max_distance bits; then the rest of those.
+        sharing = select(EvidenceFingerprintRow.evidence_id, EvidenceFingerprintRow.phash).where(
+            shares_a_band, EvidenceFingerprintRow.evidence_id != evidence_id
+        )
+        close = sorted(
+            (
+                row.evidence_id
+                for row in await self._session.execute(sharing)
+                if hamming(to_unsigned(row.phash), phash) <= max_distance
+            ),
+            reverse=True,
+        )
+        if not close:
+            return []
         stmt = (
             select(
                 EvidenceFingerprintRow.evidence_id,
@@ -72,12 +90,10 @@ class SqlFingerprintRepository:
             .join(EvidenceRow, EvidenceRow.id == EvidenceFingerprintRow.evidence_id)
             .join(CaseRow, CaseRow.case_no == EvidenceRow.case_no)
             .where(
-                shares_a_band,
-                EvidenceFingerprintRow.evidence_id != evidence_id,
+                EvidenceFingerprintRow.evidence_id.in_(close[:limit]),
                 EvidenceRow.status == EvidenceStatus.STORED.value,
             )
             .order_by(EvidenceFingerprintRow.evidence_id.desc())
-            .limit(limit)
         )
         return [_candidate(row) for row in await self._session.execute(stmt)]
 

@@ -15,6 +15,8 @@ from storage.models import (
     CaseRatingRow,
     CaseRow,
     DataErasureRow,
+    EvidenceFingerprintRow,
+    EvidenceMatchRow,
     EvidenceRow,
     InboxRow,
     OutboxRow,
@@ -59,6 +61,22 @@ class SqlPersonalDataRepository:
             .values(text="")
             .execution_options(synchronize_session=False)
         )
+        removed = [evidence_id for evidence_id, _ in rows]
+        if removed:
+            # A fingerprint keeps a small picture of the file: it goes with the file.
+            await self._session.execute(
+                delete(EvidenceMatchRow).where(
+                    or_(
+                        EvidenceMatchRow.evidence_id.in_(removed),
+                        EvidenceMatchRow.other_evidence_id.in_(removed),
+                    )
+                )
+            )
+            await self._session.execute(
+                delete(EvidenceFingerprintRow).where(
+                    EvidenceFingerprintRow.evidence_id.in_(removed)
+                )
+            )
         await self._session.execute(
             update(CaseRow)
             .where(CaseRow.case_no == case_no)

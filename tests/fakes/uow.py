@@ -471,7 +471,9 @@ class FakeFingerprints:
     async def put(self, evidence_id: int, fingerprint: Fingerprint | None, at: datetime) -> None:
         return None
 
-    async def near(self, evidence_id: int, phash: int, limit: int) -> list[Candidate]:
+    async def near(
+        self, evidence_id: int, phash: int, max_distance: int, limit: int
+    ) -> list[Candidate]:
         return []
 
     async def same_content(self, evidence_id: int, sha256: str) -> list[Candidate]:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from cases.fingerprints import EvidenceMatch, Fingerprint, MatchKind
 from cases.model import EvidenceKind, EvidenceStatus
+from storage.models import EvidenceFingerprintRow, EvidenceMatchRow
 from tests.storage.conftest import Database
 from tests.storage.factories import T0, case, evidence_file, order
 
@@ -33,14 +36,16 @@ async def test_a_hash_sharing_one_band_is_a_candidate_and_one_sharing_none_is_no
         await uow.fingerprints.put(first, Fingerprint(HIGH_HASH, b"\x01\x02"), T0)
         await uow.commit()
     async with db.uow() as uow:
-        one_band = await uow.fingerprints.near(second, HIGH_HASH ^ 0x0001_0001_0001, 10)
-        no_band = await uow.fingerprints.near(second, HIGH_HASH ^ 0x0001_0001_0001_0001, 10)
-        itself = await uow.fingerprints.near(first, HIGH_HASH, 10)
+        one_band = await uow.fingerprints.near(second, HIGH_HASH ^ 0x0001_0001_0001, 6, 10)
+        no_band = await uow.fingerprints.near(second, HIGH_HASH ^ 0x0001_0001_0001_0001, 6, 10)
+        too_far = await uow.fingerprints.near(second, HIGH_HASH ^ 0xFF_00FF_00FF, 6, 10)
+        itself = await uow.fingerprints.near(first, HIGH_HASH, 6, 10)
     assert [(c.evidence_id, c.case_no, c.buyer_id) for c in one_band] == [
         (first, "TS1", 7_000_000_001)
     ]
     assert one_band[0].fingerprint == Fingerprint(HIGH_HASH, b"\x01\x02")
     assert no_band == []
+    assert too_far == []  # shares the top band, but 24 bits off
     assert itself == []
 
 
@@ -72,7 +77,7 @@ async def test_a_match_is_read_from_either_case_once_and_not_after_removal(db: D
         await uow.commit()
     async with db.uow() as uow:
         assert await uow.fingerprints.matches("TS2") == []
-        assert await uow.fingerprints.near(second, HIGH_HASH, 10) == []
+        assert await uow.fingerprints.near(second, HIGH_HASH, 6, 10) == []
 
 
 async def test_the_backfill_lists_stored_images_without_a_fingerprint_by_id(
@@ -89,3 +94,22 @@ async def test_the_backfill_lists_stored_images_without_a_fingerprint_by_id(
     async with db.uow() as uow:
         assert await uow.fingerprints.unfingerprinted_images(0, 10) == [second]
         assert await uow.fingerprints.unfingerprinted_images(second, 10) == []
+
+
+async def test_removing_a_cases_personal_data_drops_its_fingerprints_and_matches(
+    db: Database,
+) -> None:
+    first, second = await _two_cases(db)
+    async with db.uow() as uow:
+        await uow.fingerprints.put(first, Fingerprint(HIGH_HASH, b"\x01"), T0)
+        await uow.fingerprints.put(second, Fingerprint(HIGH_HASH, b"\x01"), T0)
+        match = EvidenceMatch(second, first, "TS1", MatchKind.SAME, same_buyer=False)
+        await uow.fingerprints.add_match(match, T0)
+        await uow.personal_data.anonymise_case("TS1", T0)
+        await uow.commit()
+    async with db.engine.connect() as connection:
+        kept = await connection.scalar(
+            select(func.count()).select_from(EvidenceFingerprintRow)
+        )
+        matches = await connection.scalar(select(func.count()).select_from(EvidenceMatchRow))
+    assert (kept, matches) == (1, 0)  # the other buyer's file keeps its own fingerprint
