@@ -43,6 +43,9 @@ def make_dossier(
     fonts: Sequence[Path],
     evidence_dir: Path,
     target: Path,
+    *,
+    part_bytes: int = dossier.PART_MAX_BYTES,
+    reserve: int = dossier.FIRST_PART_RESERVE,
 ) -> Made:
     """Writes the ZIPs as `target` (one part) or `target`-1ofN … (several); returns them."""
     case = contents.case
@@ -53,7 +56,7 @@ def make_dossier(
         and item.sha256
         and (path := evidence_path(evidence_dir, item.sha256)).is_file()
     }
-    entries = dossier.plan(contents.evidence, sizes)
+    entries = dossier.plan(contents.evidence, sizes, part_bytes, reserve)
     count = dossier.part_count(entries)
     paths = [target] if count == 1 else [
         target.with_name(f"{target.stem}-{n}of{count}{target.suffix}") for n in range(1, count + 1)

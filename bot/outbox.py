@@ -568,6 +568,21 @@ class OutboxSender:
         async with self.deps.uow() as uow:
             await uow.outbox.fail(row.id, self.deps.clock.now(), error)
             await uow.commit()
+        await asyncio.to_thread(self._drop_uploads, [row])
+
+    def _drop_uploads(self, rows: Sequence[QueuedMessage]) -> None:
+        """Deletes the files of uploads that will never be sent (a dossier's evidence, an
+        export's buyer ids): they were written only to go out."""
+        root = self.deps.settings.data_dir.resolve()
+        for row in rows:
+            try:
+                _, reply = reply_from_payload(row.payload)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(reply, FileReply) and reply.file_path:
+                path = (root / reply.file_path).resolve()
+                if path.is_relative_to(root):
+                    path.unlink(missing_ok=True)
 
     async def _block(self, chat_id: int, rows: Sequence[QueuedMessage], reason: str) -> None:
         log.info("chat %s refuses the bot (%s); its messages are dropped", chat_id, reason)
@@ -578,3 +593,4 @@ class OutboxSender:
             for row in rows:
                 await uow.outbox.fail(row.id, now, reason)
             await uow.commit()
+        await asyncio.to_thread(self._drop_uploads, rows)

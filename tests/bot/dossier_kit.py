@@ -95,7 +95,12 @@ def worked_case(root: Path) -> tuple[Case, list[StoredEvidence], list[CaseEvent]
 
 
 def build(
-    tmp: Path, audience: Audience, *, legal: MerchantLegal | None = LEGAL, locale: str = "zh_CN"
+    tmp: Path,
+    audience: Audience,
+    *,
+    legal: MerchantLegal | None = LEGAL,
+    locale: str = "zh_CN",
+    **limits: int,
 ) -> Made:
     evidence_dir = tmp / "evidence"
     the_case, evidence, events = worked_case(evidence_dir)
@@ -112,6 +117,7 @@ def build(
     return make_dossier(
         contents, Translator(SHANGHAI), locale, find_fonts(None), evidence_dir,
         tmp / "out" / f"dossier-{the_case.case_no}.zip",
+        **limits,
     )
 
 

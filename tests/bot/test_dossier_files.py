@@ -139,3 +139,17 @@ def test_the_staff_copy_has_every_step_in_full_and_blanks_without_legal_details(
 def test_a_font_named_but_missing_is_an_error_not_a_pdf_without_text(tmp_path: Path) -> None:
     with pytest.raises(NoFontError):
         find_fonts(tmp_path / "nope.ttc")
+
+
+def test_evidence_beyond_one_upload_goes_into_numbered_parts_that_the_pdf_names(
+    tmp_path: Path,
+) -> None:
+    made = build(tmp_path, Audience.BUYER, part_bytes=510, reserve=0)  # the photo has 503 bytes
+    assert [path.name for path in made.parts] == [
+        "dossier-TS20261120-7K3Q9-1of2.zip", "dossier-TS20261120-7K3Q9-2of2.zip"
+    ]
+    first, second = (zipfile.ZipFile(path).namelist() for path in made.parts)
+    assert "summary.pdf" in first
+    assert "evidence/01.jpg" in first
+    assert second == ["evidence/02.pdf"]
+    assert "第 2 份 ZIP 中的 evidence/02.pdf" in pdf_text(unpack(made.parts[0], tmp_path / "u"))

@@ -50,3 +50,35 @@ async def test_a_file_telegram_no_longer_knows_fails_and_the_rest_is_sent(
         assert failed.failed_at is not None
         assert failed.sent_at is None
         assert sent.sent_at is not None
+
+
+def upload(tmp_path: Path, name: str) -> tuple[FileReply, Path]:
+    path = tmp_path / "data" / "dossiers" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"PK zip bytes")
+    reply = FileReply(
+        key="staff.evidence_none", params={"case_no": "TS1"},
+        file_path=f"dossiers/{name}", file_name=name,
+    )
+    return reply, path
+
+
+async def test_an_upload_that_can_never_be_sent_leaves_no_file_behind(
+    tmp_path: Path, fake_api: FakeBotAPI
+) -> None:
+    fake_api.user(id=77)
+    fake_api.user(id=78)
+    async with outbox_bot(tmp_path, fake_api) as ob:
+        refused, refused_path = upload(tmp_path, "to-nobody.zip")
+        blocked, blocked_path = upload(tmp_path, "to-blocked.zip")
+        _, kept_path = upload(tmp_path, "outside.zip")
+        fake_api.fail_next("sendDocument", 400, description="Bad Request: chat not found",
+                           chat_id=77)
+        await ob.queue(77, refused, locale="en")
+        fake_api.block(78)
+        await ob.queue(78, blocked, locale="en")
+        await ob.deliver_all()
+        assert not refused_path.exists()
+        assert not blocked_path.exists()
+        assert all(row.failed_at is not None for row in await ob.rows())
+        assert kept_path.exists()  # nothing else under DATA_DIR is touched
