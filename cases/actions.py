@@ -32,3 +32,8 @@ class Action(StrEnum):
     WITHDRAW = "withdraw"
     NOTE = "note"
     CLOSE = "close"
+    # Instant refund (闪电退款, cases/instant.py) and the merchant's contest of it.
+    INSTANT_REFUND = "instant_refund"
+    MERCHANT_CONTEST = "merchant_contest"
+    UPHOLD_CONTEST = "uphold_contest"
+    DISMISS_CONTEST = "dismiss_contest"

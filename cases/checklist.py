@@ -110,3 +110,40 @@ def from_event_extra(extra: dict[str, str]) -> list[ItemState] | None:
             flags = rest.split(":")
             result.append(ItemState(ChecklistItem(item), "given" in flags, "required" in flags))
     return result
+
+
+# Reading the policy file's keys (cases/policy.py names them).
+
+
+def parse_items(raw: object) -> tuple[ChecklistItem, ...]:
+    if not isinstance(raw, list):
+        raise TypeError('expected a list of checklist items, e.g. ["redeem_error"]')
+    items: list[ChecklistItem] = []
+    for entry in raw:
+        try:
+            item = ChecklistItem(str(entry).strip().lower())
+        except ValueError as exc:
+            choices = ", ".join(item.value for item in ChecklistItem)
+            raise ValueError(f"{entry!r} is no checklist item; expected some of {choices}") from exc
+        if item not in items:
+            items.append(item)
+    return tuple(items)
+
+
+def parse_checklist(raw: object) -> tuple[tuple[Reason, tuple[ChecklistItem, ...]], ...]:
+    """A table of reason = [items]; a reason not in the table keeps its default items."""
+    if not isinstance(raw, dict):
+        raise TypeError('expected a table such as { card_invalid = ["redeem_error"] }')
+    table = dict(DEFAULT_CHECKLIST)
+    for key, items in raw.items():
+        try:
+            reason = Reason(key.strip().lower())
+        except ValueError as exc:
+            choices = ", ".join(reason.value for reason in Reason)
+            raise ValueError(f"{key!r} is no reason; expected one of {choices}") from exc
+        table[reason] = parse_items(items)
+    return tuple((reason, table[reason]) for reason in Reason if table.get(reason))
+
+
+def parse_required(raw: object) -> frozenset[ChecklistItem]:
+    return frozenset(parse_items(raw))

@@ -33,6 +33,7 @@ from cases.eligibility import (
 )
 from cases.evidence import record_evidence
 from cases.history import record
+from cases.instant import SILENT, consider
 from cases.model import (
     ActorKind,
     Case,
@@ -81,6 +82,7 @@ class SubmitResult:
     created: bool  # False: the order already had an open case, which is returned instead
     # The checklist items still missing when the case was filed (empty for an existing case).
     missing: tuple[str, ...] = ()
+    instant: bool = False  # refunded at once by the instant refund rule (cases/instant.py)
 
 
 class SubmissionRefused(Exception):
@@ -230,11 +232,13 @@ async def submit_complaint(
         await uow.jobs.add(job.kind, job.due_at, job.payload, key=job.key)
     if notifier is not None:
         await notifier(uow, Outcome(before=case, after=case, event=first))
+    verdict = await consider(uow, clock, policy, calendar, notifier or SILENT, case, order)
     return SubmitResult(
         case_no=case_no,
         review_due_at=review_due_at,
         created=True,
         missing=tuple(state.item.value for state in checklist if not state.given),
+        instant=verdict is not None and verdict.approved,
     )
 
 

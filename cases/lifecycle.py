@@ -15,6 +15,7 @@ from typing import Any
 
 from cases.actions import Action
 from cases.calendar import WorkingCalendar
+from cases.contest import CONTEST_MOVES, NOT_WHILE_CONTESTED, clawback_extra, contested
 from cases.deadlines import days_from, deadline_after, review_time_left
 from cases.model import ActorKind, Case, CaseEvent, CaseStatus, DeadlineKind, is_open
 from cases.policy import MerchantTimeout, Policy, cap_rule_params
@@ -39,6 +40,11 @@ class Refusal(StrEnum):
     ASSIGNEE_NOT_STAFF = "assignee_not_staff"
     ANOTHER_CASE_OPEN = "another_case_open"  # reopening would make a second open case
     SECOND_STAFF_REQUIRED = "second_staff_required"  # four eyes: a colleague must confirm
+    NOT_INSTANT = "not_instant"  # only an instant refund can be contested
+    CONTEST_WINDOW_CLOSED = "contest_window_closed"  # the working days to contest have passed
+    ALREADY_CONTESTED = "already_contested"  # the merchant contests an instant refund once
+    CONTESTED = "contested"  # a contested instant refund is decided with the contest's moves
+    NOT_CONTESTED = "not_contested"  # the contest's moves need a contested case
 
 
 class TransitionRefused(Exception):
@@ -156,6 +162,10 @@ TABLE: tuple[Rule, ...] = (
         Action.NOTE, frozenset(CaseStatus), (), {AGENT, ARBITRATOR, ADMIN}, note=True, internal=True
     ),
     _rule(Action.CLOSE, OPEN, (S.CLOSED,), {ADMIN}, note=True),
+    _rule(Action.INSTANT_REFUND, {S.SUBMITTED}, (S.REFUND_PENDING,), {SYSTEM}, amount=UP_TO_CAP),
+    _rule(Action.MERCHANT_CONTEST, {S.REFUNDED}, (S.IN_REVIEW,), {MERCHANT}, note=True),
+    _rule(Action.UPHOLD_CONTEST, {S.IN_REVIEW}, (S.REJECTED,), {AGENT, ADMIN}, note=True),
+    _rule(Action.DISMISS_CONTEST, {S.IN_REVIEW}, (S.REFUNDED,), {AGENT, ADMIN}),
 )
 
 RULES: dict[Action, Rule] = {rule.action: rule for rule in TABLE}
@@ -196,6 +206,7 @@ def decide(
     amount: int | None = None,
     note: str = "",
     assignee: int | None = None,
+    extra: dict[str, str] | None = None,
 ) -> Decision:
     """Returns what `actor` taking `action` on `case` at `now` changes; raises TransitionRefused.
 
@@ -237,7 +248,10 @@ def decide(
     elif case.status is S.AWAITING_EVIDENCE and status is not S.AWAITING_EVIDENCE:
         changes["paused_review_seconds"] = None
     after = replace(case, **changes)
-    return Decision(case, after, _event(case, after, action, actor, now, note, amount))
+    event = _event(case, after, action, actor, now, note, amount)
+    if extra:
+        event = replace(event, extra={**event.extra, **extra})
+    return Decision(case, after, event)
 
 
 def _amount_refusal(
@@ -268,7 +282,14 @@ def _guard_refusal(
 ) -> Refusal | None:
     """Returns why the action's own condition fails, or None when it holds."""
     has_offer = case.offer_amount is not None and not case.offer_declined
+    if action in NOT_WHILE_CONTESTED and contested(case):
+        return Refusal.CONTESTED
+    if action in CONTEST_MOVES and not contested(case):
+        return Refusal.NOT_CONTESTED
     match action:
+        case Action.ESCALATE if case.approved_amount is not None:
+            # Only a contest upheld leaves a rejected case with a refund: the buyer keeps it.
+            return Refusal.CONTESTED
         case Action.ASSIGN if assignee is None:
             return Refusal.ASSIGNEE_REQUIRED
         case Action.ACCEPT_OFFER | Action.DECLINE_OFFER if not has_offer:
@@ -322,7 +343,7 @@ def _effect(
             return status, {"approved_amount": case.offer_amount}
         case Action.DECLINE_OFFER:
             return status, {"offer_declined": True}
-        case Action.APPROVE_REFUND | Action.RULE_FOR_BUYER:
+        case Action.APPROVE_REFUND | Action.RULE_FOR_BUYER | Action.INSTANT_REFUND:
             return status, {"approved_amount": amount}
     return status, {}
 
@@ -342,6 +363,10 @@ def _event(
     ):
         amount = after.approved_amount
     extra: dict[str, str] = {}
+    clawback = clawback_extra(action, after)
+    if clawback:
+        amount = after.approved_amount
+        extra.update(clawback)
     if after.assignee_id != before.assignee_id and after.assignee_id is not None:
         extra["assignee"] = str(after.assignee_id)
     if (

@@ -31,6 +31,9 @@ class Order:
     # The card code (卡密) delivered, when the platform's export has it: screenshots of a
     # "used" or "invalid" code are matched against it (cases/screen_reading.py).
     card_code: str | None = None
+    # When the platform saw the card code used (redeemed) first; None when it has no record.
+    # A use before the payment means the buyer was sold a code that was already spent.
+    code_redeemed_at: datetime | None = None
 
     @property
     def is_custom(self) -> bool:

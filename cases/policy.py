@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cases.checklist import DEFAULT_CHECKLIST, ChecklistItem
+from cases.checklist import DEFAULT_CHECKLIST, ChecklistItem, parse_checklist, parse_required
 from cases.model import Reason
 from cases.money import MoneyFormatError, apply_ratio, parse_amount, parse_ratio
 from cases.risk_policy import RiskPolicy, parse_risk
@@ -93,6 +93,13 @@ class Policy:
     # fen; a refund or ruling deciding more than this needs a second staff member (four eyes).
     # None: one staff member decides any amount.
     four_eyes_amount: int | None = None
+    # Instant refund (闪电退款, cases/instant.py): off unless the operator switches it on.
+    instant_refund: bool = False
+    instant_refund_limit: int = 5_000  # fen; only refunds below it
+    instant_refund_rejected_days: int = 90  # no rejected complaint of the buyer's in these days
+    instant_refund_max_open_cases: int = 0  # other open cases the buyer may have
+    instant_refund_account_days: int = 30  # the account's first order at least this long ago
+    instant_contest_working_days: int = 3  # the merchant may contest after the refund is paid
     timezone: str = "Asia/Shanghai"
     holiday_file: Path | None = None
     # Reminders go out between these local times only (the REMINDER_HOURS setting), moved earlier.
@@ -287,40 +294,6 @@ def _reasons(raw: object) -> frozenset[Reason]:
     return frozenset(reasons)
 
 
-def _items(raw: object) -> tuple[ChecklistItem, ...]:
-    if not isinstance(raw, list):
-        raise TypeError('expected a list of checklist items, e.g. ["redeem_error"]')
-    items: list[ChecklistItem] = []
-    for entry in raw:
-        try:
-            item = ChecklistItem(str(entry).strip().lower())
-        except ValueError as exc:
-            choices = ", ".join(item.value for item in ChecklistItem)
-            raise ValueError(f"{entry!r} is no checklist item; expected some of {choices}") from exc
-        if item not in items:
-            items.append(item)
-    return tuple(items)
-
-
-def _checklist(raw: object) -> tuple[tuple[Reason, tuple[ChecklistItem, ...]], ...]:
-    """A table of reason = [items]; a reason not in the table keeps its default items."""
-    if not isinstance(raw, dict):
-        raise TypeError('expected a table such as { card_invalid = ["redeem_error"] }')
-    table = dict(DEFAULT_CHECKLIST)
-    for key, items in raw.items():
-        try:
-            reason = Reason(key.strip().lower())
-        except ValueError as exc:
-            choices = ", ".join(reason.value for reason in Reason)
-            raise ValueError(f"{key!r} is no reason; expected one of {choices}") from exc
-        table[reason] = _items(items)
-    return tuple((reason, table[reason]) for reason in Reason if table.get(reason))
-
-
-def _required_items(raw: object) -> frozenset[ChecklistItem]:
-    return frozenset(_items(raw))
-
-
 def _merchant_timeout(raw: object) -> MerchantTimeout:
     if not isinstance(raw, str):
         raise TypeError("expected a string")
@@ -365,6 +338,18 @@ def _texts(raw: object) -> tuple[str, ...]:
     return tuple(entry.strip() for entry in raw)
 
 
+def _switch(raw: object) -> bool:
+    if not isinstance(raw, bool):
+        raise TypeError("expected true or false")
+    return raw
+
+
+def _count_or_zero(raw: object) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
+        raise ValueError("expected a whole number, 0 or more")
+    return raw
+
+
 def _description_min(raw: object) -> int:
     # A minimum of 0 switches the rule off; the maximum must still leave room for text.
     if isinstance(raw, bool) or not isinstance(raw, int) or raw < 0:
@@ -395,10 +380,16 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "description_min": ("description_min", _description_min),
     "description_max": ("description_max", _count),
     "high_value_amount": ("high_value_amount", _amount),
-    "evidence_checklist": ("evidence_checklist", _checklist),
-    "evidence_required_items": ("evidence_required_items", _required_items),
+    "evidence_checklist": ("evidence_checklist", parse_checklist),
+    "evidence_required_items": ("evidence_required_items", parse_required),
     "risk": ("risk", parse_risk),
     "four_eyes_amount": ("four_eyes_amount", _amount),
+    "instant_refund": ("instant_refund", _switch),
+    "instant_refund_limit": ("instant_refund_limit", _amount),
+    "instant_refund_rejected_days": ("instant_refund_rejected_days", _count),
+    "instant_refund_max_open_cases": ("instant_refund_max_open_cases", _count_or_zero),
+    "instant_refund_account_days": ("instant_refund_account_days", _count_or_zero),
+    "instant_contest_working_days": ("instant_contest_working_days", _count),
     "timezone": ("timezone", _zone_name),
     "holiday_file": ("holiday_file", _path),
     "screen_failure_texts": ("screen_failure_texts", _texts),

@@ -25,6 +25,7 @@ from cases.clock import Clock
 from cases.deadlines import DEADLINE_JOB, REMINDER_JOB, expiry_action, job_prefix, jobs_for
 from cases.four_eyes import Proposal, needs_second
 from cases.history import record
+from cases.instant_rule import contest_refusal, contest_window_end
 from cases.lifecycle import Action, Actor, Refusal, TransitionRefused, decide, rule_for
 from cases.model import ActorKind, Case, CaseEvent, CaseStatus, DeadlineKind, is_open
 from cases.policy import Policy
@@ -133,11 +134,13 @@ async def perform(
     note: str = "",
     assignee: int | None = None,
     confirms: Proposal | None = None,
+    extra: dict[str, str] | None = None,
 ) -> Outcome:
     """Takes `action` on the case as `user_id` (None: the system); does not commit.
 
     A step that needs four eyes (cases/four_eyes.py) is taken only as the confirmation of
-    another staff member's proposal of exactly this step (`confirms`). Raises CaseNotFound, or
+    another staff member's proposal of exactly this step (`confirms`). `extra` goes into the
+    event as it is (an automatic decision's rule and inputs). Raises CaseNotFound, or
     TransitionRefused before anything is written.
     """
     now = clock.now()
@@ -145,8 +148,17 @@ async def perform(
     if case is None:
         raise CaseNotFound(case_no)
     actor = await actor_for(uow, case, action, user_id)
+    if action is Action.MERCHANT_CONTEST and case.status in rule_for(action).sources:
+        # The window lives in the history (when the instant refund was paid), not in the row.
+        history = await uow.events.list(case_no)
+        refusal = contest_refusal(history, now, policy, calendar)
+        if refusal is not None:
+            raise TransitionRefused(refusal, case.status)
+        end = contest_window_end(history, policy, calendar)
+        extra = {**(extra or {}), "contest_window_end": end.isoformat() if end else ""}
     decision = decide(
-        case, action, actor, now, policy, calendar, amount=amount, note=note, assignee=assignee
+        case, action, actor, now, policy, calendar,
+        amount=amount, note=note, assignee=assignee, extra=extra,
     )
     after = decision.after
     guarded = needs_second(case, action, amount, policy) and actor.kind in _STAFF_ROLES

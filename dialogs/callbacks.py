@@ -63,6 +63,7 @@ MERCHANT_ACCEPT: Final = "mc:acc:"  # refund the amount the buyer asked for
 MERCHANT_OFFER: Final = "mc:off:"  # offer a partial refund (asks for the amount)
 MERCHANT_REJECT: Final = "mc:rej:"  # reject with an explanation (asks for it)
 MERCHANT_EVIDENCE: Final = "mc:ev:"  # see the buyer's evidence files
+MERCHANT_CONTEST: Final = "mc:con:"  # contest an instant refund (asks for the explanation)
 # Staff actions, in the staff chat or in private.
 STAFF_TAKE: Final = "st:take:"  # take the case (assign it to oneself)
 STAFF_EVIDENCE: Final = "st:ev:"  # view the evidence files
@@ -81,6 +82,8 @@ STAFF_DISMISS: Final = "st:dsm:"  # dismiss the open four-eyes proposal
 STAFF_ASSESS: Final = "st:asx:"  # send the case to a third-party assessment (asks what for)
 STAFF_ASSESSED: Final = "st:asr:"  # record the assessment's result (asks for it)
 STAFF_DOSSIER: Final = "st:dos:"  # build and send the dossier ZIP, every step in full
+STAFF_CONTEST_HOLDS: Final = "st:cth:"  # a contested instant refund: the merchant's contest holds
+STAFF_CONTEST_FAILS: Final = "st:ctf:"  # a contested instant refund: the refund stands
 
 
 def button(label: str, data: str, **params: object) -> Button:

@@ -16,6 +16,7 @@ from typing import Any, Final
 from cases.audit import is_seal
 from cases.erasure import PERSONAL_DATA_REMOVED
 from cases.filing import SUBMIT_ACTION
+from cases.instant import DECLINED as INSTANT_DECLINED
 from cases.lifecycle import RULES, Action
 from cases.model import Case, CaseEvent, CaseStatus, EvidenceStatus
 from cases.ports import StoredEvidence
@@ -44,8 +45,8 @@ def evidence_marker(item: StoredEvidence) -> str:
 
 def buyer_visible(event: CaseEvent) -> bool:
     """Staff-only steps and audit seals never reach the buyer; unknown actions do."""
-    if is_seal(event):
-        return False
+    if is_seal(event) or event.action == INSTANT_DECLINED:
+        return False  # the rule's "no" is the platform's own bookkeeping
     try:
         return not RULES[Action(event.action)].internal
     except ValueError:

@@ -33,6 +33,10 @@ _SAID_REFUSALS: Final = frozenset(
         Refusal.OFFER_NOT_DECLINED,
         Refusal.WINDOW_CLOSED,
         Refusal.ANOTHER_CASE_OPEN,
+        Refusal.NOT_INSTANT,
+        Refusal.ALREADY_CONTESTED,
+        Refusal.CONTEST_WINDOW_CLOSED,
+        Refusal.CONTESTED,
     }
 )
 

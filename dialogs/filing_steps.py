@@ -287,6 +287,7 @@ async def submit(turn: Turn, draft: FilingDraft, _: str) -> Next:
         review_due=result.review_due_at,
         review_days=turn.policy.review_working_days,
         missing=list(result.missing),
+        instant=result.instant,
     )
     return Flow.END
 

@@ -15,6 +15,7 @@ the answer an unknown number gets, and no buyer contact data is ever shown.
 | mc:acc:N               | the case's merchant | the amount asked for approved → refund_pending |
 | mc:off:N → amount      | the case's merchant | partial offer → negotiating                    |
 | mc:rej:N → explanation | the case's merchant | refused → negotiating (the buyer may escalate) |
+| mc:con:N → explanation | the case's merchant | an instant refund contested → in_review        |
 
 ```mermaid
 stateDiagram-v2
@@ -26,6 +27,9 @@ stateDiagram-v2
     idle --> explanation: mc:rej
     explanation --> explanation: under 10 or over 1000 characters
     explanation --> idle: text (perform merchant_reject) / /cancel
+    idle --> contest: mc:con (an instant refund, paid, within the contest window)
+    contest --> contest: under 10 or over 1000 characters
+    contest --> idle: text (perform merchant_contest) / /cancel
 ```
 """
 
@@ -43,6 +47,7 @@ from dialogs import callbacks as cb
 from dialogs.case_file import HIDDEN_FROM_MERCHANT
 from dialogs.case_moves import case_no_in, run_move, say_not_found, say_refusal
 from dialogs.context import Turn
+from dialogs.merchant_contest import CONTEST, ask_contest, note_fits, take_contest
 from dialogs.notices_merchant import merchant_buttons
 from dialogs.pending import PendingInput
 from dialogs.stats import stats_command
@@ -98,7 +103,7 @@ class MerchantDialog:
         """Takes the offer amount or the rejection explanation the merchant was asked for."""
         if isinstance(event, CommandIn | ButtonIn):
             return False  # a command or another press runs; the question stays open
-        if pending.action not in (OFFER, REJECT):
+        if pending.action not in (OFFER, REJECT, CONTEST):
             turn.pending = None
             return False
         case = await merchant_case(turn, pending.case_no)
@@ -108,6 +113,8 @@ class MerchantDialog:
         text = event.text.strip() if isinstance(event, TextIn) else ""
         if pending.action == OFFER:
             await _take_amount(turn, case, text)
+        elif pending.action == CONTEST:
+            await take_contest(turn, case, text, NOTE_MIN, NOTE_MAX)
         else:
             await _take_explanation(turn, case, text)
         return True
@@ -252,6 +259,7 @@ async def _press(turn: Turn, data: str) -> None:
         (cb.MERCHANT_OFFER, _ask_amount),
         (cb.MERCHANT_REJECT, _ask_explanation),
         (cb.MERCHANT_EVIDENCE, show_evidence),
+        (cb.MERCHANT_CONTEST, _ask_contest),
     ):
         case_text = cb.suffix(data, prefix)
         if case_text is None:
@@ -261,6 +269,10 @@ async def _press(turn: Turn, data: str) -> None:
             await handler(turn, case)
         return
     turn.say("error.stale_button")
+
+
+async def _ask_contest(turn: Turn, case: Case) -> None:
+    await ask_contest(turn, case, KIND, NOTE_MIN, NOTE_MAX)
 
 
 async def _accept(turn: Turn, case: Case) -> None:
@@ -337,13 +349,7 @@ async def _take_amount(turn: Turn, case: Case, text: str) -> None:
 
 async def _take_explanation(turn: Turn, case: Case, text: str) -> None:
     """Rejects with the explanation, or says it is too short or too long and keeps asking."""
-    if not text:
-        turn.say("merchant.expect_note", case_no=case.case_no)
-    elif len(text) < NOTE_MIN:
-        turn.say("merchant.note_too_short", length=len(text), min=NOTE_MIN)
-    elif len(text) > NOTE_MAX:
-        turn.say("merchant.note_too_long", length=len(text), max=NOTE_MAX)
-    else:
+    if note_fits(turn, case, text, NOTE_MIN, NOTE_MAX):
         turn.pending = None
         await run_move(
             turn, case.case_no, Action.MERCHANT_REJECT, "merchant.done.reject", note=text

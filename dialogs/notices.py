@@ -21,6 +21,8 @@ from cases.clock import Clock
 from cases.deadlines import WAITS_ON, Party, hours_left, reminder_label
 from cases.filing import SUBMIT_ACTION
 from cases.fingerprints import EvidenceMatch
+from cases.instant_rule import contest_window_end
+from cases.lifecycle import Action
 from cases.model import Case, CaseStatus, DeadlineKind
 from cases.policy import Policy
 from cases.ports import StoredEvidence, UnitOfWork
@@ -40,6 +42,7 @@ from dialogs.notices_evidence import (
     staff_file_notice,
     staff_missing_notice,
 )
+from dialogs.notices_instant import INSTANT_ACTIONS, instant_paid_reply, instant_replies
 from dialogs.notices_merchant import merchant_buttons, merchant_notice
 from dialogs.notices_staff import (
     deadline_buttons,
@@ -123,6 +126,9 @@ class CaseNotifier:
             merchant_involved=involved,
         )
         buyer = await self._user(uow, after.buyer_id)
+        if facts.action in INSTANT_ACTIONS:
+            await self._instant(uow, facts, buyer, merchant)
+            return
         await self._queue(uow, buyer, buyer_notice(facts, self.support), facts, Audience.BUYER)
         if finishes(before, after):
             await self._ask_rating(uow, buyer, after, event.at)
@@ -139,6 +145,23 @@ class CaseNotifier:
                 ((btn("card", cb.STAFF_CARD, after.case_no),),),
             )
         await self._queue(uow, self._staff(), staff_reply, facts, Audience.STAFF)
+        if facts.action is Action.CONFIRM_REFUND and merchant is not None:
+            until = contest_window_end(
+                await uow.events.list(after.case_no), self.policy, self.calendar
+            )
+            if until is not None:  # an instant refund, now paid: the contest window opens
+                reply = instant_paid_reply(after.case_no, facts, until, self.policy)
+                await self._queue(uow, merchant, reply, facts, Audience.MERCHANT)
+
+    async def _instant(
+        self, uow: UnitOfWork, facts: Facts, buyer: Recipient, merchant: Recipient | None
+    ) -> None:
+        """Queues the instant refund's or the contest's notices (dialogs/notices_instant.py)."""
+        replies = instant_replies(facts, self.policy, manual_payout=self.manual_payout)
+        await self._queue(uow, buyer, replies.buyer, facts, Audience.BUYER)
+        if merchant is not None:
+            await self._queue(uow, merchant, replies.merchant, facts, Audience.MERCHANT)
+        await self._queue(uow, self._staff(), replies.staff, facts, Audience.STAFF)
 
     async def _ask_rating(
         self, uow: UnitOfWork, buyer: Recipient, case: Case, at: datetime

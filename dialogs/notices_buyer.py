@@ -7,6 +7,7 @@ reply, so the submit event sends the buyer nothing here.
 
 from __future__ import annotations
 
+from cases.contest import contested
 from cases.lifecycle import Action
 from cases.model import Case, CaseStatus, DeadlineKind
 from dialogs import callbacks as cb
@@ -95,6 +96,8 @@ def escalation_open(case: Case) -> bool:
     """The buyer may still take the case to platform arbitration (after a no, within the window)."""
     if case.deadline_kind is not DeadlineKind.BUYER_DECISION or case.next_deadline_at is None:
         return False
+    if case.approved_amount is not None:
+        return False  # a contest upheld: the buyer has the refund, there is nothing to escalate
     if case.status is CaseStatus.REJECTED:
         return True
     return case.status is CaseStatus.NEGOTIATING and not offer_pending(case)
@@ -110,7 +113,7 @@ def buyer_buttons(case: Case) -> ButtonRows:
         lines.append((btn("accept", cb.BUYER_ACCEPT, n), btn("decline", cb.BUYER_DECLINE, n)))
     if escalation_open(case):
         lines.append((btn("escalate", cb.BUYER_ESCALATE, n),))
-    if case.status in _WITHDRAWABLE:
+    if case.status in _WITHDRAWABLE and not contested(case):
         lines.append((btn("withdraw", cb.BUYER_WITHDRAW, n),))
     else:
         # A decided case: its file is what the buyer takes to the consumer association or 12315.

@@ -86,6 +86,8 @@ _BUTTONS = (
     (cb.STAFF_NOTE, "note"),
     (cb.STAFF_CONFIRM, "confirm"),
     (cb.STAFF_DISMISS, "dismiss"),
+    (cb.STAFF_CONTEST_HOLDS, "contest_holds"),
+    (cb.STAFF_CONTEST_FAILS, "contest_fails"),
 )
 STAFF_PREFIX = "st:"
 

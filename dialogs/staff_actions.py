@@ -54,6 +54,8 @@ MOVES: dict[str, Move] = {
         Move("rule_merchant", Action.RULE_FOR_MERCHANT, Input.TEXT),
         Move("paid", Action.CONFIRM_REFUND),
         Move("note", Action.NOTE, Input.TEXT),
+        Move("contest_holds", Action.UPHOLD_CONTEST, Input.TEXT),
+        Move("contest_fails", Action.DISMISS_CONTEST),
     )
 }
 

@@ -10,9 +10,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from cases.audit import is_seal
+from cases.contest import CONTEST_MOVES, NOT_WHILE_CONTESTED, contested
 from cases.erasure import PERSONAL_DATA_REMOVED
 from cases.filing import SUBMIT_ACTION
 from cases.four_eyes import DISMISS, PROPOSE, Proposal, open_proposal
+from cases.instant import DECLINED as INSTANT_DECLINED
 from cases.lifecycle import Action, request_cap_rule, rule_for
 from cases.model import Case, CaseEvent, EvidenceStatus, is_open
 from cases.ports import StoredEvidence
@@ -44,6 +46,8 @@ _MOVE_BUTTONS = (
     ("rule_buyer", cb.STAFF_RULE_BUYER, Action.RULE_FOR_BUYER),
     ("rule_merchant", cb.STAFF_RULE_MERCHANT, Action.RULE_FOR_MERCHANT),
     ("paid", cb.STAFF_PAID, Action.CONFIRM_REFUND),
+    ("contest_holds", cb.STAFF_CONTEST_HOLDS, Action.UPHOLD_CONTEST),
+    ("contest_fails", cb.STAFF_CONTEST_FAILS, Action.DISMISS_CONTEST),
 )
 _ALWAYS = (
     ("evidence", cb.STAFF_EVIDENCE),
@@ -67,13 +71,20 @@ def card_buttons(case: Case, proposal: Proposal | None = None) -> ButtonRows:
     actions = [
         staff_button(label, prefix, case.case_no)
         for label, prefix, action in _MOVE_BUTTONS
-        if case.status in rule_for(action).sources
+        if case.status in rule_for(action).sources and offered(case, action)
     ]
     rows = [tuple(actions[i : i + 2]) for i in range(0, len(actions), 2)]
     if proposal is not None:
         rows[:0] = proposal_buttons(case.case_no)
     rows.append(tuple(staff_button(label, prefix, case.case_no) for label, prefix in _ALWAYS))
     return tuple(rows)
+
+
+def offered(case: Case, action: Action) -> bool:
+    """A contested instant refund offers the contest's moves only; other cases never them."""
+    if contested(case):
+        return action not in NOT_WHILE_CONTESTED
+    return action not in CONTEST_MOVES
 
 
 async def show_card(turn: Turn, case: Case, *, buttons: bool = True) -> None:
@@ -163,7 +174,8 @@ def _event_params(event: CaseEvent) -> dict[str, Any]:
 NOTE_ACTION = Action.NOTE.value
 # Event actions the timeline has a label for (staff.action.*); others show their id.
 KNOWN_ACTIONS = frozenset(
-    {action.value for action in Action} | {SUBMIT_ACTION, PERSONAL_DATA_REMOVED, PROPOSE, DISMISS}
+    {action.value for action in Action}
+    | {SUBMIT_ACTION, PERSONAL_DATA_REMOVED, PROPOSE, DISMISS, INSTANT_DECLINED}
 )
 
 

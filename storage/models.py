@@ -114,6 +114,8 @@ class OrderRow(Base):
     # Revision 0015: the card code delivered, when the import has it; screenshots are matched
     # against it (cases/screen_reading.py).
     card_code: Mapped[str | None] = mapped_column(String(128))
+    # Revision 0016: when the platform saw the card code used; the instant refund rule reads it.
+    code_redeemed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     # Bookkeeping only (when the import saw the row), so the database clock is good enough.
     imported_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=_DB_NOW)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, server_default=_DB_NOW)

@@ -1,8 +1,9 @@
 """Imports the platform's order export (CSV) into the orders table.
 
 Returns data only (counts and per-line problems); the CLI decides how to show them. The file is
-UTF-8 (a BOM from spreadsheet programs is accepted) with exactly the header in `HEADER`, or that
-header and `card_code` (the code delivered, which screenshots are matched against).
+UTF-8 (a BOM from spreadsheet programs is accepted) with exactly the header in `HEADER`, then
+any of `OPTIONAL`: `card_code` (the code delivered, which screenshots are matched against) and
+`code_redeemed_at` (when the platform saw the code used, which the instant refund rule reads).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ HEADER = (
     "status",
 )
 CARD_CODE = "card_code"
+REDEEMED_AT = "code_redeemed_at"
+# Columns a file may add after HEADER, each once, in any order.
+OPTIONAL = (CARD_CODE, REDEEMED_AT)
 # Column sizes of the orders table: longer values are reported instead of failing the commit.
 _MAX_LENGTH = {
     "order_no": 64,
@@ -140,13 +144,15 @@ def parse_orders_csv(raw: bytes) -> tuple[list[tuple[int, Order]], list[RowError
 
 
 def _check_header(header: list[str]) -> tuple[str, ...]:
-    """The file's columns: HEADER, optionally followed by card_code."""
+    """The file's columns: HEADER, then any of OPTIONAL."""
     found = [name.strip() for name in header]
-    if tuple(found) in (HEADER, (*HEADER, CARD_CODE)):
+    extra = found[len(HEADER) :]
+    fits = tuple(found[: len(HEADER)]) == HEADER and set(extra) <= set(OPTIONAL)
+    if fits and len(set(extra)) == len(extra):
         return tuple(found)
     expected = ",".join(HEADER)
     missing = [name for name in HEADER if name not in found]
-    unexpected = [name for name in found if name not in (*HEADER, CARD_CODE)]
+    unexpected = [name for name in found if name not in (*HEADER, *OPTIONAL)]
     problems = []
     if missing:
         problems.append("missing " + ", ".join(missing))
@@ -163,6 +169,7 @@ def _parse_row(columns: tuple[str, ...], fields: list[str]) -> Order | str:
         return f"expected {len(columns)} fields, found {len(fields)}"
     values = dict(zip(columns, (value.strip() for value in fields), strict=True))
     values.setdefault(CARD_CODE, "")
+    values.setdefault(REDEEMED_AT, "")
     problems: list[str] = []
     for name in _REQUIRED:
         if not values[name]:
@@ -182,6 +189,8 @@ def _parse_row(columns: tuple[str, ...], fields: list[str]) -> Order | str:
     )
     if paid_at and delivered_at and delivered_at < paid_at:
         problems.append("delivered_at is before paid_at")
+    redeemed = values[REDEEMED_AT]
+    code_redeemed_at = _timestamp(REDEEMED_AT, redeemed, problems) if redeemed else None
     try:
         status = OrderStatus(values["status"].lower())
     except ValueError:
@@ -201,6 +210,7 @@ def _parse_row(columns: tuple[str, ...], fields: list[str]) -> Order | str:
         delivered_at=delivered_at,
         status=status,
         card_code=values[CARD_CODE] or None,
+        code_redeemed_at=code_redeemed_at,
     )
 
 
@@ -230,4 +240,10 @@ def _timestamp(name: str, text: str, problems: list[str]) -> datetime | None:
 
 def _shifted(order: Order, delta: timedelta) -> Order:
     delivered_at = None if order.delivered_at is None else order.delivered_at + delta
-    return replace(order, paid_at=order.paid_at + delta, delivered_at=delivered_at)
+    redeemed = None if order.code_redeemed_at is None else order.code_redeemed_at + delta
+    return replace(
+        order,
+        paid_at=order.paid_at + delta,
+        delivered_at=delivered_at,
+        code_redeemed_at=redeemed,
+    )

@@ -22,6 +22,7 @@ _DATA_COLUMNS = (
     "delivered_at",
     "status",
     "card_code",
+    "code_redeemed_at",
 )
 
 
@@ -66,6 +67,7 @@ def _to_order(row: Row[Any]) -> Order:
         delivered_at=row.delivered_at,
         status=OrderStatus(row.status),
         card_code=row.card_code,
+        code_redeemed_at=row.code_redeemed_at,
     )
 
 

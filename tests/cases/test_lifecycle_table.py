@@ -106,6 +106,8 @@ def valid_request(rule: Rule, status: CaseStatus) -> tuple[Case, datetime, dict[
         case = replace(case, offer_amount=1000)
     if rule.action is Action.ESCALATE and status is CaseStatus.NEGOTIATING:
         case = replace(case, offer_amount=1000, offer_declined=True)
+    if rule.action in (Action.UPHOLD_CONTEST, Action.DISMISS_CONTEST):
+        case = replace(case, approved_amount=case.refund_amount)  # a contested instant refund
     if ActorKind.SYSTEM in rule.actors and case.next_deadline_at is not None:
         now = case.next_deadline_at  # timeouts fire at the deadline
     return case, now, kwargs

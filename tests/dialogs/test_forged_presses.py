@@ -84,7 +84,7 @@ def snapshot(world: CaseWorld) -> dict[str, Any]:
 
 def test_the_table_covers_every_case_action_prefix() -> None:
     assert len(prefixes("st:")) >= 12
-    assert len(prefixes("mc:")) == 4
+    assert len(prefixes("mc:")) == 5
     assert len(prefixes("b:")) == 12
 
 

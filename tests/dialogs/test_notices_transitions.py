@@ -27,6 +27,11 @@ DECLINED: list[Step] = [*OFFERED, (A.DECLINE_OFFER, "buyer", {})]
 REJECTED: list[Step] = [*REVIEW, (A.REJECT, "agent", {"note": "证据不足"})]
 ARBITRATION: list[Step] = [*DECLINED, (A.ESCALATE, "buyer", {})]
 APPROVED: list[Step] = [*REVIEW, (A.APPROVE_REFUND, "agent", {"amount": 3000})]
+INSTANT: list[Step] = [(A.INSTANT_REFUND, "system", {"amount": 3000})]
+INSTANT_PAID: list[Step] = [*INSTANT, (A.CONFIRM_REFUND, "agent", {})]
+CONTESTED: list[Step] = [
+    *INSTANT_PAID, (A.MERCHANT_CONTEST, "merchant", {"note": "卡密已于付款后正常发放"}),
+]
 
 WITHDRAW_ROW = [["b:wd:"]]
 FILE_ROW = [["b:file:", "b:dos:"]]
@@ -122,6 +127,24 @@ ROWS: list[tuple[str, list[Step], Step, Expected, MerchantTimeout]] = [
     ("close", OFFERED, (A.CLOSE, "admin", {"note": "双方已线下和解"}),
      {"buyer": ("notice.buyer.closed", FILE_ROW),
       "merchant": ("notice.merchant.closed", [])}, MerchantTimeout.REFUND),
+    ("instant_refund", [], (A.INSTANT_REFUND, "system", {"amount": 3000}),
+     {"buyer": ("notice.buyer.instant_refund", FILE_ROW),
+      "merchant": ("notice.merchant.instant_refund", []),
+      "staff": ("notice.staff.instant_refund", PAYOUT)}, MerchantTimeout.REFUND),
+    ("confirm_instant_refund", INSTANT, (A.CONFIRM_REFUND, "agent", {}),
+     {"buyer": ("notice.buyer.refunded", FILE_ROW),
+      "merchant": ("notice.merchant.instant_paid", [["mc:con:"]])}, MerchantTimeout.REFUND),
+    ("merchant_contest", INSTANT_PAID,
+     (A.MERCHANT_CONTEST, "merchant", {"note": "卡密已于付款后正常发放"}),
+     {"buyer": ("notice.buyer.contested", FILE_ROW),
+      "staff": ("notice.staff.contested", [["st:card:", "st:ev:"], ["st:cth:", "st:ctf:"]])},
+     MerchantTimeout.REFUND),
+    ("uphold_contest", CONTESTED, (A.UPHOLD_CONTEST, "agent", {"note": "商家提供了发放记录"}),
+     {"buyer": ("notice.buyer.contest_upheld", FILE_ROW),
+      "merchant": ("notice.merchant.contest_upheld", [])}, MerchantTimeout.REFUND),
+    ("dismiss_contest", CONTESTED, (A.DISMISS_CONTEST, "agent", {}),
+     {"buyer": ("notice.buyer.contest_dismissed", FILE_ROW),
+      "merchant": ("notice.merchant.contest_dismissed", [])}, MerchantTimeout.REFUND),
 ]
 
 

@@ -139,6 +139,9 @@ def sample_params(template_source: str, locale: str, deadline: datetime) -> dict
         "checklist": [],  # a list of items, handed on to the checklist texts
         "matches": [],  # reused screenshots: their texts (fingerprint.*) carry no deadline
         "screens": None,  # what screenshots say: its texts (screen.*) carry no deadline
+        "instant": False,  # a case the instant refund rule did not refund quotes its review
+        "basis": "not_delivered",  # the instant refund's clear-cut basis
+        "until": deadline,  # the end of the merchant's window to contest an instant refund
     }
     amounts = ("amount", "approved", "approved_amount", "offer", "offer_amount", "requested")
     numbers = ("order_amount", "evidence_count", "have")

@@ -191,3 +191,35 @@ def test_a_card_code_column_after_the_header_is_read_and_optional_per_row() -> N
 def test_a_card_code_column_anywhere_else_is_refused() -> None:
     with pytest.raises(CsvFormatError):
         parse_orders_csv(("card_code," + HEADER + "\nX," + GOOD[0]).encode())
+
+
+async def test_the_redeem_time_column_is_optional_kept_and_may_follow_the_card_code(
+    db: Database, tmp_path: Path
+) -> None:
+    path = _write(
+        tmp_path,
+        f"{GOOD[0]},2026-11-19T21:00:00+08:00",
+        f"{GOOD[1]},",
+        header=HEADER + ",code_redeemed_at",
+    )
+    both = HEADER + ",card_code,code_redeemed_at"
+    assert parse_orders_csv(f"{both}\n{GOOD[0]},X7Q2,2026-11-19T21:00:00+08:00".encode())[1] == []
+
+    report = await import_orders_csv(db.uow, path, NOW)
+
+    assert report.errors == []
+    async with db.uow() as uow:
+        km1, km2 = await uow.orders.get("KM1"), await uow.orders.get("KM2")
+    assert km1 is not None
+    assert km2 is not None
+    assert km1.code_redeemed_at == datetime(2026, 11, 19, 13, 0, tzinfo=UTC)
+    assert km2.code_redeemed_at is None
+
+
+def test_a_bad_redeem_time_is_reported_on_its_line() -> None:
+    raw = "\n".join([HEADER + ",code_redeemed_at", f"{GOOD[0]},yesterday"]).encode()
+
+    orders, errors = parse_orders_csv(raw)
+
+    assert orders == []
+    assert [(error.line, "code_redeemed_at" in error.message) for error in errors] == [(2, True)]
