@@ -87,4 +87,4 @@ def _on_sqlite_begin(connection: Connection) -> None:
     # unit of work that reads and then writes fails at once with SQLITE_BUSY (busy_timeout
     # does not apply) whenever another connection committed in between; taking the lock up
     # front makes writers queue behind busy_timeout instead. Transactions here are short.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.exec_driver_sql(sqlite_driver.BEGIN)

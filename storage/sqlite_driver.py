@@ -8,6 +8,11 @@ them. This connection keeps aiosqlite as it is (its thread, queue, connect and c
 changes the cursor: statement, rows, row count and cursor close happen in one call on the thread.
 No SQLite driver for asyncio does this; SQLAlchemy's documented `async_creator` plugs it in.
 
+A transaction's BEGIN (storage/db.py sends BEGIN IMMEDIATE when SQLAlchemy begins one) travels
+with the transaction's first statement instead of taking a hand-off of its own: it takes the
+write lock just as early for everything the transaction does, and a transaction that runs no
+statement (a unit of work that found nothing to do) never takes the lock at all.
+
 The rows are fetched in full with the statement, as SQLAlchemy's adapter does anyway for
 everything but server-side cursors (which nothing here uses).
 """
@@ -24,8 +29,17 @@ import aiosqlite
 _Outcome = tuple[Any, list[Any], int, int | None]
 
 
-def _run(connection: sqlite3.Connection, sql: str, parameters: Any, many: bool) -> _Outcome:
-    """Runs on aiosqlite's thread: the statement, all its rows, then the cursor closed."""
+BEGIN = "BEGIN IMMEDIATE"
+_NOTHING: _Outcome = (None, [], -1, None)
+
+
+def _run(
+    connection: sqlite3.Connection, begin: str | None, sql: str, parameters: Any, many: bool
+) -> _Outcome:
+    """Runs on aiosqlite's thread: the BEGIN held back for it, the statement, all its rows,
+    then the cursor closed."""
+    if begin is not None:
+        connection.execute(begin)
     cursor = connection.cursor()
     try:
         if many:
@@ -86,18 +100,32 @@ class OneHopCursor:
 
 
 class OneHopConnection(aiosqlite.Connection):
+    # The BEGIN the next statement runs first; SQLAlchemy runs one call at a time on a
+    # connection, so reading and clearing it here races with nothing.
+    _begin: str | None = None
+
     def cursor(self) -> OneHopCursor:  # type: ignore[override]
         return OneHopCursor(self)
 
+    async def commit(self) -> None:
+        if self._begin is not None:
+            self._begin = None  # begun, nothing run: nothing to commit
+            return
+        await super().commit()
+
     async def rollback(self) -> None:
+        self._begin = None
         # SQLAlchemy's pool rolls back every connection handed back to it, committed or not:
-        # with no transaction open that is a hand-off to the thread for nothing. Reading the
-        # flag here is safe: SQLAlchemy runs one call at a time on a connection.
+        # with no transaction open that is a hand-off to the thread for nothing.
         if self._conn.in_transaction:
             await super().rollback()
 
     async def run_statement(self, sql: str, parameters: Any, *, many: bool) -> _Outcome:
-        outcome: _Outcome = await self._execute(_run, self._conn, sql, parameters, many)
+        if sql == BEGIN and not many and parameters in (None, (), []):
+            self._begin = sql
+            return _NOTHING
+        begin, self._begin = self._begin, None
+        outcome: _Outcome = await self._execute(_run, self._conn, begin, sql, parameters, many)
         return outcome
 
 

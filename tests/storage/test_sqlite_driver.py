@@ -10,6 +10,7 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import make_engine, make_session_factory
@@ -70,7 +71,7 @@ async def test_an_open_transaction_is_still_rolled_back(engine: AsyncEngine) -> 
         assert (await connection.execute(text("SELECT count(*) FROM t"))).scalar() == 0
 
 
-async def test_a_transaction_with_one_statement_takes_three_hand_offs(
+async def test_a_transaction_with_one_statement_takes_two_hand_offs(
     engine: AsyncEngine, handoffs: Counter[str]
 ) -> None:
     factory = make_session_factory(engine)
@@ -79,6 +80,57 @@ async def test_a_transaction_with_one_statement_takes_three_hand_offs(
     handoffs.clear()
     async with factory() as session, session.begin():
         await session.execute(text("SELECT v FROM t WHERE id = 1"))
-    # BEGIN IMMEDIATE, the SELECT (executed, fetched, closed together), COMMIT; aiosqlite's own
-    # cursor took four for the SELECT alone, and the pool's rollback after a commit one more.
-    assert sum(handoffs.values()) == 3, handoffs
+    # BEGIN IMMEDIATE with the SELECT (executed, fetched, closed together), then COMMIT;
+    # aiosqlite's own cursor took four for the SELECT alone, and the pool's rollback after a
+    # commit one more.
+    assert sum(handoffs.values()) == 2, handoffs
+
+
+async def test_a_transaction_that_runs_nothing_takes_no_hand_off(
+    engine: AsyncEngine, handoffs: Counter[str]
+) -> None:
+    factory = make_session_factory(engine)
+    async with factory() as session, session.begin():
+        pass
+    handoffs.clear()
+    async with factory() as session:
+        await session.connection()  # begun: storage/db.py sends BEGIN IMMEDIATE
+        await session.commit()
+    async with factory() as session:
+        await session.connection()
+        await session.rollback()
+    assert sum(handoffs.values()) == 0, handoffs
+
+
+async def test_the_first_statement_of_a_transaction_holds_the_write_lock(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    factory = make_session_factory(engine)
+    async with factory() as session:
+        await session.execute(text("SELECT v FROM t WHERE id = 1"))
+        other = await aiosqlite.connect(tmp_path / "driver.db", timeout=0)
+        try:
+            # IMMEDIATE: a read already took the lock another writer would need.
+            with pytest.raises(aiosqlite.OperationalError, match="locked"):
+                await other.execute("BEGIN IMMEDIATE")
+        finally:
+            await other.close()
+        await session.rollback()
+
+
+async def test_a_begin_that_cannot_take_the_lock_fails_its_statement(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    async with make_session_factory(engine)() as session:
+        await session.execute(text("PRAGMA busy_timeout=0"))  # fail at once, not in 10 s
+        await session.commit()
+        other = await aiosqlite.connect(tmp_path / "driver.db", isolation_level=None)
+        await other.execute("BEGIN IMMEDIATE")
+        try:
+            with pytest.raises(OperationalError, match="locked"):
+                await session.execute(text("SELECT v FROM t WHERE id = 1"))
+            await session.rollback()
+        finally:
+            await other.close()
+        # The lock is free again: the connection goes on.
+        assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 0
