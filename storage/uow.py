@@ -57,7 +57,7 @@ from storage.repositories.risk import SqlRiskQueries
 from storage.repositories.staff import SqlStaffRepository
 from storage.repositories.stats import SqlStatsQueries
 from storage.repositories.updates import SqlProcessedUpdateRepository
-from storage.repositories.users import SqlUserRepository
+from storage.repositories.users import SqlUserRepository, forget_touched
 from storage.repositories.workers import SqlWorkerRegistry
 
 
@@ -142,10 +142,14 @@ class SqlUnitOfWork:
             await session.close()
 
     async def commit(self) -> None:
-        await self._require().commit()
+        session = self._require()
+        forget_touched(session)
+        await session.commit()
 
     async def rollback(self) -> None:
-        await self._require().rollback()
+        session = self._require()
+        forget_touched(session)
+        await session.rollback()
 
     def _require(self) -> AsyncSession:
         if self._session is None:

@@ -24,6 +24,7 @@ from storage.models import (
     ScreenReadingRow,
     UserRow,
 )
+from storage.repositories.users import forget_touched
 
 _REMOVED = EvidenceStatus.REMOVED.value
 
@@ -89,6 +90,7 @@ class SqlPersonalDataRepository:
 
     async def forget_user(self, user_id: int, keep_attempts_since: datetime) -> int:
         session = self._session
+        forget_touched(session)
         await session.execute(delete(UserRow).where(UserRow.user_id == user_id))
         attempts = OwnershipAttemptRow
         still_counting = select(attempts.order_no).where(

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import UTC, timedelta
 
 import pytest
+from sqlalchemy import event as sa_event
 from sqlalchemy import text
 
 from cases.model import ActorKind, CaseStatus, EvidenceKind, EvidenceStatus
@@ -168,6 +169,33 @@ async def test_touching_a_user_refreshes_telegram_data_and_keeps_the_chosen_loca
     async with db.uow() as uow:
         assert await uow.users.get(big_id) == UserProfile(big_id, "en", "en-US", None)
         assert await uow.users.get(1) is None
+
+
+async def test_the_user_just_touched_is_read_without_a_statement(db: Database) -> None:
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        statements.append(sql)
+
+    sa_event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        async with db.uow() as uow:
+            touched = await uow.users.touch(77, "zh-hans", "lihua", T0)
+            before = len(statements)
+            assert await uow.users.get(77) == touched
+            assert len(statements) == before
+            await uow.users.set_locale(77, "en")  # changes the row: read again
+            assert await uow.users.get(77) == replace(touched, locale="en")
+            await uow.users.touch(77, "zh-hans", "lihua", T0)
+            await uow.personal_data.forget_user(77, T0)
+            assert await uow.users.get(77) is None
+            await uow.users.touch(78, "zh-hans", None, T0)
+            await uow.commit()
+            before = len(statements)
+            await uow.users.get(78)  # a new transaction: the row is read
+            assert len(statements) > before
+    finally:
+        sa_event.remove(db.engine.sync_engine, "before_cursor_execute", note)
 
 
 async def test_staff_roles_are_set_and_changed(db: Database) -> None:
