@@ -9,7 +9,8 @@ from sqlalchemy import bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DialogDraftRow
-from storage.repositories._sql import insert_for, prepared
+from storage.repositories._direct import DirectStatement
+from storage.repositories._sql import insert_for
 
 
 class SqlDraftRepository:
@@ -17,11 +18,12 @@ class SqlDraftRepository:
         self._session = session
 
     async def load(self, user_id: int) -> str | None:
-        return (await self._session.execute(_LOAD, {"user_id": user_id})).scalar_one_or_none()
+        rows = (await _LOAD.run(self._session, {"user_id": user_id})).rows
+        return rows[0].state if rows else None
 
     async def save(self, user_id: int, state_json: str, at: datetime) -> None:
         params = {"user_id": user_id, "state": state_json, "at": at}
-        await self._session.execute(_save(self._session), params)
+        await _SAVE.run(self._session, params)
 
     async def delete(self, user_id: int) -> None:
         await self._session.execute(
@@ -31,11 +33,12 @@ class SqlDraftRepository:
         )
 
 
-_LOAD = select(DialogDraftRow.state).where(DialogDraftRow.user_id == bindparam("user_id"))
+_LOAD = DirectStatement.of(
+    select(DialogDraftRow.state).where(DialogDraftRow.user_id == bindparam("user_id"))
+)
 
 
-@prepared
-def _save(dialect: str) -> Any:
+def _build_save(dialect: str) -> Any:
     stmt = insert_for(dialect, DialogDraftRow).values(
         user_id=bindparam("user_id"), state=bindparam("state"), updated_at=bindparam("at")
     )
@@ -43,3 +46,6 @@ def _save(dialect: str) -> Any:
         index_elements=[DialogDraftRow.__table__.c.user_id],
         set_={"state": stmt.excluded.state, "updated_at": stmt.excluded.updated_at},
     )
+
+
+_SAVE = DirectStatement(_build_save)

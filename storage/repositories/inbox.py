@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import InboxRow
 from storage.ports import InboxUpdate, IncomingUpdate
+from storage.repositories._direct import DirectStatement
 from storage.repositories._sql import dialect_insert
 
 MAX_ERROR_LENGTH = 2000
@@ -52,13 +54,15 @@ class SqlInboxRepository:
     ) -> list[InboxUpdate]:
         """Leases the oldest pending update of up to `limit` chats no one else is working on."""
         # Two statements: inside an UPDATE, PostgreSQL may run a LIMIT subquery more than once.
-        chosen = list(
-            (await self._session.execute(_CANDIDATES, {"now": now, "limit": limit})).scalars()
-        )
+        found = (await _CANDIDATES.run(self._session, {"now": now, "limit": limit})).rows
+        chosen = [row.update_id for row in found]
         if not chosen:
             return []
         params = {"chosen": chosen, "now": now, "worker_id": worker_id, "until": now + lease}
-        rows = (await self._session.execute(_CLAIM, params)).all()
+        if len(chosen) == 1:  # an inbox lane's claim: the statement without a list
+            rows = (await _CLAIM_ONE.run(self._session, {**params, "one": chosen[0]})).rows
+        else:
+            rows = (await self._session.execute(_CLAIM, params)).all()
         claimed = [
             InboxUpdate(
                 update_id=row.update_id,
@@ -72,7 +76,9 @@ class SqlInboxRepository:
 
     async def done(self, update_ids: Sequence[int], at: datetime) -> None:
         """Marks the updates handled; each chat's next update becomes claimable."""
-        if update_ids:
+        if len(update_ids) == 1:
+            await _DONE_ONE.run(self._session, {"one": update_ids[0], "at": at})
+        elif update_ids:
             await self._session.execute(_DONE, {"update_ids": list(update_ids), "at": at})
 
     async def retry(self, update_id: int, error: str, not_before: datetime) -> None:
@@ -141,7 +147,7 @@ _earlier_pending = (
     )
     .exists()
 )
-_CANDIDATES = (
+_CANDIDATES = DirectStatement.of(
     select(_head.update_id)
     .where(
         _head.done_at.is_(None),
@@ -153,25 +159,37 @@ _CANDIDATES = (
     # PostgreSQL: concurrent claimers skip rows another transaction is claiming.
     .with_for_update(skip_locked=True, of=_head)
 )
-_CLAIM = (
-    update(InboxRow)
-    # Free again: under READ COMMITTED a row claimed meanwhile is re-checked, not taken.
-    .where(
-        InboxRow.update_id.in_(bindparam("chosen", expanding=True)),
-        InboxRow.done_at.is_(None),
-        or_(InboxRow.locked_until.is_(None), InboxRow.locked_until <= bindparam("now")),
+
+
+def _claim(chosen: ColumnElement[bool]) -> Any:
+    return (
+        update(InboxRow)
+        # Free again: under READ COMMITTED a row claimed meanwhile is re-checked, not taken.
+        .where(
+            chosen,
+            InboxRow.done_at.is_(None),
+            or_(InboxRow.locked_until.is_(None), InboxRow.locked_until <= bindparam("now")),
+        )
+        .values(
+            locked_by=bindparam("worker_id"),
+            locked_until=bindparam("until"),
+            attempts=InboxRow.attempts + 1,
+        )
+        .returning(InboxRow.update_id, InboxRow.chat_id, InboxRow.payload, InboxRow.attempts)
+        .execution_options(synchronize_session=False)
     )
-    .values(
-        locked_by=bindparam("worker_id"),
-        locked_until=bindparam("until"),
-        attempts=InboxRow.attempts + 1,
+
+
+def _done(chosen: ColumnElement[bool]) -> Any:
+    return (
+        update(InboxRow)
+        .where(chosen)
+        .values(done_at=bindparam("at"), locked_by=None, locked_until=None)
+        .execution_options(synchronize_session=False)
     )
-    .returning(InboxRow.update_id, InboxRow.chat_id, InboxRow.payload, InboxRow.attempts)
-    .execution_options(synchronize_session=False)
-)
-_DONE = (
-    update(InboxRow)
-    .where(InboxRow.update_id.in_(bindparam("update_ids", expanding=True)))
-    .values(done_at=bindparam("at"), locked_by=None, locked_until=None)
-    .execution_options(synchronize_session=False)
-)
+
+
+_CLAIM = _claim(InboxRow.update_id.in_(bindparam("chosen", expanding=True)))
+_CLAIM_ONE = DirectStatement.of(_claim(InboxRow.update_id == bindparam("one")))
+_DONE = _done(InboxRow.update_id.in_(bindparam("update_ids", expanding=True)))
+_DONE_ONE = DirectStatement.of(_done(InboxRow.update_id == bindparam("one")))

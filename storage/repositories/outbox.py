@@ -22,6 +22,7 @@ from sqlalchemy.orm import aliased
 
 from storage.models import BlockedChatRow, OutboxRow
 from storage.ports import OutboxQueue, QueuedMessage
+from storage.repositories._direct import DirectStatement
 from storage.repositories._sql import dialect_insert, insert_for, prepared
 
 # last_error is for operators reading the table, not a log: keep it bounded.
@@ -69,9 +70,10 @@ class SqlOutboxRepository:
             "worker_id": worker_id,
             "until": now + lease,
         }
-        row_id = (await self._session.execute(_add_claimed(self._session), params)).scalar()
-        if row_id is None:
+        rows = (await _ADD_CLAIMED.run(self._session, params)).rows
+        if not rows:
             return None
+        row_id = rows[0].id
         return QueuedMessage(
             id=row_id, chat_id=chat_id, payload=dict(payload), due_at=now, attempts=0
         )
@@ -143,8 +145,7 @@ class SqlOutboxRepository:
         )
         found = (await self._session.execute(pending)).all()
         if len(found) > limit or any(
-            r.due_at > now or (r.locked_until is not None and r.locked_until > now)
-            for r in found
+            r.due_at > now or (r.locked_until is not None and r.locked_until > now) for r in found
         ):
             return None
         if not found:
@@ -165,7 +166,7 @@ class SqlOutboxRepository:
 
     async def mark_sent(self, message_id: int, at: datetime, telegram_message_id: int) -> None:
         params = {"row_id": message_id, "at": at, "message_id": telegram_message_id}
-        await self._session.execute(_MARK_SENT, params)
+        await _MARK_SENT.run(self._session, params)
 
     async def retry(self, message_id: int, error: str, next_due: datetime) -> None:
         await self._set(
@@ -239,8 +240,7 @@ class SqlOutboxRepository:
         await self._session.execute(stmt)
 
     async def unblock_chat(self, chat_id: int) -> bool:
-        result = await self._session.execute(_UNBLOCK, {"chat_id": chat_id})
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return bool((await _UNBLOCK.run(self._session, {"chat_id": chat_id})).rowcount)
 
     async def blocked_among(self, chat_ids: Collection[int]) -> set[int]:
         if not chat_ids:
@@ -378,9 +378,8 @@ def _claim(dialect: str) -> Any:
     )
 
 
-# Statements every update's replies run, built once (see storage.repositories._sql.prepared).
-@prepared
-def _add_claimed(dialect: str) -> Any:
+# Statements every update's replies run, built once and run directly (_direct.py).
+def _build_add_claimed(dialect: str) -> Any:
     table = OutboxRow.__table__.c
     return (
         insert_for(dialect, OutboxRow)
@@ -398,7 +397,8 @@ def _add_claimed(dialect: str) -> Any:
     )
 
 
-_MARK_SENT = (
+_ADD_CLAIMED = DirectStatement(_build_add_claimed)
+_MARK_SENT = DirectStatement.of(
     update(OutboxRow)
     .where(OutboxRow.id == bindparam("row_id"), OutboxRow.sent_at.is_(None))
     .values(
@@ -420,7 +420,9 @@ _EARLIER_PENDING = (
     )
     .limit(1)
 )
-_UNBLOCK = delete(BlockedChatRow).where(BlockedChatRow.chat_id == bindparam("chat_id"))
+_UNBLOCK = DirectStatement.of(
+    delete(BlockedChatRow).where(BlockedChatRow.chat_id == bindparam("chat_id"))
+)
 
 
 def _conforms(repository: SqlOutboxRepository) -> OutboxQueue:

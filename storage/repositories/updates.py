@@ -9,7 +9,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedUpdateRow
-from storage.repositories._sql import insert_for, prepared
+from storage.repositories._direct import DirectStatement
+from storage.repositories._sql import insert_for
 
 
 class SqlProcessedUpdateRepository:
@@ -23,17 +24,14 @@ class SqlProcessedUpdateRepository:
         commit together: a crash before commit lets the redelivered update be handled again.
         """
         params = {"update_id": update_id, "at": at}
-        return (await self._session.execute(_mark(self._session), params)).first() is not None
+        return bool((await _MARK.run(self._session, params)).rows)
 
     async def is_processed(self, update_id: int) -> bool:
-        stmt = select(ProcessedUpdateRow.update_id).where(
-            ProcessedUpdateRow.update_id == update_id
-        )
+        stmt = select(ProcessedUpdateRow.update_id).where(ProcessedUpdateRow.update_id == update_id)
         return (await self._session.execute(stmt)).first() is not None
 
 
-@prepared
-def _mark(dialect: str) -> Any:
+def _build_mark(dialect: str) -> Any:
     table = ProcessedUpdateRow.__table__
     return (
         insert_for(dialect, ProcessedUpdateRow)
@@ -41,3 +39,6 @@ def _mark(dialect: str) -> Any:
         .on_conflict_do_nothing(index_elements=[table.c.update_id])
         .returning(table.c.update_id)
     )
+
+
+_MARK = DirectStatement(_build_mark)

@@ -1,0 +1,97 @@
+"""Statements run on the driver directly: the same values, transaction and errors as through
+SQLAlchemy, without its statement machinery."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import bindparam, event, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from storage.models import OutboxRow
+from storage.repositories._direct import DirectStatement
+from tests.storage.conftest import Database
+from tests.storage.factories import T0
+
+_COLUMNS = {name: bindparam(name) for name in ("chat_id", "payload", "key")}
+_INSERT = DirectStatement.of(
+    insert(OutboxRow.__table__)
+    .values({**_COLUMNS, "due_at": bindparam("due"), "attempts": 0})
+    .returning(OutboxRow.__table__.c.id, OutboxRow.__table__.c.due_at)
+)
+_READ = DirectStatement.of(
+    select(OutboxRow.payload, OutboxRow.due_at, OutboxRow.attempts).where(
+        OutboxRow.chat_id == bindparam("chat_id")
+    )
+)
+PAYLOAD = {"locale": "zh_CN", "key": "buyer.hello", "params": {"name": "李华 <b>", "fen": 1999}}
+
+
+@pytest.fixture
+def statements(db: Database) -> Iterator[Counter[str]]:
+    """Counts the statements SQLAlchemy itself executes, by their first word."""
+    counted: Counter[str] = Counter()
+
+    def note(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        counted[sql.split()[0]] += 1
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    yield counted
+    event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+
+
+async def test_values_come_back_as_sqlalchemy_reads_them(db: Database) -> None:
+    due = T0 + timedelta(minutes=5)  # an aware +08:00 time, stored as UTC
+    async with db.uow() as uow:
+        session = uow._require()
+        inserted = (await _INSERT.run(session, _row(7, due, "k1"))).rows
+        assert inserted[0].due_at == due
+        through_sqlalchemy = (
+            await session.execute(select(OutboxRow.payload, OutboxRow.due_at, OutboxRow.id))
+        ).one()
+        assert through_sqlalchemy.payload == PAYLOAD
+        assert through_sqlalchemy.due_at == due
+        assert through_sqlalchemy.id == inserted[0].id
+        (read,) = (await _READ.run(session, {"chat_id": 7})).rows
+        assert (read.payload, read.due_at, read.attempts) == (PAYLOAD, due, 0)
+        assert read.due_at.utcoffset() == timedelta(0)
+
+
+async def test_they_commit_and_roll_back_with_the_unit_of_work(db: Database) -> None:
+    async with db.uow() as uow:
+        await _INSERT.run(uow._require(), _row(7, T0, "kept"))
+        await uow.commit()
+        await _INSERT.run(uow._require(), _row(7, T0, "dropped"))
+        await uow.rollback()
+    async with db.uow() as uow:
+        async with db.uow() as other:
+            await _INSERT.run(other._require(), _row(7, T0, "never committed"))
+        rows = (await _READ.run(uow._require(), {"chat_id": 7})).rows
+    assert len(rows) == 1
+
+
+async def test_a_violated_constraint_is_sqlalchemys_integrity_error(db: Database) -> None:
+    async with db.uow() as uow:
+        await _INSERT.run(uow._require(), _row(7, T0, "same"))
+        with pytest.raises(IntegrityError):
+            await _INSERT.run(uow._require(), _row(8, T0, "same"))
+
+
+async def test_on_sqlite_sqlalchemy_runs_none_of_them(
+    db: Database, statements: Counter[str]
+) -> None:
+    async with db.uow() as uow:
+        await _INSERT.run(uow._require(), _row(7, T0, "k"))
+        await _READ.run(uow._require(), {"chat_id": 7})
+        await uow.commit()
+    if db.backend == "sqlite":
+        assert statements == Counter({"BEGIN": 1}), statements  # the BEGIN, held for the first
+    else:
+        assert statements["INSERT"] == statements["SELECT"] == 1
+
+
+def _row(chat_id: int, due: object, key: str) -> dict[str, object]:
+    return {"chat_id": chat_id, "payload": PAYLOAD, "due": due, "key": key}
