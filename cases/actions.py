@@ -37,3 +37,5 @@ class Action(StrEnum):
     MERCHANT_CONTEST = "merchant_contest"
     UPHOLD_CONTEST = "uphold_contest"
     DISMISS_CONTEST = "dismiss_contest"
+    SEND_TO_ASSESSMENT = "send_to_assessment"
+    RECORD_ASSESSMENT = "record_assessment"

@@ -15,9 +15,16 @@ from cases.actions import Action
 from cases.model import Case, CaseStatus
 
 # While a contested instant refund is reviewed the buyer already has the money: the review ends
-# with the contest's own moves, never with a second approval, a rejection or a withdrawal.
+# with the contest's own moves, never with a second approval, a rejection or a withdrawal; nor
+# does it leave review for an assessment, whose wait would no longer read as contested.
 NOT_WHILE_CONTESTED = frozenset(
-    {Action.APPROVE_REFUND, Action.REJECT, Action.SEND_TO_MERCHANT, Action.WITHDRAW}
+    {
+        Action.APPROVE_REFUND,
+        Action.REJECT,
+        Action.SEND_TO_MERCHANT,
+        Action.WITHDRAW,
+        Action.SEND_TO_ASSESSMENT,
+    }
 )
 CONTEST_MOVES = frozenset({Action.UPHOLD_CONTEST, Action.DISMISS_CONTEST})
 CLAWBACK_STATES = {

@@ -11,18 +11,21 @@ Each waiting status has one deadline (DESIGN.md §2):
 | negotiating       | buyer_decision | buyer    | escalation_days from answer / decline    |
 | in_arbitration    | arbitration    | staff    | arbitration_working_days working days    |
 | refund_pending    | refund         | staff    | refund_working_days working days         |
+| awaiting_assessment | assessment   | staff    | assessment_working_days working days     |
 | rejected          | buyer_decision | (nobody) | escalation_days from the rejection       |
 
 Every deadline ends at a local midnight, like `WorkingCalendar.add_working_days`: the day the
 clock starts never counts, so "3 days" asked for at 23:00 are still three whole days.
 
-The review clock pauses while the case waits on the buyer: entering awaiting_evidence keeps the
-review time left, counted in working time (`Case.paused_review_seconds`: seconds on working days);
-when the evidence arrives (or its deadline passes) review resumes with that much working time
-left, counted on the calendar again, so the new deadline skips weekends and holidays like any
-other; and never less than until the end of the next working day, so evidence sent late on a
-Friday still leaves staff a working day to read it. Such a deadline is the one that may end
-inside a day rather than at midnight (rounded up to a whole minute, the finest it is shown).
+The review clock pauses while the case waits on the buyer or on a third-party assessment:
+entering awaiting_evidence (or awaiting_assessment from review) keeps the review time left,
+counted in working time (`Case.paused_review_seconds`: seconds on working days); when the
+evidence or the assessment's result arrives (or the evidence deadline passes) review resumes
+with that much working time left, counted on the calendar again, so the new deadline skips
+weekends and holidays like any other; and never less than until the end of the next working
+day, so evidence sent late on a Friday still leaves staff a working day to read it. Such a
+deadline is the one that may end inside a day rather than at midnight (rounded up to a whole
+minute, the finest it is shown).
 
 A rejected case is final, yet the buyer may still escalate it within escalation_days: the case
 keeps that window as its deadline so `escalate` can check it. No job is scheduled for it, because
@@ -41,6 +44,9 @@ from cases.actions import Action
 from cases.calendar import WorkingCalendar
 from cases.model import Case, CaseStatus, DeadlineKind, is_open
 from cases.policy import Policy
+
+# Waits during which the review clock stands still, keeping the time it had left.
+REVIEW_PAUSES = frozenset({CaseStatus.AWAITING_EVIDENCE, CaseStatus.AWAITING_ASSESSMENT})
 
 REMINDER_JOB = "case_reminder"
 DEADLINE_JOB = "case_deadline"
@@ -61,6 +67,8 @@ WAITS_ON: dict[DeadlineKind, Party] = {
     DeadlineKind.BUYER_DECISION: Party.BUYER,
     DeadlineKind.ARBITRATION: Party.STAFF,
     DeadlineKind.REFUND: Party.STAFF,
+    # Staff chase the assessor, so staff are reminded and, when it is missed, alerted.
+    DeadlineKind.ASSESSMENT: Party.STAFF,
 }
 
 
@@ -151,7 +159,7 @@ def deadline_after(
             return None
         return Deadline(before.deadline_kind, before.next_deadline_at)
     if status in (CaseStatus.SUBMITTED, CaseStatus.IN_REVIEW):
-        if before.status is CaseStatus.AWAITING_EVIDENCE:
+        if before.status in REVIEW_PAUSES:
             return Deadline(
                 DeadlineKind.REVIEW,
                 resumed_review_due(before.paused_review_seconds, now, calendar),
@@ -180,6 +188,9 @@ def _fresh(
         case CaseStatus.REFUND_PENDING:
             at = calendar.add_working_days(now, policy.refund_working_days)
             return Deadline(DeadlineKind.REFUND, at)
+        case CaseStatus.AWAITING_ASSESSMENT:
+            at = calendar.add_working_days(now, policy.assessment_working_days)
+            return Deadline(DeadlineKind.ASSESSMENT, at)
         case _:
             return None
 

@@ -16,7 +16,7 @@ from typing import Any
 from cases.actions import Action
 from cases.calendar import WorkingCalendar
 from cases.contest import CONTEST_MOVES, NOT_WHILE_CONTESTED, clawback_extra, contested
-from cases.deadlines import days_from, deadline_after, review_time_left
+from cases.deadlines import REVIEW_PAUSES, days_from, deadline_after, review_time_left
 from cases.model import ActorKind, Case, CaseEvent, CaseStatus, DeadlineKind, is_open
 from cases.policy import MerchantTimeout, Policy, cap_rule_params
 
@@ -96,6 +96,8 @@ AGENT, ARBITRATOR, ADMIN = ActorKind.AGENT, ActorKind.ARBITRATOR, ActorKind.ADMI
 OPEN = frozenset(status for status in CaseStatus if is_open(status))
 # Until someone decides (a refund is approved or the case is closed), the buyer may withdraw.
 BEFORE_DECISION = OPEN - {S.REFUND_PENDING}
+# Where a review is under way, so leaving for a pause keeps the review time it had left.
+REVIEWING = frozenset({S.SUBMITTED, S.IN_REVIEW})
 
 
 def _rule(
@@ -166,6 +168,22 @@ TABLE: tuple[Rule, ...] = (
     _rule(Action.MERCHANT_CONTEST, {S.REFUNDED}, (S.IN_REVIEW,), {MERCHANT}, note=True),
     _rule(Action.UPHOLD_CONTEST, {S.IN_REVIEW}, (S.REJECTED,), {AGENT, ADMIN}, note=True),
     _rule(Action.DISMISS_CONTEST, {S.IN_REVIEW}, (S.REFUNDED,), {AGENT, ADMIN}),
+    # A third-party assessment: the note says what is assessed and by whom (staff only), and
+    # the result when it is recorded; the case goes back to where it was sent from.
+    _rule(
+        Action.SEND_TO_ASSESSMENT,
+        {S.IN_REVIEW, S.IN_ARBITRATION},
+        (S.AWAITING_ASSESSMENT,),
+        {AGENT, ARBITRATOR, ADMIN},
+        note=True,
+    ),
+    _rule(
+        Action.RECORD_ASSESSMENT,
+        {S.AWAITING_ASSESSMENT},
+        (S.IN_REVIEW, S.IN_ARBITRATION),
+        {AGENT, ARBITRATOR, ADMIN},
+        note=True,
+    ),
 )
 
 RULES: dict[Action, Rule] = {rule.action: rule for rule in TABLE}
@@ -243,9 +261,9 @@ def decide(
     )
     if deadline is not None and deadline.kind is DeadlineKind.REVIEW:
         changes["review_due_at"] = deadline.at
-    if status is S.AWAITING_EVIDENCE and case.status is not S.AWAITING_EVIDENCE:
+    if status in REVIEW_PAUSES and case.status in REVIEWING:
         changes["paused_review_seconds"] = review_time_left(case, now, calendar)
-    elif case.status is S.AWAITING_EVIDENCE and status is not S.AWAITING_EVIDENCE:
+    elif case.status in REVIEW_PAUSES and status not in REVIEW_PAUSES:
         changes["paused_review_seconds"] = None
     after = replace(case, **changes)
     event = _event(case, after, action, actor, now, note, amount)
@@ -339,6 +357,10 @@ def _effect(
             return S.REFUND_PENDING, {"approved_amount": case.refund_amount}
         case Action.MERCHANT_TIMEOUT:
             return S.IN_ARBITRATION, {}
+        case Action.RECORD_ASSESSMENT:
+            # Only a case sent from review keeps review time while it waits (decide pauses it).
+            back = S.IN_REVIEW if case.paused_review_seconds is not None else S.IN_ARBITRATION
+            return back, {}
         case Action.ACCEPT_OFFER:
             return status, {"approved_amount": case.offer_amount}
         case Action.DECLINE_OFFER:

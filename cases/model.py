@@ -47,6 +47,8 @@ class CaseStatus(StrEnum):
     AWAITING_MERCHANT = "awaiting_merchant"
     NEGOTIATING = "negotiating"
     IN_ARBITRATION = "in_arbitration"
+    # A third party (an appraiser, a testing lab, the game operator) assesses the evidence.
+    AWAITING_ASSESSMENT = "awaiting_assessment"
     REFUND_PENDING = "refund_pending"
     REFUNDED = "refunded"
     REJECTED = "rejected"
@@ -139,6 +141,7 @@ class DeadlineKind(StrEnum):
     BUYER_DECISION = "buyer_decision"  # the buyer answers an offer / may escalate
     ARBITRATION = "arbitration"  # the arbitrator rules
     REFUND = "refund"  # the refund is paid out
+    ASSESSMENT = "assessment"  # a third party assesses; staff chase it and record the result
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,7 @@ class Policy:
     merchant_working_days: int = 2
     merchant_timeout: MerchantTimeout = MerchantTimeout.REFUND
     arbitration_working_days: int = 5
+    assessment_working_days: int = 10  # a third-party assessment reports within this many
     refund_working_days: int = 3
     escalation_days: int = 7  # calendar days the buyer has to escalate after the merchant answers
     reminder_offsets: tuple[timedelta, ...] = (timedelta(hours=24), timedelta(hours=2))
@@ -366,6 +367,7 @@ _KEYS: dict[str, tuple[str, Callable[[object], Any]]] = {
     "merchant_working_days": ("merchant_working_days", _count),
     "merchant_timeout": ("merchant_timeout", _merchant_timeout),
     "arbitration_working_days": ("arbitration_working_days", _count),
+    "assessment_working_days": ("assessment_working_days", _count),
     "refund_working_days": ("refund_working_days", _count),
     "escalation_days": ("escalation_days", _count),
     "reminder_offsets_hours": ("reminder_offsets", _offsets),

@@ -25,6 +25,7 @@ _WITHDRAWABLE = frozenset(
         CaseStatus.AWAITING_MERCHANT,
         CaseStatus.NEGOTIATING,
         CaseStatus.IN_ARBITRATION,
+        CaseStatus.AWAITING_ASSESSMENT,
     }
 )
 
@@ -59,6 +60,8 @@ def _happening(facts: Facts) -> str | None:
         return None
     if action is Action.RULE_FOR_MERCHANT:
         return "ruled_for_merchant"
+    if action is Action.RECORD_ASSESSMENT:
+        return "assessment_done"
     if status is CaseStatus.IN_REVIEW:
         return _BACK_IN_REVIEW.get(action, "in_review") if action else "in_review"
     if status is CaseStatus.NEGOTIATING:
@@ -85,6 +88,7 @@ _APPROVED_BY = {
 _BY_STATUS = {
     CaseStatus.AWAITING_EVIDENCE: "evidence_requested",
     CaseStatus.AWAITING_MERCHANT: "sent_to_merchant",
+    CaseStatus.AWAITING_ASSESSMENT: "assessment_started",
     CaseStatus.REJECTED: "rejected",
     CaseStatus.REFUNDED: "refunded",
     CaseStatus.WITHDRAWN: "withdrawn",

@@ -66,9 +66,18 @@ def _happening(facts: Facts) -> str | None:
         return "offer_declined"
     if not facts.moved:
         return None
+    if action in _ASSESSMENT:
+        return _ASSESSMENT[action]
     if status is CaseStatus.IN_ARBITRATION:
         return "escalated"
     return _RESULTS.get(status)
+
+
+# A merchant who has answered hears of an assessment too: it bears on their side of the case.
+_ASSESSMENT = {
+    Action.SEND_TO_ASSESSMENT: "assessment_started",
+    Action.RECORD_ASSESSMENT: "assessment_done",
+}
 
 
 def merchant_buttons(case_no: str) -> ButtonRows:

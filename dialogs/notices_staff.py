@@ -147,4 +147,7 @@ def deadline_buttons(kind: DeadlineKind, case: Case) -> ButtonRows:
         return payout_buttons(case.case_no)
     if kind is DeadlineKind.REVIEW:
         return review_buttons(case)
+    if kind is DeadlineKind.ASSESSMENT:
+        n = case.case_no
+        return ((btn("card", cb.STAFF_CARD, n), btn("assessed", cb.STAFF_ASSESSED, n)),)
     return ((btn("card", cb.STAFF_CARD, case.case_no),),)

@@ -22,6 +22,8 @@ chat where it was asked. Each press and command re-reads the user's role and the
 | /paid N, st:paid:N                 | lifecycle RULES  | refunded                             |
 | /confirm N, st:cfm:N               | the step's roles | a colleague's proposal taken (4 eyes)|
 | /dismiss N, st:dsm:N               | the step's roles | the open proposal ended              |
+| /assess N what, st:asx:N → text    | lifecycle RULES  | awaiting a third-party assessment    |
+| /assessed N result, st:asr:N → text| lifecycle RULES  | back to review / arbitration         |
 | /note N text, st:note:N → text     | lifecycle RULES  | internal note (buyer never sees it)  |
 | /staff [add ID ROLE / remove ID]   | admin            | list / change staff                  |
 | /health                            | any staff        | each process's loops and their errors  |
@@ -85,6 +87,8 @@ _BUTTONS = (
     (cb.STAFF_PAID, "paid"),
     (cb.STAFF_NOTE, "note"),
     (cb.STAFF_CONFIRM, "confirm"),
+    (cb.STAFF_ASSESS, "assess"),
+    (cb.STAFF_ASSESSED, "assessed"),
     (cb.STAFF_DISMISS, "dismiss"),
     (cb.STAFF_CONTEST_HOLDS, "contest_holds"),
     (cb.STAFF_CONTEST_FAILS, "contest_fails"),
@@ -287,6 +291,12 @@ class StaffDialog:
     async def _request(self, turn: Turn, args: str) -> None:
         await self._with_text(turn, args, "request")
 
+    async def _assess(self, turn: Turn, args: str) -> None:
+        await self._with_text(turn, args, "assess")
+
+    async def _assessed(self, turn: Turn, args: str) -> None:
+        await self._with_text(turn, args, "assessed")
+
     async def _approve(self, turn: Turn, args: str) -> None:
         """`/approve N` approves what the buyer asked for; `/approve N 20.50` that amount."""
         head, _, amount_text = args.partition(" ")
@@ -376,6 +386,8 @@ _COMMANDS: dict[str, _Handler] = {
     "reject": StaffDialog._reject,
     "approve": StaffDialog._approve,
     "request": StaffDialog._request,
+    "assess": StaffDialog._assess,
+    "assessed": StaffDialog._assessed,
     "tomerchant": StaffDialog._tomerchant,
     "rule": StaffDialog._rule,
     "paid": StaffDialog._paid,

@@ -56,6 +56,8 @@ MOVES: dict[str, Move] = {
         Move("note", Action.NOTE, Input.TEXT),
         Move("contest_holds", Action.UPHOLD_CONTEST, Input.TEXT),
         Move("contest_fails", Action.DISMISS_CONTEST),
+        Move("assess", Action.SEND_TO_ASSESSMENT, Input.TEXT),
+        Move("assessed", Action.RECORD_ASSESSMENT, Input.TEXT),
     )
 }
 

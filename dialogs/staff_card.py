@@ -46,6 +46,8 @@ _MOVE_BUTTONS = (
     ("rule_buyer", cb.STAFF_RULE_BUYER, Action.RULE_FOR_BUYER),
     ("rule_merchant", cb.STAFF_RULE_MERCHANT, Action.RULE_FOR_MERCHANT),
     ("paid", cb.STAFF_PAID, Action.CONFIRM_REFUND),
+    ("assess", cb.STAFF_ASSESS, Action.SEND_TO_ASSESSMENT),
+    ("assessed", cb.STAFF_ASSESSED, Action.RECORD_ASSESSMENT),
     ("contest_holds", cb.STAFF_CONTEST_HOLDS, Action.UPHOLD_CONTEST),
     ("contest_fails", cb.STAFF_CONTEST_FAILS, Action.DISMISS_CONTEST),
 )

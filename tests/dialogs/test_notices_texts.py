@@ -52,6 +52,7 @@ DEADLINE_PATHS: list[list[tuple[Action, str, dict[str, object]]]] = [
     [*TO_MERCHANT, (A.MERCHANT_REJECT, "merchant", {"note": "不同意"})],
     [(A.TAKE, "agent", {}), (A.REJECT, "agent", {"note": "不足"}), (A.ESCALATE, "buyer", {})],
     [(A.TAKE, "agent", {}), (A.APPROVE_REFUND, "agent", {"amount": 3000})],
+    [(A.TAKE, "agent", {}), (A.SEND_TO_ASSESSMENT, "agent", {"note": "送检测机构鉴定"})],
 ]
 
 

@@ -32,6 +32,8 @@ INSTANT_PAID: list[Step] = [*INSTANT, (A.CONFIRM_REFUND, "agent", {})]
 CONTESTED: list[Step] = [
     *INSTANT_PAID, (A.MERCHANT_CONTEST, "merchant", {"note": "卡密已于付款后正常发放"}),
 ]
+ASSESS = "送检测机构鉴定充值截图真伪"
+ASSESSING: list[Step] = [*REVIEW, (A.SEND_TO_ASSESSMENT, "agent", {"note": ASSESS})]
 
 WITHDRAW_ROW = [["b:wd:"]]
 FILE_ROW = [["b:file:", "b:dos:"]]
@@ -124,6 +126,20 @@ ROWS: list[tuple[str, list[Step], Step, Expected, MerchantTimeout]] = [
      {"buyer": ("notice.buyer.withdrawn", FILE_ROW),
       "merchant": ("notice.merchant.withdrawn", []),
       "staff": ("notice.staff.withdrawn", CARD)}, MerchantTimeout.REFUND),
+    ("send_to_assessment", REVIEW, (A.SEND_TO_ASSESSMENT, "agent", {"note": ASSESS}),
+     {"buyer": ("notice.buyer.assessment_started", WITHDRAW_ROW)}, MerchantTimeout.REFUND),
+    ("record_assessment", ASSESSING, (A.RECORD_ASSESSMENT, "agent", {"note": "截图属实"}),
+     {"buyer": ("notice.buyer.assessment_done", WITHDRAW_ROW)}, MerchantTimeout.REFUND),
+    ("assessment_in_arbitration", ARBITRATION,
+     (A.SEND_TO_ASSESSMENT, "arbitrator", {"note": ASSESS}),
+     {"buyer": ("notice.buyer.assessment_started", WITHDRAW_ROW),
+      "merchant": ("notice.merchant.assessment_started", [])}, MerchantTimeout.REFUND),
+    ("assessment_back_to_arbitration",
+     [*ARBITRATION, (A.SEND_TO_ASSESSMENT, "arbitrator", {"note": ASSESS})],
+     (A.RECORD_ASSESSMENT, "arbitrator", {"note": "截图属实"}),
+     {"buyer": ("notice.buyer.assessment_done", WITHDRAW_ROW),
+      "merchant": ("notice.merchant.assessment_done", []),
+      "staff": ("notice.staff.arbitration_needed", ARBITRATE)}, MerchantTimeout.REFUND),
     ("close", OFFERED, (A.CLOSE, "admin", {"note": "双方已线下和解"}),
      {"buyer": ("notice.buyer.closed", FILE_ROW),
       "merchant": ("notice.merchant.closed", [])}, MerchantTimeout.REFUND),

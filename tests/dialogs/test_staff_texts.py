@@ -35,7 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 _LITERAL = re.compile(r"""["'](staff\.[a-z_.]+[a-z_])["']""")
 # Usage texts are named by the move, so /tomerchant's is "merchant".
 _COMMANDS_WITH_USAGE = ("case", "take", "assign", "note", "reject", "approve", "request",
-                        "merchant", "rule", "paid", "confirm", "dismiss")
+                        "merchant", "rule", "paid", "confirm", "dismiss",
+                        "assess", "assessed")
 
 
 def staff_texts(locale: str) -> dict[str, str]:
