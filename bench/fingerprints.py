@@ -23,6 +23,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import imagehash
+
 from bench.screenshot_set import png_bytes, screenshot_set
 from bot.image_fingerprint import detail_difference, fingerprint_image, same_picture
 from cases.fingerprints import MAX_HASH_DISTANCE, Fingerprint, bands, hamming
@@ -54,12 +56,17 @@ def measure_set(per_layout: int) -> dict[str, Any]:
     false: Counter[str] = Counter()
     siblings: Counter[str] = Counter()
     near_detail, near_bits, sibling_detail = [], [], []
+    whole_bits: list[int] = []
     originals = []
     for original in screenshot_set(per_layout):
         mine = _fingerprint(original.image, timings)
         originals.append(mine)
+        whole = imagehash.phash(original.image)
         for name, copy in original.copies.items():
             theirs = _fingerprint(copy, timings)
+            if "cropped" in name:
+                # Why the hash is taken of the bottom part: the whole image's moves with a crop.
+                whole_bits.append(int(whole - imagehash.phash(copy)))
             copies[name] += 1
             found[name] += _found(mine, theirs)
             near_detail.append(detail_difference(mine.detail, theirs.detail))
@@ -81,6 +88,7 @@ def measure_set(per_layout: int) -> dict[str, Any]:
         "other_originals": len(pairs),
         "other_originals_matched": sum(_found(a, b) for a, b in pairs),
         "near_max_hash_bits": max(near_bits),
+        "cropped_whole_image_hash_bits": [min(whole_bits), max(whole_bits)],
         "near_max_detail": round(max(near_detail), 1),
         "sibling_min_detail": round(min(sibling_detail), 1),
         "fingerprint_median_ms": round(statistics.median(timings) * 1000, 2),
