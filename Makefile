@@ -33,7 +33,9 @@ lint: $(STAMP)
 
 # Everything on SQLite, then the tests that keep rows (tests/storage runs both backends itself)
 # again on PostgreSQL at TEST_POSTGRES_URL, less those marked backend_independent (tests/dbs.py);
-# without a reachable server that run is skipped, saying so.
+# without a reachable server that run is skipped, saying so. The tests marked every_runtime run
+# on aiogram and python-telegram-bot in the SQLite run, on aiogram alone on PostgreSQL: the
+# adapters sit above storage (tests/runtimes.py).
 # Each run is spread over the machine's cores (pytest-xdist), the tests that start the bot as
 # processes on one worker (tests/conftest.py); TEST_JOBS=0 runs each in one process, as a
 # debugger or a bisect wants.
@@ -53,7 +55,7 @@ test: $(STAMP)
 	[ $$tests -eq 0 ] && [ $$linted -eq 0 ]
 	@if $(BIN)/python -m tests.dbs $(PG_TESTS); then \
 		echo "== again on PostgreSQL (TEST_DATABASE=postgres): $(PG_TESTS)"; \
-		TEST_DATABASE=postgres $(PYTEST) $(PG_TESTS); \
+		TEST_DATABASE=postgres TEST_RUNTIMES=aiogram $(PYTEST) $(PG_TESTS); \
 	fi
 
 # The README's picture of the sandbox, taken from the real page with a case in progress

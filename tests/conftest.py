@@ -13,6 +13,9 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from bot.transport.runtimes import Runtime  # noqa: E402 (after the root is on sys.path)
+from tests.runtimes import selected_runtimes  # noqa: E402
+
 pytest_plugins = ["tests.botapi.fixtures", "tests.dbs"]
 
 
@@ -22,6 +25,29 @@ def screen_ocr() -> ScreenOcr:
     ocr = ScreenOcr()
     ocr.load()
     return ocr
+
+
+@pytest.fixture
+def bot_runtime() -> Runtime:
+    """The Bot API runtime (BOT_RUNTIME) the test's bot runs on; parametrised below."""
+    return "aiogram"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test that takes `bot_runtime` runs on each runtime TEST_RUNTIMES names if it is marked
+    `every_runtime`, else on the first of them only (aiogram, unless TEST_RUNTIMES=ptb).
+
+    The suite's time is the limit: every story and end-to-end test run twice would add minutes,
+    while the adapters differ only where Telegram is spoken to. The marked tests are those that
+    exercise the adapter (polling, the webhook, files, restarts, the crash test); the contract
+    test (tests/bot/test_bot_port.py) covers each Telegram answer on both.
+    """
+    if "bot_runtime" not in metafunc.fixturenames:
+        return
+    runtimes = selected_runtimes()
+    if metafunc.definition.get_closest_marker("every_runtime") is None:
+        runtimes = runtimes[:1]
+    metafunc.parametrize("bot_runtime", runtimes, ids=list(runtimes))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -14,7 +14,7 @@ from bot.app import build_bot, build_deps
 from bot.config import Settings
 from bot.deps import Deps
 from bot.evidence import EvidenceDownloader
-from bot.transport.aiogram_bot import AiogramBot
+from bot.transport.port import BotPort
 from bot.turns import TurnRunner
 from cases.clock import Clock, ManualClock
 from cases.model import Order
@@ -58,7 +58,9 @@ def offline_settings(api: FakeBotAPI, tmp_path: Path, **overrides: Any) -> Setti
 @dataclass
 class BotHarness:
     api: FakeBotAPI
-    bot: AiogramBot  # the production port, its aiogram Bot at `bot.bot`
+    # The production port on the BOT_RUNTIME the settings name (aiogram unless told), its
+    # library's bot at `bot.bot`.
+    bot: BotPort
     turns: TurnRunner
     deps: Deps
     clock: ManualClock
@@ -159,8 +161,7 @@ async def _harness_on(
     )
     clock = ManualClock(now)
     deps = build_test_deps(config, clock)
-    bot = build_bot(config)  # the production wiring: API URL, parse mode
-    assert isinstance(bot, AiogramBot)
+    bot = build_bot(config)  # the production wiring: API URL, parse mode, runtime
     try:
         yield BotHarness(api, bot, TurnRunner(deps, bot), deps, clock)
     finally:

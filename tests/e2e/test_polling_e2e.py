@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -12,16 +11,16 @@ from pathlib import Path
 
 import pytest
 
+from bot.transport.runtimes import Runtime
 from cases.model import Order, OrderStatus
 from sandbox.botapi import FakeBotAPI, FakeUser
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.uow import SqlUnitOfWork
-from tests.processes import STARTUP_TIMEOUT, python_process
+from tests.processes import STARTUP_TIMEOUT, bot_env, python_process
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.every_runtime]
 
-ROOT = Path(__file__).resolve().parents[2]
 CASE_NO = re.compile(r"TS\d{8}-[0-9A-HJKMNP-TV-Z]{5}")
 ORDER_NO = "KM202611260007"
 PHOTO = b"\x89PNG\r\n\x1a\n a screenshot of the unused card code"
@@ -56,28 +55,19 @@ async def seed_order(database_url: str) -> None:
 
 @pytest.fixture
 async def running_bot(
-    tmp_path: Path, fake_api: FakeBotAPI, fresh_db_url: str
+    tmp_path: Path, fake_api: FakeBotAPI, fresh_db_url: str, bot_runtime: Runtime
 ) -> AsyncIterator[Path]:
-    """Starts `python -m bot run` against the fake server; yields the evidence directory."""
-    database_url = fresh_db_url
-    await seed_order(database_url)
-    evidence_dir = tmp_path / "evidence"
-    env = {
-        **os.environ,
-        "BOT_TOKEN": fake_api.token,
-        "TELEGRAM_API_URL": fake_api.base_url,
-        "DATABASE_URL": database_url,
-        "EVIDENCE_DIR": str(evidence_dir),
-        "POLLING_TIMEOUT": "1",
-        "LOG_LEVEL": "INFO",
-        "STAFF_CHAT_ID": "off",
-    }
+    """Starts `python -m bot run` on `bot_runtime` against the fake server; yields the evidence
+    directory."""
+    await seed_order(fresh_db_url)
+    env = bot_env(fake_api, bot_runtime, fresh_db_url, tmp_path, POLLING_TIMEOUT="1")
     log_path = tmp_path / "bot.log"
     async with python_process("-m", "bot", "run", cwd=tmp_path, env=env, log_path=log_path):
         await fake_api.wait_for_poll(timeout=STARTUP_TIMEOUT)
-        yield evidence_dir
+        yield tmp_path / "evidence"
     output = log_path.read_text(errors="replace")
     assert "Traceback" not in output, output
+    assert f"runtime {bot_runtime} " in output
 
 
 async def act(api: FakeBotAPI, user: FakeUser, action: object, expect: str) -> str:

@@ -34,6 +34,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.transport.runtimes import Runtime
 from cases.deadlines import jobs_for
 from cases.model import CaseStatus, DeadlineKind
 from cases.policy import Policy, parse_hours
@@ -42,6 +43,7 @@ from storage.db import make_engine, make_session_factory
 from storage.models import JobRow, OutboxRow
 from storage.uow import SqlUnitOfWork
 from tests.dbs import backend
+from tests.processes import bot_env
 from tests.storage.factories import case, order
 
 pytestmark = [
@@ -51,7 +53,6 @@ pytestmark = [
     ),
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "two-processes-secret_0123456789"
 # 60 buyers with one case, 3 with four: the four reminders to one chat must keep 1 per second,
 # and 72 reminders due within one second must be spread to Telegram's 30 a second overall.
@@ -189,24 +190,15 @@ async def held_cases(engine: AsyncEngine, worker_id: str) -> set[str]:
 
 
 async def start_bot(
-    api: FakeBotAPI, database_url: str, redis_url: str, name: str, workdir: Path
+    api: FakeBotAPI, runtime: Runtime, database_url: str, redis_url: str, name: str,
+    workdir: Path,
 ) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "BOT_TOKEN": api.token,
-        "TELEGRAM_API_URL": api.base_url,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": redis_url,
-        "EVIDENCE_DIR": str(workdir / "evidence"),
-        "STAFF_CHAT_ID": "off",
-        "WEBHOOK_URL": "https://bot.example.com/tg/hook",
-        "WEBHOOK_SECRET": SECRET,
-        "WEBHOOK_HOST": "127.0.0.1",
-        "WEBHOOK_PORT": str(free_port()),
-        "WORKER_ID": name,
-        "LOG_LEVEL": "INFO",
-        "PYTHONPATH": str(ROOT),
-    }
+    env = bot_env(
+        api, runtime, database_url, workdir,
+        REDIS_URL=redis_url, WORKER_ID=name,
+        WEBHOOK_URL="https://bot.example.com/tg/hook", WEBHOOK_SECRET=SECRET,
+        WEBHOOK_HOST="127.0.0.1", WEBHOOK_PORT=str(free_port()),
+    )
     with (workdir / f"{name}.log").open("wb") as log:
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot", "run", cwd=workdir, env=env, stdout=log, stderr=log
@@ -241,11 +233,11 @@ IN_FLIGHT_WINDOW = 2.0
 
 
 async def test_a_killed_process_s_reminders_are_taken_over_at_once_fire_once_and_limits_hold(
-    own_api: FakeBotAPI, fresh_db_url: str, redis_url: str, tmp_path: Path
+    own_api: FakeBotAPI, fresh_db_url: str, redis_url: str, tmp_path: Path, bot_runtime: Runtime
 ) -> None:
     api = own_api
-    first = await start_bot(api, fresh_db_url, redis_url, "bot-a", tmp_path)
-    second = await start_bot(api, fresh_db_url, redis_url, "bot-b", tmp_path)
+    first = await start_bot(api, bot_runtime, fresh_db_url, redis_url, "bot-a", tmp_path)
+    second = await start_bot(api, bot_runtime, fresh_db_url, redis_url, "bot-b", tmp_path)
     engine = make_engine(fresh_db_url)
     try:
         # Both are up once both registered the webhook.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import sys
@@ -13,11 +12,12 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.transport.runtimes import Runtime
 from sandbox.botapi import FakeBotAPI
 from storage.migrate import upgrade
-from tests.processes import STARTUP_TIMEOUT
+from tests.processes import STARTUP_TIMEOUT, bot_env
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.every_runtime]
 
 SECRET = "e2e-webhook-secret_0123456789"
 HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -32,25 +32,17 @@ def free_port() -> int:
 
 @pytest.fixture
 async def webhook_bot(
-    tmp_path: Path, fake_api: FakeBotAPI, fresh_db_url: str
+    tmp_path: Path, fake_api: FakeBotAPI, fresh_db_url: str, bot_runtime: Runtime
 ) -> AsyncIterator[str]:
-    """Starts `python -m bot run` in webhook mode; yields its local base URL; stops it."""
-    database_url = fresh_db_url
-    await upgrade(database_url)
+    """Starts `python -m bot run` in webhook mode on `bot_runtime`; yields its local base URL;
+    stops it."""
+    await upgrade(fresh_db_url)
     port = free_port()
-    env = {
-        **os.environ,
-        "BOT_TOKEN": fake_api.token,
-        "TELEGRAM_API_URL": fake_api.base_url,
-        "DATABASE_URL": database_url,
-        "EVIDENCE_DIR": str(tmp_path / "evidence"),
-        "STAFF_CHAT_ID": "off",
-        "WEBHOOK_URL": PUBLIC_URL,
-        "WEBHOOK_SECRET": SECRET,
-        "WEBHOOK_HOST": "127.0.0.1",
-        "WEBHOOK_PORT": str(port),
-        "LOG_LEVEL": "INFO",
-    }
+    env = bot_env(
+        fake_api, bot_runtime, fresh_db_url, tmp_path,
+        WEBHOOK_URL=PUBLIC_URL, WEBHOOK_SECRET=SECRET,
+        WEBHOOK_HOST="127.0.0.1", WEBHOOK_PORT=str(port),
+    )
     log_path = tmp_path / "bot.log"
     with log_path.open("wb") as log:
         process = await asyncio.create_subprocess_exec(

@@ -1,6 +1,6 @@
 """Stories of a case, told by its people over the real bot, with a clock the story moves.
 
-The bot runs as in production (the turn runner on the aiogram adapter, storage on SQLite or, with
+The bot runs as in production (the turn runner on each runtime's adapter, storage on SQLite or, with
 TEST_DATABASE=postgres, PostgreSQL, the outbox sender, the deadline worker, the evidence
 downloader and the payout worker) over HTTP against the fake Bot API server. The operator sets
 it up with the operator's own commands (`complaint-bot orders import`, `staff add`, `merchants
@@ -212,8 +212,7 @@ class Stories:
         )
         clock = ManualClock(now)
         deps = build_test_deps(config, clock)
-        bot = build_bot(config)  # the production wiring: API URL, parse mode
-        assert isinstance(bot, AiogramBot)
+        bot = build_bot(config)  # the production wiring: API URL, parse mode, runtime
         self._harness = BotHarness(self.api, bot, TurnRunner(deps, bot), deps, clock)
         self._time = StoryTime(clock)
         self._sender: OutboxSender = make_sender(deps, bot, "story", self._time)
@@ -228,12 +227,13 @@ class Stories:
         if self._harness is None:
             return
         running, self._harness = self._harness, None
-        session = running.bot.bot.session
-        if isinstance(session, AiohttpSession) and session._session is not None:
-            # aiogram waits 250 ms after closing for TLS connections to wind down; the fake
-            # server speaks plain HTTP, and a story that restarts often would mostly wait.
-            await session._session.close()
-        await session.close()
+        if isinstance(running.bot, AiogramBot):
+            session = running.bot.bot.session
+            if isinstance(session, AiohttpSession) and session._session is not None:
+                # aiogram waits 250 ms after closing for TLS connections to wind down; the fake
+                # server speaks plain HTTP, and a story that restarts often would mostly wait.
+                await session._session.close()
+        await running.bot.close()
         await running.deps.engine.dispose()
 
     async def close(self) -> None:

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from cases.model import CaseStatus
 from tests.stories.kit import STAFF_GROUP, StoryFactory
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 26 November, 11:00 in Shanghai
+
+# On each runtime: the whole path through the Bot API, a photo downloaded, buttons pressed and
+# retired, the staff group told (tests/conftest.py says why most stories run on one).
+pytestmark = pytest.mark.every_runtime
 
 
 async def test_a_clear_cut_complaint_is_approved_in_full_paid_and_its_history_verifies(

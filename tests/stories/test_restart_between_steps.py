@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -75,6 +76,8 @@ def told(person: Persona, headlines: tuple[str, ...]) -> list[str]:
     return [line for heard in person.heard() for line in headlines if line in heard.text]
 
 
+# On each runtime: every step builds and closes the adapter, as a restarted process does.
+@pytest.mark.every_runtime
 async def test_a_restart_between_every_step_loses_nothing_and_repeats_nothing(
     story: StoryFactory,
 ) -> None:
