@@ -34,19 +34,19 @@ SIZES: dict[str, dict[str, Any]] = {
         "buyers": 150, "steady_s": 10.0, "baseline_s": 3.0, "profile_buyers": 60,
         "scale_buyers": 150, "messages": 3000, "chats": 1000,
         "small": 10_000, "big": 1_000_000, "memory_cases": 100_000, "memory_idle_s": 3.0,
-        "shots_per_layout": 5, "hashes": 1_000_000,
+        "shots_per_layout": 5, "hashes": 1_000_000, "screens": 60,
     },
     "quick": {
         "buyers": 60, "steady_s": 5.0, "baseline_s": 2.0, "profile_buyers": 30,
         "scale_buyers": 60, "messages": 300, "chats": 100,
         "small": 10_000, "big": 100_000, "memory_cases": 10_000, "memory_idle_s": 3.0,
-        "shots_per_layout": 2, "hashes": 100_000,
+        "shots_per_layout": 2, "hashes": 100_000, "screens": 24,
     },
     "tiny": {
         "buyers": 3, "steady_s": 0.3, "baseline_s": 0.1, "profile_buyers": 2,
         "scale_buyers": 3, "messages": 6, "chats": 3,
         "small": 200, "big": 2_000, "memory_cases": 200, "memory_idle_s": 0.5,
-        "shots_per_layout": 1, "hashes": 1_000,
+        "shots_per_layout": 1, "hashes": 1_000, "screens": 1,
     },
 }  # fmt: skip
 
@@ -82,12 +82,16 @@ async def section(name: str, size: dict[str, Any], workdir: Path) -> dict[str, A
         from bench import fingerprints
 
         return await fingerprints.run(size["shots_per_layout"], size["hashes"], workdir)
+    if name == "screen-reading":
+        from bench import screen_reading
+
+        return await asyncio.to_thread(screen_reading.run, size["screens"], workdir)
     raise ValueError(name)
 
 
 SECTIONS = [
     "inbound-sqlite", "inbound-postgres", "baseline", "profile", "scale-out", "outbound",
-    "deadlines", "memory", "stats", "fingerprints",
+    "deadlines", "memory", "stats", "fingerprints", "screen-reading",
 ]  # fmt: skip
 
 
@@ -118,6 +122,9 @@ def rows(results: dict[str, Any]) -> list[Row]:
     from bench import fingerprints
 
     out += fingerprints.table_rows(results.get("fingerprints", {}), _row)
+    from bench import screen_reading
+
+    out += screen_reading.rows(results.get("screen-reading", {}), _row)
     return out
 
 

@@ -21,8 +21,9 @@ def test_the_bench_runs_end_to_end_and_writes_its_table_and_json(tmp_path: Path)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(output.read_text())
     for name in (
-        "inbound-sqlite", "baseline", "profile", "outbound", "deadlines", "memory", "fingerprints"
-    ):
+        "inbound-sqlite", "baseline", "profile", "outbound", "deadlines", "memory",
+        "fingerprints", "screen-reading",
+    ):  # fmt: skip
         assert "error" not in results[name], results[name]
     assert results["failed"] == []  # every buyer filed, no update failed or left
     inbound = results["inbound-sqlite"]
@@ -48,6 +49,8 @@ def test_the_bench_runs_end_to_end_and_writes_its_table_and_json(tmp_path: Path)
         "deadline tick",
         "RSS, bare",
         "| phase | ms per update | share |",
+        "screen reading, order_no precision",
+        "screen reading, RSS of the loaded model",
     ):
         assert measure in done.stdout
     assert "| measure | value | target | met |" in done.stdout
