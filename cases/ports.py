@@ -363,6 +363,10 @@ class JobRepository(Protocol):
         """Schedules a job; a job with the same non-None key is not added twice."""
         ...
 
+    async def has(self, key: str) -> bool:
+        """Whether a job with this key was ever added (pending or done)."""
+        ...
+
     async def cancel(self, key_prefix: str, at: datetime) -> int:
         """Marks every pending job whose key starts with `key_prefix` done; returns how many.
 

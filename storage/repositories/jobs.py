@@ -33,6 +33,10 @@ class SqlJobRepository:
         )
         await self._session.execute(stmt)
 
+    async def has(self, key: str) -> bool:
+        found = await self._session.execute(select(JobRow.id).where(JobRow.key == key).limit(1))
+        return found.first() is not None
+
     async def cancel(self, key_prefix: str, at: datetime) -> int:
         """Marks every pending job whose key starts with `key_prefix` done; returns how many.
 

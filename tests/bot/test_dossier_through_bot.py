@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,8 @@ async def test_a_buyer_gets_the_dossier_of_their_decided_case_as_a_zip(
     assert any(f"b:dos:{case_no}" in m.callback_data for m in buyer.messages())
     await buyer.click(f"b:dos:{case_no}")
     assert "正在生成" in buyer.last_text()
+    await forge_click(harness, buyer, f"b:dos:{case_no}")  # again at once: one dossier is built
+    assert "每 10 分钟最多生成一次" in buyer.last_text()
     (archive,) = await sent_zips(harness, buyer.fake.chat_id)
     assert sorted(archive.namelist()) == [
         "README.txt", "events.json", "evidence/01.jpg", "state.json", "summary.pdf"
@@ -120,6 +123,7 @@ async def test_staff_get_every_step_from_the_card_and_nothing_once_their_role_is
     await agent.click(f"st:dos:{case_no}")
     (archive,) = await sent_zips(harness, STAFF_CHAT)
     assert "内部备注：再核实" in archive.read("events.json").decode()
+    harness.clock.advance(timedelta(minutes=10))  # a dossier per person and case every 10 min
     await agent.click(f"st:dos:{case_no}")  # queued while staff …
     async with harness.deps.uow() as uow:
         await uow.staff.remove(AGENT)  # … and no longer when it runs

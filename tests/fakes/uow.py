@@ -605,6 +605,9 @@ class FakeJobs:
             return
         self._s.jobs.append(Job(kind, due_at, dict(payload), key))
 
+    async def has(self, key: str) -> bool:
+        return any(job.key == key for job in self._s.jobs)
+
     async def finish(self, key: str, at: datetime) -> None:
         """Marks the job with this key done, as a worker completes a job it ran."""
         for job in self._s.jobs:

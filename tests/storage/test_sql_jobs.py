@@ -27,6 +27,20 @@ async def test_a_job_with_a_known_key_is_not_added_twice(db: Database) -> None:
     assert claimed[0].payload == {"case_no": "TS1"}
 
 
+async def test_a_key_is_known_once_added_and_still_after_its_job_is_done(db: Database) -> None:
+    async with db.uow() as uow:
+        assert not await uow.jobs.has("dossier:buyer:TS1:1:0")
+        await uow.jobs.add("case_dossier", T0, {"case_no": "TS1"}, key="dossier:buyer:TS1:1:0")
+        await uow.commit()
+    async with db.uow() as uow:
+        (job,) = await uow.jobs.claim_due(T0, "w1", LEASE, 10)
+        await uow.jobs.complete(job.id, T0)
+        await uow.commit()
+    async with db.uow() as uow:
+        assert await uow.jobs.has("dossier:buyer:TS1:1:0")
+        assert not await uow.jobs.has("dossier:buyer:TS1:1:1")
+
+
 async def test_claim_returns_due_jobs_oldest_first_and_leases_them(db: Database) -> None:
     async with db.uow() as uow:
         await uow.jobs.add("remind", T0 + timedelta(minutes=2), {"n": 2})
