@@ -6,8 +6,9 @@ checked without the bot: the events come with the exact fields their hashes cove
 `state_digest` covers, and each evidence file is named in the proof list by its SHA-256.
 
 What a buyer's dossier leaves out: the content of staff-only steps (internal notes, who a case
-is assigned to). Such an event is shown by its number and its hashes only, so the chain still
-links up around it and a reader sees that a step is withheld, never that none was there.
+is assigned to, a second approval asked for). Such an event is shown by its number and its
+hashes only, so the chain still links up around it and a reader sees that a step is withheld,
+never that none was there.
 
 Telegram lets a bot send files of up to 50 MB. A dossier whose evidence is larger goes out as
 several ZIPs (the first holds the summary, the events and every file that fits; the others the
@@ -25,6 +26,7 @@ from enum import StrEnum
 from typing import Any, Final
 
 from cases.audit import signed_fields, state_fields
+from cases.four_eyes import DISMISS, PROPOSE
 from cases.lifecycle import RULES, Action
 from cases.model import (
     Case,
@@ -38,6 +40,8 @@ from cases.model import (
 from cases.ports import StoredEvidence
 
 DOSSIER_JOB: Final = "case_dossier"
+# Staff deliberating among themselves: a second approval asked for, or dismissed.
+_STAFF_ONLY: Final = frozenset({PROPOSE, DISMISS})
 # Telegram's upload limit for bots is 50 MB; the rest is room for the ZIP's own headers.
 PART_MAX_BYTES: Final = 45 * 1024 * 1024
 # What the first part holds besides evidence: the PDF, events.json, state.json, the README.
@@ -92,6 +96,8 @@ def withheld(event: CaseEvent, audience: Audience) -> bool:
     """Whether the event's content stays out of this audience's dossier."""
     if audience is Audience.STAFF:
         return False
+    if event.action in _STAFF_ONLY:
+        return True
     try:
         return RULES[Action(event.action)].internal
     except ValueError:

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from cases.dossier import Left, archive_name, part_count, plan
-from cases.model import EvidenceFile, EvidenceKind, EvidenceStatus
+from cases.dossier import Audience, Left, archive_name, part_count, plan, withheld
+from cases.model import (
+    ActorKind,
+    CaseEvent,
+    CaseStatus,
+    EvidenceFile,
+    EvidenceKind,
+    EvidenceStatus,
+)
 from cases.ports import StoredEvidence
 
 AT = datetime(2026, 12, 1, tzinfo=UTC)
@@ -63,3 +70,15 @@ def test_archive_names_take_a_short_suffix_and_nothing_else_the_buyer_typed() ->
     assert [archive_name(n, e) for n, e in ((1, pdf), (2, video), (3, odd))] == [
         "01.pdf", "02.mp4", "03.bin"
     ]
+
+
+def test_the_buyers_copy_withholds_staff_only_steps_and_the_staff_copy_none() -> None:
+    def step(action: str) -> CaseEvent:
+        return CaseEvent("TS20261201-AAAAA", 1, AT, ActorKind.AGENT, 9, action,
+                         CaseStatus.IN_REVIEW, CaseStatus.IN_REVIEW)
+
+    staff_only = ["note", "assign", "propose", "dismiss_proposal"]
+    shown = ["submit", "take", "approve_refund", "evidence_stored", "personal_data_removed"]
+    assert [withheld(step(a), Audience.BUYER) for a in staff_only] == [True] * 4
+    assert [withheld(step(a), Audience.BUYER) for a in shown] == [False] * 5
+    assert not any(withheld(step(a), Audience.STAFF) for a in staff_only)
