@@ -13,6 +13,7 @@ from cases.model import Case, is_open
 from cases.numbering import normalize_case_number
 from dialogs import callbacks as cb
 from dialogs.case_lookup import lookups_paused, record_miss
+from dialogs.checklist_card import checklist_block
 from dialogs.context import ButtonRows, Turn
 from dialogs.notices_buyer import buyer_buttons
 
@@ -39,8 +40,11 @@ def next_deadline(case: Case) -> datetime | None:
     return case.next_deadline_at or case.review_due_at
 
 
-def show_case(turn: Turn, case: Case) -> None:
-    """Shows the case; its own buyer also gets the moves open to them now (withdraw, escalate …)."""
+def show_case(turn: Turn, case: Case, missing: list[str] | None = None) -> None:
+    """Shows the case; its own buyer also gets the moves open to them now (withdraw, escalate …).
+
+    `missing`: the checklist items the buyer had not ticked at filing, while the case is open.
+    """
     moves = buyer_buttons(case) if case.buyer_id == turn.user.user_id else ()
     turn.say(
         "status.case",
@@ -56,7 +60,16 @@ def show_case(turn: Turn, case: Case) -> None:
         created_at=case.created_at,
         updated_at=case.updated_at,
         next_deadline=next_deadline(case),
+        missing=missing or [],
     )
+
+
+async def still_missing(turn: Turn, case: Case) -> list[str]:
+    """The checklist items the buyer left unticked at filing, for the buyer of an open case."""
+    if case.buyer_id != turn.user.user_id or not is_open(case.status):
+        return []
+    events = await turn.uow.events.list(case.case_no)
+    return [item["item"] for item in checklist_block(events) if not item["given"]]
 
 
 def ask_case_no(turn: Turn) -> None:
@@ -76,7 +89,7 @@ async def answer_status(turn: Turn, text: str) -> bool:
         await record_miss(turn)
         turn.say("status.not_found", case_no=case_no)
     else:
-        show_case(turn, case)
+        show_case(turn, case, await still_missing(turn, case))
     return True
 
 

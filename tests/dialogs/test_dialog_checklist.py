@@ -149,3 +149,19 @@ async def test_staff_see_what_the_buyer_ticked_on_the_card(
         {"item": "topup_account", "given": False, "required": False},
     ]
     assert "材料清单（买家勾选）：\n☑ 账户页面截图（余额或充值记录）\n☐ 充值账号 ID" in card.text()
+
+
+async def test_the_buyers_status_view_names_the_items_still_missing_while_the_case_is_open(
+    chat: Chat, store: FakeStore
+) -> None:
+    await reach(chat, Step.SUMMARY)
+    await chat.click("f:submit")
+    [case_no] = store.cases
+
+    answer = await chat.send(f"/status {case_no}")
+
+    assert answer.params("status.case")["missing"] == ["account_record", "topup_account"]
+    assert "清单上还缺：账户页面截图（余额或充值记录）、充值账号 ID（客服可能要求您补充）" in (
+        answer.text("zh_CN")
+    )
+    assert "Still missing from the checklist" in answer.text("en")
