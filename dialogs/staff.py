@@ -38,8 +38,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cases.dossier import Audience
-from cases.lifecycle import cap_rule, refund_cap
-from cases.money import MoneyFormatError, parse_amount
 from cases.ports import UnitOfWork
 from cases.workflow import Notifier, Outcome
 from dialogs import callbacks as cb
@@ -57,7 +55,6 @@ from dialogs.staff_actions import (
     is_refusal,
     load_case,
     parse_case_no,
-    precheck,
     role_of,
     staff_or_refuse,
 )
@@ -66,10 +63,9 @@ from dialogs.staff_card import show_card, show_evidence, show_queue, staff_butto
 from dialogs.staff_export import export_command
 from dialogs.staff_four_eyes import confirm_press, dismiss_press, move_or_propose
 from dialogs.staff_health import health_command
+from dialogs.staff_input import KIND, amount_in, ask, case_arg
 from dialogs.stats import stats_command
 from dialogs.types import ButtonIn, CommandIn, Event, Reply, TextIn
-
-KIND = "staff"
 
 # Button prefix → the move it starts ("card", "evidence" and "dossier" only show things).
 _BUTTONS = (
@@ -154,7 +150,7 @@ class StaffDialog:
             return True
         text = event.text.strip()
         if move.needs is Input.AMOUNT:
-            amount = _amount(turn, text)
+            amount = amount_in(turn, text)
             if amount is None:
                 return True
             outcome = await self._move(turn, pending.case_no, move, amount=amount)
@@ -187,7 +183,7 @@ class StaffDialog:
         elif MOVES[name].needs is Input.NONE:
             await self._done(turn, await self._move(turn, case_no, MOVES[name]))
         else:
-            await _ask(turn, case_no, MOVES[name])
+            await ask(turn, case_no, MOVES[name])
 
     async def _move(self, turn: Turn, case_no: str, move: Move, **given: Any) -> Outcome | None:
         """Runs the move, or records it as a proposal where four eyes apply."""
@@ -205,7 +201,7 @@ class StaffDialog:
     # -- commands -----------------------------------------------------------------------------
 
     async def _case(self, turn: Turn, args: str) -> None:
-        case_no = await _case_arg(turn, args, "case")
+        case_no = await case_arg(turn, args, "case")
         if case_no is not None:
             case = await load_case(turn, case_no)
             if case is not None:
@@ -232,7 +228,7 @@ class StaffDialog:
             await export_command(turn, args, role)
 
     async def _simple(self, turn: Turn, args: str, name: str) -> None:
-        case_no = await _case_arg(turn, args.split(" ", 1)[0] if args else "", name)
+        case_no = await case_arg(turn, args.split(" ", 1)[0] if args else "", name)
         if case_no is not None:
             await self._done(turn, await self._move(turn, case_no, MOVES[name]))
 
@@ -247,27 +243,27 @@ class StaffDialog:
 
     async def _confirm(self, turn: Turn, args: str) -> None:
         """`/confirm N`: takes a colleague's proposed step (four eyes)."""
-        case_no = await _case_arg(turn, args.strip(), "confirm")
+        case_no = await case_arg(turn, args.strip(), "confirm")
         if case_no is not None and await load_case(turn, case_no) is not None:
             await self._done(turn, await confirm_press(turn, self.notifier(turn), case_no))
 
     async def _dismiss(self, turn: Turn, args: str) -> None:
         """`/dismiss N`: ends the open proposal unconfirmed."""
-        case_no = await _case_arg(turn, args.strip(), "dismiss")
+        case_no = await case_arg(turn, args.strip(), "dismiss")
         if case_no is not None and await load_case(turn, case_no) is not None:
             await dismiss_press(turn, case_no)
 
     async def _with_text(self, turn: Turn, args: str, name: str) -> None:
         """`/reject N reason`: with the text, the move runs; without it, the bot asks."""
         head, _, text = args.partition(" ")
-        case_no = await _case_arg(turn, head, name)
+        case_no = await case_arg(turn, head, name)
         if case_no is None:
             return
         await self._text_move(turn, case_no, MOVES[name], text.strip())
 
     async def _text_move(self, turn: Turn, case_no: str, move: Move, text: str) -> None:
         if not text:
-            await _ask(turn, case_no, move)
+            await ask(turn, case_no, move)
         elif len(text) > TEXT_LIMIT:
             turn.say("staff.text_too_long", limit=TEXT_LIMIT, length=len(text))
         else:
@@ -275,9 +271,9 @@ class StaffDialog:
 
     async def _amount_move(self, turn: Turn, case_no: str, move: Move, text: str) -> None:
         if not text:
-            await _ask(turn, case_no, move)
+            await ask(turn, case_no, move)
             return
-        amount = _amount(turn, text)
+        amount = amount_in(turn, text)
         if amount is not None:
             outcome = await self._move(turn, case_no, move, amount=amount)
             await self._done(turn, outcome)
@@ -300,7 +296,7 @@ class StaffDialog:
     async def _approve(self, turn: Turn, args: str) -> None:
         """`/approve N` approves what the buyer asked for; `/approve N 20.50` that amount."""
         head, _, amount_text = args.partition(" ")
-        case_no = await _case_arg(turn, head, "approve")
+        case_no = await case_arg(turn, head, "approve")
         if case_no is None:
             return
         if amount_text.strip():
@@ -318,7 +314,7 @@ class StaffDialog:
         if side not in ("buyer", "merchant", "买家", "商家"):
             turn.say("staff.usage.rule")
             return
-        case_no = await _case_arg(turn, head, "rule")
+        case_no = await case_arg(turn, head, "rule")
         if case_no is None:
             return
         if side in ("buyer", "买家"):
@@ -332,48 +328,10 @@ class StaffDialog:
         if len(words) != 2 or not words[1].isdigit():
             turn.say("staff.usage.assign")
             return
-        case_no = await _case_arg(turn, words[0], "assign")
+        case_no = await case_arg(turn, words[0], "assign")
         if case_no is not None:
             outcome = await self._move(turn, case_no, MOVES["assign"], assignee=int(words[1]))
             await self._done(turn, outcome)
-
-
-async def _case_arg(turn: Turn, text: str, command: str) -> str | None:
-    if not text.strip():
-        turn.say(f"staff.usage.{command}")
-        return None
-    return parse_case_no(turn, text)
-
-
-async def _ask(turn: Turn, case_no: str, move: Move) -> None:
-    """Asks for the text or amount the move needs; the user's next message here answers."""
-    case = await load_case(turn, case_no)
-    if case is None or not await precheck(turn, case, move):
-        return
-    turn.pending = PendingInput(
-        kind=KIND, action=move.name, case_no=case_no, chat_id=turn.user.chat, asked_at=turn.now
-    )
-    turn.say(
-        f"staff.ask.{move.name}",
-        case_no=case_no,
-        requested=case.refund_amount,
-        cap=refund_cap(case, turn.env.policy),
-        cap_rule=cap_rule(case, turn.env.policy),
-        currency=case.currency,
-    )
-
-
-def _amount(turn: Turn, text: str) -> int | None:
-    """Parses an amount exactly (fen); says what is wrong and returns None otherwise."""
-    try:
-        amount = parse_amount(text)
-    except MoneyFormatError:
-        turn.say("staff.bad_amount", text=text[:40])
-        return None
-    if amount <= 0:
-        turn.say("staff.bad_amount", text=text[:40])
-        return None
-    return amount
 
 
 _Handler = Callable[[StaffDialog, Turn, str], Awaitable[None]]

@@ -142,7 +142,11 @@ class StaffChat:
             await uow.users.touch(ctx.user_id, ctx.language_code, ctx.username, NOW)
             if self.chat_id is None:
                 env = DialogEnv(
-                    self.env.clock, self.env.policy, self.env.calendar, notifier=self.notifier
+                    self.env.clock,
+                    self.env.policy,
+                    self.env.calendar,
+                    self.env.staff_chat_id,
+                    notifier=self.notifier,
                 )
                 replies = (await buyer.handle(event, ctx, uow, env)).replies
             else:
