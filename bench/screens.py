@@ -17,7 +17,7 @@ import string
 from dataclasses import dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from cases.money import format_amount
 from cases.screen_reading import Matches, ScreenFacts
@@ -116,17 +116,27 @@ def make_screen(seed: int) -> Screen:
         amount=shows["amount"],
         failure_texts=FAILURE_TEXT[failure] if failure else (),
     )
-    image = draw(lines, rng)
+    image = draw(lines, rng, style_of(seed))
     return Screen(f"screen-{seed:03d}", image, facts, expected, tuple(lines))
 
 
-def draw(lines: list[str], rng: random.Random | None = None) -> bytes:
-    """A phone-like screen: a coloured title bar, rows of text, saved as PNG or JPEG."""
+def draw(lines: list[str], rng: random.Random | None = None, style: str = "clean") -> bytes:
+    """A phone-like screen: a coloured title bar, rows of text, saved as PNG or JPEG.
+
+    `style` "dark" draws light grey text on a dark theme; "small" draws small text, then blurs
+    and recompresses the picture hard, as a forwarded or re-photographed screenshot looks.
+    """
     rng = rng or random.Random(0)  # noqa: S311 (a reproducible look, not a secret)
     width, row = 600, 64
     size = rng.choice([24, 26, 28])
     height = 120 + row * len(lines)
     back = rng.choice([(255, 255, 255), (246, 247, 249), (250, 248, 240)])
+    ink = rng.choice([(20, 20, 20), (51, 51, 51), (68, 68, 68)])
+    rule = (228, 228, 228)
+    if style == "dark":
+        back, ink, rule = (28, 28, 30), (190, 190, 196), (60, 60, 64)
+    if style == "small":
+        size, row = 17, 44
     image = Image.new("RGB", (width, height), back)
     draw = ImageDraw.Draw(image)
     bar = rng.choice([(22, 119, 255), (250, 100, 0), (7, 193, 96), (60, 60, 60)])
@@ -134,17 +144,24 @@ def draw(lines: list[str], rng: random.Random | None = None) -> bytes:
     title_font = ImageFont.truetype(str(FONT), size + 6)
     font = ImageFont.truetype(str(FONT), size)
     draw.text((28, 26), lines[0], font=title_font, fill=(255, 255, 255))
-    ink = rng.choice([(20, 20, 20), (51, 51, 51), (68, 68, 68)])
     for i, line in enumerate(lines[1:]):
         y = 110 + i * row
-        draw.line((20, y + row - 8, width - 20, y + row - 8), fill=(228, 228, 228))
+        draw.line((20, y + row - 8, width - 20, y + row - 8), fill=rule)
         draw.text((28, y + 8), line, font=font, fill=ink)
     out = io.BytesIO()
-    if rng.random() < 0.5:
+    if style == "small":
+        image = image.filter(ImageFilter.GaussianBlur(0.8))
+        image.save(out, "JPEG", quality=40)
+    elif rng.random() < 0.5:
         image.save(out, "JPEG", quality=rng.choice([70, 85]))
     else:
         image.save(out, "PNG")
     return out.getvalue()
+
+
+def style_of(seed: int) -> str:
+    """One screen in four is harder to read: every eighth dark, every eighth small and blurred."""
+    return {2: "dark", 6: "small"}.get(seed % 8, "clean")
 
 
 def screen_set(count: int, first_seed: int = 1) -> list[Screen]:

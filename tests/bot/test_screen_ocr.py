@@ -21,6 +21,9 @@ from sandbox.botapi import FakeBotAPI
 from tests.bot.harness import bot_harness
 from tests.bot.test_filing_through_dispatcher import NOW, file_complaint, order
 
+# One test process loads the model for all of these (the fixture is per process).
+pytestmark = pytest.mark.xdist_group("screen-ocr")
+
 # Seeds whose screens cover each detection, present and absent, in Chinese and English.
 SEEDS = (3, 4, 8)
 
