@@ -1,5 +1,5 @@
 """Where a benchmark runs: a fresh migrated database (SQLite file or PostgreSQL) and the bot's
-production wiring (build_deps, the turn runner on the aiogram adapter) around an in-process Bot
+production wiring (build_deps, the turn runner on a runtime's adapter) around an in-process Bot
 API session."""
 
 from __future__ import annotations
@@ -19,12 +19,14 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.enums import ParseMode
 from sqlalchemy.engine import make_url
 
-from bench.recording import RecordingSession
+from bench.recording import InProcessTelegram, RecordingSession
 from bot.app import build_deps
 from bot.config import Settings
 from bot.deps import Deps
 from bot.transport.aiogram_bot import AiogramBot
 from bot.transport.aiogram_session import keep_response_models
+from bot.transport.port import BotPort
+from bot.transport.runtimes import Runtime
 from bot.turns import TurnRunner
 from cases.clock import SystemClock
 from cases.model import Order, OrderStatus
@@ -84,14 +86,16 @@ async def fresh_database(backend: str) -> AsyncIterator[str]:
 @dataclass
 class BenchBot:
     deps: Deps
-    bot: AiogramBot
-    session: RecordingSession
+    bot: BotPort
+    session: InProcessTelegram
     turns: TurnRunner
 
 
 @asynccontextmanager
-async def bench_bot(database_url: str, workdir: Path) -> AsyncIterator[BenchBot]:
-    """The bot as production builds it, its Bot API replaced by a RecordingSession."""
+async def bench_bot(
+    database_url: str, workdir: Path, runtime: Runtime = "aiogram"
+) -> AsyncIterator[BenchBot]:
+    """The bot as production builds it on `runtime`, its Bot API answered in process."""
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=TOKEN,
@@ -100,15 +104,30 @@ async def bench_bot(database_url: str, workdir: Path) -> AsyncIterator[BenchBot]
         data_dir=workdir,
     )
     deps = build_deps(settings, SystemClock())
-    session = RecordingSession()
-    bot = AiogramBot(
-        keep_response_models(
-            Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    session: InProcessTelegram
+    bot: BotPort
+    if runtime == "ptb":
+        from bench.recording_ptb import RecordingRequest
+        from bot.transport.ptb_bot import build_ptb_bot
+
+        request = RecordingRequest()
+        session, bot = request, build_ptb_bot(TOKEN, "http://telegram.bench", (request, request))
+    else:
+        recording = RecordingSession()
+        session, bot = recording, AiogramBot(
+            keep_response_models(
+                Bot(
+                    TOKEN,
+                    session=recording,
+                    default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+                )
+            )
         )
-    )
     try:
         yield BenchBot(deps, bot, session, TurnRunner(deps, bot))
     finally:
+        if runtime == "ptb":
+            await bot.close()
         await deps.engine.dispose()
 
 

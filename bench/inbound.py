@@ -13,7 +13,8 @@ handled. CPU per update is the process's CPU time (all threads) over the updates
 Steady: updates of other buyers arrive at half the rate saturation reached; latency is from
 delivery to handled. Afterwards every stored update must be marked done.
 Baseline: aiogram's own polling loop with an echo handler, fed batches of the same size until
-it has run at least two seconds.
+it has run at least two seconds. With runtime "ptb" the bot runs on the python-telegram-bot
+adapter, and its baseline is a bare PTB Application (bench/inbound_ptb.py).
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from aiogram.types import CallbackQuery, Message
 from sqlalchemy import func, select
 
 from bench.env import TOKEN, bench_bot, fresh_database, seed_orders
-from bench.recording import BOT_USER, RecordingSession
+from bench.recording import BOT_USER, InProcessTelegram, RecordingSession
 from bot.events import ALLOWED_UPDATES
 from bot.inbox import InboxWorker
 from bot.intake import PollingIntake
+from bot.transport.runtimes import Runtime
 from storage.models import CaseRow
 from storage.ports import InboxUpdate
 
@@ -168,10 +170,12 @@ async def run_bot_phase(
     script: Script,
     rate: float | None,
     profiler: Any = None,
+    runtime: Runtime = "aiogram",
 ) -> dict[str, Any]:
-    """Feeds the buyers' conversations to the bot, all at once (rate None) or at `rate`/s;
-    `profiler` (start/stop) runs from the first delivery until the last update is handled."""
-    async with bench_bot(database_url, workdir) as bench:
+    """Feeds the buyers' conversations to the bot on `runtime`, all at once (rate None) or at
+    `rate`/s; `profiler` (start/stop) runs from the first delivery until the last update is
+    handled."""
+    async with bench_bot(database_url, workdir, runtime) as bench:
         await seed_orders(bench.deps, buyer_ids)
         updates = script.interleaved(buyer_ids)
         worker = TimedWorker(bench.deps, bench.turns, "bench")
@@ -241,7 +245,7 @@ async def run_bot_phase(
 
 
 async def _deliver_at(
-    session: RecordingSession, updates: list[dict[str, Any]], rate: float
+    session: InProcessTelegram, updates: list[dict[str, Any]], rate: float
 ) -> None:
     """Hands updates to getUpdates one by one, `rate` a second, on a fixed schedule."""
     start = time.perf_counter()
@@ -252,79 +256,100 @@ async def _deliver_at(
         session.deliver([update])
 
 
+class EchoLoad:
+    """Feeds a bare echo bot `count` scripted updates at a time until it has run
+    `min_seconds` (a run of a fraction of a second swung by 2×); its handlers call `one()`."""
+
+    def __init__(self, session: InProcessTelegram, count: int) -> None:
+        self.session = session
+        self.count = count
+        self.handled = 0
+        self.expected = 0
+        self.finished = asyncio.Event()
+
+    def one(self) -> None:
+        self.handled += 1
+        if self.handled >= self.expected:
+            self.finished.set()
+
+    async def run(self, min_seconds: float) -> dict[str, Any]:
+        script = Script()
+        buyers = list(range(5_000_000, 5_000_000 + self.count // STEPS + 1))
+        started = time.perf_counter()
+        cpu_started = time.process_time()
+        while time.perf_counter() - started < min_seconds:
+            self.finished.clear()
+            self.expected += self.count
+            self.session.deliver(script.interleaved(buyers)[: self.count])
+            await asyncio.wait_for(self.finished.wait(), timeout=600)
+        elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
+        return {
+            "updates": self.expected,
+            "seconds": round(elapsed, 3),
+            "updates_per_s": round(self.expected / elapsed, 1),
+            "updates_per_cpu_s": round(self.expected / cpu, 1),
+        }
+
+
 async def baseline(count: int, min_seconds: float) -> dict[str, Any]:
-    """A bare aiogram echo bot on aiogram's own polling, fed `count` scripted updates at a
-    time until it has run `min_seconds` (a run of a fraction of a second swung by 2×)."""
+    """A bare aiogram echo bot on aiogram's own polling, fed as `EchoLoad` says."""
     session = RecordingSession()
     bot = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
     router = Router()
-    handled = 0
-    finished = asyncio.Event()
-
-    def count_one() -> None:
-        nonlocal handled
-        handled += 1
-        if handled >= expected:
-            finished.set()
+    load = EchoLoad(session, count)
 
     @router.message()
     async def echo(message: Message) -> None:
         await message.answer(message.text or "收到")
-        count_one()
+        load.one()
 
     @router.callback_query()
     async def press(query: CallbackQuery) -> None:
         await query.answer()
         if query.message is not None:
             await bot.send_message(query.message.chat.id, query.data or "")
-        count_one()
+        load.one()
 
     dispatcher = Dispatcher()
     dispatcher.include_router(router)
-    script = Script()
-    buyers = list(range(5_000_000, 5_000_000 + count // STEPS + 1))
-    expected = 0
     polling = asyncio.create_task(
         dispatcher.start_polling(
             bot, handle_signals=False, polling_timeout=1, close_bot_session=False
         )
     )
-    started = time.perf_counter()
-    cpu_started = time.process_time()
     try:
-        while time.perf_counter() - started < min_seconds:
-            finished.clear()
-            expected += count
-            session.deliver(script.interleaved(buyers)[:count])
-            await asyncio.wait_for(finished.wait(), timeout=600)
-        elapsed = time.perf_counter() - started
-        cpu = time.process_time() - cpu_started
+        return await load.run(min_seconds)
     finally:
         polling.cancel()
         await asyncio.gather(polling, return_exceptions=True)
-    return {
-        "updates": expected,
-        "seconds": round(elapsed, 3),
-        "updates_per_s": round(expected / elapsed, 1),
-        "updates_per_cpu_s": round(expected / cpu, 1),
-    }
 
 
 def _buyers(first: int, count: int) -> list[int]:
     return list(range(first, first + count))
 
 
-async def run(backend: str, buyers: int, steady_seconds: float, workdir: Path) -> dict[str, Any]:
+async def run(
+    backend: str,
+    buyers: int,
+    steady_seconds: float,
+    workdir: Path,
+    runtime: Runtime = "aiogram",
+) -> dict[str, Any]:
     """Saturation, then a steady phase at half the rate saturation reached, on one fresh
-    database of `backend`: the latency of a bot with headroom, not of one falling behind."""
+    database of `backend`, the bot on `runtime`: the latency of a bot with headroom, not of one
+    falling behind."""
     script = Script()
     async with fresh_database(backend) as url:
-        saturation = await run_bot_phase(url, workdir, _buyers(1_000_001, buyers), script, None)
+        first = _buyers(1_000_001, buyers)
+        saturation = await run_bot_phase(url, workdir, first, script, None, runtime=runtime)
         rate = max(1.0, saturation["updates_per_s"] / 2)
         steady_buyers = max(1, round(steady_seconds * rate / STEPS))
-        steady = await run_bot_phase(url, workdir, _buyers(2_000_001, steady_buyers), script, rate)
+        more = _buyers(2_000_001, steady_buyers)
+        steady = await run_bot_phase(url, workdir, more, script, rate, runtime=runtime)
     return {
         "backend": backend,
+        "runtime": runtime,
         "updates_per_s": saturation["updates_per_s"],
         "updates_per_cpu_s": saturation["updates_per_cpu_s"],
         "saturation": saturation,

@@ -1,9 +1,10 @@
-"""An aiogram session that answers in process: the inbound benchmark's stand-in for Telegram.
+"""Telegram answered in process: the inbound benchmark's stand-in, for each runtime.
 
-Every request is serialised as the HTTP session would (the same `prepare_value`), recorded, and
-answered with a plausible result (message ids counting per chat) that aiogram then validates
-into its types, so the bot pays the same client-side cost as against the network, minus the
-network.
+`RecordingSession` is an aiogram session, `RecordingRequest` (bench/recording_ptb.py) a
+python-telegram-bot request; both keep their library's serialising and parsing: every request
+is serialised as the HTTP client would, recorded, and answered with a plausible result (message
+ids counting per chat) that the library then reads into its types, so the bot pays the same
+client-side cost as against the network, minus the network.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from aiogram.methods.base import TelegramType
 BOT_USER = {"id": 123, "is_bot": True, "first_name": "Bench", "username": "bench_bot"}
 
 
-class RecordingSession(BaseSession):
-    """Records (method, params) and answers without HTTP; getUpdates long polls `deliver`ed ones."""
+class InProcessTelegram:
+    """What both stand-ins share: the calls made, the updates waiting for getUpdates and their
+    delivery times, and the answer to each method."""
 
     def __init__(self) -> None:
-        super().__init__()
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self._message_ids: dict[str, itertools.count[int]] = {}
         self._pending: deque[dict[str, Any]] = deque()
@@ -44,29 +45,12 @@ class RecordingSession(BaseSession):
             self._pending.append(dict(update))
         self._arrived.set()
 
-    async def close(self) -> None:
-        """Nothing to close."""
-
-    async def make_request(
-        self,
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-        timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
-    ) -> TelegramType:
-        files: dict[str, Any] = {}
-        params = {
-            key: self.prepare_value(value, bot=bot, files=files)
-            for key, value in method.model_dump(warnings=False).items()
-        }
-        params = {key: value for key, value in params.items() if value}
-        if method.__api_method__ == "getUpdates":
-            result: Any = await self._get_updates(params)
-        else:
-            self.calls.append((method.__api_method__, params))
-            result = self._result(method.__api_method__, params)
-        content = json.dumps({"ok": True, "result": result})
-        response = self.check_response(bot, method, status_code=200, content=content)
-        return response.result  # type: ignore[return-value]
+    async def answer(self, method: str, params: dict[str, Any]) -> Any:
+        """The result of `method`, as Telegram's JSON."""
+        if method.lower() == "getupdates":
+            return await self._get_updates(params)
+        self.calls.append((method, params))
+        return self._result(method, params)
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Confirms updates below `offset`, waits up to `timeout` for news, returns up to 100."""
@@ -82,16 +66,6 @@ class RecordingSession(BaseSession):
                 return []
         limit = min(int(params.get("limit") or 100), 100)
         return list(itertools.islice(self._pending, limit))
-
-    async def stream_content(
-        self,
-        url: str,
-        headers: dict[str, Any] | None = None,
-        timeout: int = 30,  # noqa: ASYNC109 (aiogram's signature)
-        chunk_size: int = 65536,
-        raise_for_status: bool = True,
-    ) -> AsyncGenerator[bytes, None]:
-        yield b""
 
     def sent(self, method: str = "sendMessage") -> int:
         return sum(1 for name, _ in self.calls if name == method)
@@ -111,3 +85,41 @@ class RecordingSession(BaseSession):
                 "text": str(params.get("text") or params.get("caption") or ""),
             }
         return True
+
+
+class RecordingSession(InProcessTelegram, BaseSession):
+    """Records (method, params) and answers without HTTP; getUpdates long polls `deliver`ed ones."""
+
+    def __init__(self) -> None:
+        InProcessTelegram.__init__(self)
+        BaseSession.__init__(self)
+
+    async def close(self) -> None:
+        """Nothing to close."""
+
+    async def make_request(
+        self,
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+        timeout: int | None = None,  # noqa: ASYNC109 (aiogram's signature)
+    ) -> TelegramType:
+        files: dict[str, Any] = {}
+        params = {
+            key: self.prepare_value(value, bot=bot, files=files)
+            for key, value in method.model_dump(warnings=False).items()
+        }
+        params = {key: value for key, value in params.items() if value}
+        result = await self.answer(method.__api_method__, params)
+        content = json.dumps({"ok": True, "result": result})
+        response = self.check_response(bot, method, status_code=200, content=content)
+        return response.result  # type: ignore[return-value]
+
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,  # noqa: ASYNC109 (aiogram's signature)
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
+        yield b""

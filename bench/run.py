@@ -64,6 +64,12 @@ async def section(name: str, size: dict[str, Any], workdir: Path) -> dict[str, A
         return await inbound.run("postgres", size["buyers"], size["steady_s"], workdir)
     if name == "baseline":
         return await inbound.baseline(size["buyers"] * inbound.STEPS, size["baseline_s"])
+    if name == "inbound-sqlite-ptb":
+        return await inbound.run("sqlite", size["buyers"], size["steady_s"], workdir, "ptb")
+    if name == "baseline-ptb":
+        from bench import inbound_ptb
+
+        return await inbound_ptb.baseline(size["buyers"] * inbound.STEPS, size["baseline_s"])
     if name == "profile":
         return await phases.run(size["profile_buyers"], workdir)
     if name == "scale-out":
@@ -90,8 +96,9 @@ async def section(name: str, size: dict[str, Any], workdir: Path) -> dict[str, A
 
 
 SECTIONS = [
-    "inbound-sqlite", "inbound-postgres", "baseline", "profile", "scale-out", "outbound",
-    "deadlines", "memory", "stats", "fingerprints", "screen-reading",
+    "inbound-sqlite", "inbound-postgres", "baseline", "inbound-sqlite-ptb", "baseline-ptb",
+    "profile", "scale-out", "outbound", "deadlines", "memory", "stats", "fingerprints",
+    "screen-reading",
 ]  # fmt: skip
 
 
@@ -112,6 +119,12 @@ def rows(results: dict[str, Any]) -> list[Row]:
         ("inbound-postgres", "PostgreSQL", 400),
     ):
         out += _inbound_rows(results.get(section, {}), label, floor, base)
+    # The python-telegram-bot runtime beside its own bare Application; the issue's targets are
+    # aiogram's, so these are reported, except that every buyer must have filed.
+    out += _inbound_rows(
+        results.get("inbound-sqlite-ptb", {}), "SQLite on ptb", None,
+        results.get("baseline-ptb", {}), "bare PTB",
+    )
     out += _scale_out_rows(results.get("scale-out", {}))
     out += _outbound_rows(results.get("outbound", {}))
     out += _deadline_rows(results.get("deadlines", {}))
@@ -128,34 +141,49 @@ def rows(results: dict[str, Any]) -> list[Row]:
     return out
 
 
-def _inbound_rows(data: dict[str, Any], label: str, floor: int, base: dict[str, Any]) -> list[Row]:
+def _inbound_rows(
+    data: dict[str, Any],
+    label: str,
+    floor: int | None,
+    base: dict[str, Any],
+    bare: str = "bare aiogram",
+) -> list[Row]:
+    """The inbound rows of one run; `floor` None: its rate and latencies are reported only."""
     sat = data.get("saturation")
     if not sat:
         return []
     rate = sat["updates_per_s"]
+    targeted = floor is not None
+    cpu_bound = label == "SQLite"
     out = [
-        _row(f"inbound {label}, updates/s at saturation", rate, f">= {floor}", rate >= floor),
+        _row(
+            f"inbound {label}, updates/s at saturation",
+            rate,
+            f">= {floor}" if targeted else "(reported)",
+            rate >= floor if floor is not None else None,
+        ),
         _row(
             f"inbound {label}, CPU per update at saturation",
             sat["cpu_ms_per_update"],
-            "<= 2 ms" if label == "SQLite" else "(reported)",
-            sat["cpu_ms_per_update"] <= 2 if label == "SQLite" else None,
+            "<= 2 ms" if cpu_bound else "(reported)",
+            sat["cpu_ms_per_update"] <= 2 if cpu_bound else None,
             unit=" ms",
         ),
     ]
     base_rate = base.get("updates_per_s")
-    if label == "SQLite" and base_rate:
+    if label != "PostgreSQL" and base_rate:
         ratio = rate / base_rate
-        what = f"inbound SQLite / bare aiogram ({base_rate:,.0f}/s over {base['seconds']:.1f} s)"
-        out.append(Row(what, f"{ratio:.3f}", ">= 0.15", ratio >= 0.15))
+        what = f"inbound {label} / {bare} ({base_rate:,.0f}/s over {base['seconds']:.1f} s)"
+        met = ratio >= 0.15 if targeted else None
+        out.append(Row(what, f"{ratio:.3f}", ">= 0.15" if targeted else "(reported)", met))
     steady = data.get("steady")
     if steady:
         at = f"at {steady['rate']:,.0f} updates/s (half of saturation)"
         for q, bound in (("p50", 10), ("p99", 50)):
             value = steady[f"{q}_ms"]
-            out.append(
-                _row(f"inbound {label}, {q} {at}", value, f"<= {bound} ms", value <= bound, " ms")
-            )
+            target = f"<= {bound} ms" if targeted else "(reported)"
+            met = value <= bound if targeted else None
+            out.append(_row(f"inbound {label}, {q} {at}", value, target, met, " ms"))
     for phase in ("saturation", "steady"):
         got = data.get(phase)
         if got:
@@ -281,7 +309,7 @@ def failures(results: dict[str, Any]) -> list[str]:
     """Why the run as a whole failed: a buyer without a case, an update that ended in an error
     or was left unhandled, an update handled twice, a section that did not finish."""
     found: list[str] = []
-    for name in ("inbound-sqlite", "inbound-postgres"):
+    for name in ("inbound-sqlite", "inbound-postgres", "inbound-sqlite-ptb"):
         for phase in ("saturation", "steady"):
             got = results.get(name, {}).get(phase)
             if got and (got["cases_filed"] < got["buyers"] or _errors(got)):

@@ -21,8 +21,8 @@ def test_the_bench_runs_end_to_end_and_writes_its_table_and_json(tmp_path: Path)
     assert done.returncode == 0, done.stderr[-3000:]
     results = json.loads(output.read_text())
     for name in (
-        "inbound-sqlite", "baseline", "profile", "outbound", "deadlines", "memory",
-        "fingerprints", "screen-reading",
+        "inbound-sqlite", "baseline", "inbound-sqlite-ptb", "baseline-ptb", "profile",
+        "outbound", "deadlines", "memory", "fingerprints", "screen-reading",
     ):  # fmt: skip
         assert "error" not in results[name], results[name]
     assert results["failed"] == []  # every buyer filed, no update failed or left
@@ -32,6 +32,11 @@ def test_the_bench_runs_end_to_end_and_writes_its_table_and_json(tmp_path: Path)
     assert inbound["updates_per_s"] > 0
     assert inbound["updates_per_cpu_s"] > 0
     assert inbound["steady"]["rate"] == max(1.0, round(inbound["updates_per_s"] / 2, 1))
+    on_ptb = results["inbound-sqlite-ptb"]  # the same conversations on the other runtime
+    assert on_ptb["runtime"] == "ptb"
+    assert on_ptb["saturation"]["cases_filed"] == 3
+    assert on_ptb["saturation"]["inbox_pending"] == 0
+    assert results["baseline-ptb"]["updates_per_s"] > 0
     assert set(results["profile"]["share"]) >= {"intake", "claim", "dialog", "SQL", "send"}
     if "skipped" not in results["scale-out"]:
         scale = results["scale-out"]
@@ -42,6 +47,8 @@ def test_the_bench_runs_end_to_end_and_writes_its_table_and_json(tmp_path: Path)
     assert results["memory"]["bare_aiogram_mb"] > 0  # the baseline is measured in the same run
     for measure in (
         "updates/s at saturation",
+        "inbound SQLite on ptb, updates/s at saturation",
+        "inbound SQLite on ptb / bare PTB",
         "CPU per update at saturation",
         "(half of saturation)",
         "every buyer filed",

@@ -37,6 +37,7 @@ from telegram.error import (
 )
 from telegram.error import RetryAfter as PtbRetryAfter
 from telegram.ext import Application, ExtBot
+from telegram.request import BaseRequest
 
 from bot.transport.port import (
     Blocked,
@@ -58,11 +59,7 @@ from bot.transport.port import (
     data_of,
     outcome_of,
 )
-from bot.transport.ptb_request import (
-    AnswerKeepingRequest,
-    build_request,
-    last_answer,
-)
+from bot.transport.ptb_request import build_request, last_answer
 
 T = TypeVar("T")
 
@@ -71,15 +68,19 @@ T = TypeVar("T")
 _REFUSED_STATUSES = (400, 404, 413)
 
 
-def build_ptb_bot(token: str, api_base: str) -> PtbBot:
-    """The port on a PTB Application whose calls and downloads both go to `api_base`."""
+def build_ptb_bot(
+    token: str, api_base: str, requests: tuple[BaseRequest, BaseRequest] | None = None
+) -> PtbBot:
+    """The port on a PTB Application whose calls and downloads both go to `api_base`.
+
+    `requests` (calls, long polls) replaces the HTTP layer, as the benchmark's in-process
+    Telegram does."""
     # PTB 22's documented opt-in to time periods as timedelta: without it every 429 warns, as
     # it builds its RetryAfter, that retry_after will stop being an int.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
-    calls = build_request()
-    # Its own connection for the long poll, as PTB keeps one, so a held getUpdates never waits
-    # for (or holds up) a send.
-    polls = build_request()
+    # The long poll has its own connection, as PTB keeps one, so that a held getUpdates never
+    # waits for (or holds up) a send.
+    calls, polls = requests or (build_request(), build_request())
     application = (
         Application.builder()
         .token(token)
@@ -144,8 +145,8 @@ class PtbBot:
     def __init__(
         self,
         application: Application[Any, Any, Any, Any, Any, Any],
-        calls: AnswerKeepingRequest,
-        polls: AnswerKeepingRequest,
+        calls: BaseRequest,
+        polls: BaseRequest,
     ) -> None:
         self.application = application
         self.bot: ExtBot[Any] = application.bot

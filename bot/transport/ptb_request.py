@@ -11,6 +11,7 @@ for the adapter to read when PTB's exception reaches it.
 from __future__ import annotations
 
 import json
+import logging
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +81,9 @@ class AnswerKeepingRequest(HTTPXRequest):
 
 
 def build_request(read_timeout: float = CALL_TIMEOUT) -> AnswerKeepingRequest:
+    # httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token: the
+    # operator's log (LOG_LEVEL=INFO) would show it for every call.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return AnswerKeepingRequest(
         connection_pool_size=POOL_SIZE,
         read_timeout=read_timeout,

@@ -68,6 +68,7 @@ async def running_bot(
     output = log_path.read_text(errors="replace")
     assert "Traceback" not in output, output
     assert f"runtime {bot_runtime} " in output
+    assert fake_api.token not in output  # no request URL (it holds the token) is logged
 
 
 async def act(api: FakeBotAPI, user: FakeUser, action: object, expect: str) -> str:

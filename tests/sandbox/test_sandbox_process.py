@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bot.transport.runtimes import Runtime
 from sandbox.botapi import FakeBotAPI
 from tests.processes import STARTUP_TIMEOUT, python_process
 
@@ -63,9 +64,13 @@ async def wait_until_served(url: str, process: asyncio.subprocess.Process) -> st
     pytest.fail(f"{url} not served within {SERVE_WITHIN} s")
 
 
-async def test_without_a_token_make_run_serves_the_sandbox_on_loopback(tmp_path: Path) -> None:
+# `BOT_RUNTIME=ptb make run` too: the sandbox's bot is the production one, on either runtime.
+@pytest.mark.every_runtime
+async def test_without_a_token_make_run_serves_the_sandbox_on_loopback(
+    tmp_path: Path, bot_runtime: Runtime
+) -> None:
     port = free_port()
-    env = scrubbed_env(tmp_path, SANDBOX_PORT=str(port))
+    env = scrubbed_env(tmp_path, SANDBOX_PORT=str(port), BOT_RUNTIME=bot_runtime)
     async with make_run(tmp_path, env) as process:
         page = await wait_until_served(f"http://127.0.0.1:{port}/", process)
         assert "<title>Complaint bot · sandbox</title>" in page  # the web chat, not a stand-in
@@ -82,6 +87,7 @@ async def test_without_a_token_make_run_serves_the_sandbox_on_loopback(tmp_path:
     output = (tmp_path / "run.log").read_text(errors="replace")
     assert f"http://127.0.0.1:{port}/" in output
     assert "bot @complaint_sandbox_bot is running (long polling)" in output
+    assert f"runtime {bot_runtime} " in output
     assert (tmp_path / "data" / "sandbox" / "sandbox.db").is_file()
     assert not (tmp_path / "data" / "complaint_bot.db").exists()  # the real bot's stays untouched
 
