@@ -7,7 +7,9 @@ A `DirectStatement` is a Core statement compiled once per dialect; on SQLite it 
 session's own connection, inside the transaction SQLAlchemy began there (so a commit, a
 rollback or a crash treats it as every other statement of the unit of work), with the column
 types' own bind and result conversions, so the values read and written are exactly the ones
-SQLAlchemy would. On other databases it runs through the session as usual.
+SQLAlchemy would, and on the event loop's thread whenever its transaction holds the write lock
+(storage/sqlite_driver.py, `run_inline`). On other databases it runs through the session as
+usual.
 
 A statement made direct must not use expanding (IN-list) parameters, and its parameters must
 all be named bind parameters or values fixed in the statement.
@@ -88,7 +90,10 @@ class DirectStatement:
             value = params[name] if name in params else compiled.defaults[name]
             values.append(value if process is None else process(value))
         try:
-            _, raw, rowcount, _ = await driver.run_statement(compiled.sql, values, many=False)
+            outcome = driver.run_inline(compiled.sql, values)
+            if outcome is None:  # another connection holds the write lock: wait on the thread
+                outcome = await driver.run_statement(compiled.sql, values, many=False)
+            _, raw, rowcount, _ = outcome
         except sqlite3.Error as exc:
             # As SQLAlchemy would raise it (IntegrityError, OperationalError ...).
             raise DBAPIError.instance(compiled.sql, values, exc, sqlite3.Error) from exc

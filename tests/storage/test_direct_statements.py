@@ -3,10 +3,13 @@ SQLAlchemy, without its statement machinery."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
+import aiosqlite
 import pytest
 from sqlalchemy import bindparam, event, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +30,7 @@ _READ = DirectStatement.of(
         OutboxRow.chat_id == bindparam("chat_id")
     )
 )
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"])
 PAYLOAD = {"locale": "zh_CN", "key": "buyer.hello", "params": {"name": "李华 <b>", "fen": 1999}}
 
 
@@ -95,3 +99,53 @@ async def test_on_sqlite_sqlalchemy_runs_none_of_them(
 
 def _row(chat_id: int, due: object, key: str) -> dict[str, object]:
     return {"chat_id": chat_id, "payload": PAYLOAD, "due": due, "key": key}
+
+
+@pytest.fixture
+def handoffs(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """Counts the statements, commits and rollbacks handed to aiosqlite's thread (not a new
+    connection's settings)."""
+    counted: Counter[str] = Counter()
+    original = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        name = getattr(fn, "__name__", repr(fn))
+        setting = len(args) > 2 and str(args[2]).startswith("PRAGMA")
+        if name in ("_run", "commit", "rollback") and not setting:
+            counted[name] += 1
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counting)
+    return counted
+
+
+@sqlite_only
+async def test_on_sqlite_a_transaction_of_them_runs_on_the_event_loop(
+    db: Database, handoffs: Counter[str]
+) -> None:
+    async with db.uow() as uow:
+        await _INSERT.run(uow._require(), _row(7, T0, "k"))
+        await _READ.run(uow._require(), {"chat_id": 7})
+        await uow.commit()
+        await _READ.run(uow._require(), {"chat_id": 7})
+        await uow.rollback()
+    assert sum(handoffs.values()) == 0, handoffs
+
+
+@sqlite_only
+async def test_one_that_must_wait_for_the_write_lock_waits_off_the_event_loop(
+    db: Database, handoffs: Counter[str]
+) -> None:
+    async with db.uow() as holder:
+        await _INSERT.run(holder._require(), _row(7, T0, "first"))  # holds the write lock
+        async with db.uow() as waiter:
+            waiting = asyncio.create_task(_INSERT.run(waiter._require(), _row(8, T0, "second")))
+            await asyncio.sleep(0.2)
+            # The event loop went on (this line runs) and the holder can finish.
+            assert not waiting.done()
+            await holder.commit()
+            await asyncio.wait_for(waiting, 10)
+            await waiter.commit()
+    assert handoffs["_run"] == 1  # the waiting statement, on the thread
+    async with db.uow() as uow:
+        assert len((await _READ.run(uow._require(), {"chat_id": 8})).rows) == 1
