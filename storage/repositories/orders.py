@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.model import Order, OrderStatus
 from storage.models import OrderRow
+from storage.repositories._direct import DirectStatement
 from storage.repositories._sql import dialect_insert
 
 _DATA_COLUMNS = (
@@ -31,8 +32,8 @@ class SqlOrderRepository:
         self._session = session
 
     async def get(self, order_no: str) -> Order | None:
-        row = (await self._session.execute(_GET, {"order_no": order_no})).first()
-        return None if row is None else _to_order(row)
+        rows = (await _GET.run(self._session, {"order_no": order_no})).rows
+        return _to_order(rows[0]) if rows else None
 
     async def upsert(self, order: Order) -> bool:
         """Inserts or updates by order number; True when something changed."""
@@ -54,7 +55,7 @@ def _value(order: Order, column: str) -> Any:
     return value.value if isinstance(value, OrderStatus) else value
 
 
-def _to_order(row: Row[Any]) -> Order:
+def _to_order(row: Any) -> Order:
     return Order(
         order_no=row.order_no,
         buyer_account=row.buyer_account,
@@ -71,4 +72,7 @@ def _to_order(row: Row[Any]) -> Order:
     )
 
 
-_GET = select(OrderRow.__table__).where(OrderRow.order_no == bindparam("order_no"))
+# Read by every filing step that names the order: run directly (_direct.py).
+_GET = DirectStatement.of(
+    select(OrderRow.__table__).where(OrderRow.order_no == bindparam("order_no"))
+)

@@ -130,20 +130,8 @@ class SqlOutboxRepository:
         lease: timedelta,
         limit: int,
     ) -> list[QueuedMessage] | None:
-        pending = (
-            select(OutboxRow.id, OutboxRow.due_at, OutboxRow.locked_until)
-            .where(
-                OutboxRow.chat_id == chat_id,
-                OutboxRow.id < message_id,
-                _pending(OutboxRow),
-            )
-            .order_by(OutboxRow.id)
-            .limit(limit + 1)
-            # PostgreSQL: a claim taking these rows right now is waited for, and its lease
-            # then seen (SQLite has one writer; the UPDATE below checks again anyway).
-            .with_for_update(of=OutboxRow)
-        )
-        found = (await self._session.execute(pending)).all()
+        params = {"chat_id": chat_id, "message_id": message_id, "limit": limit + 1}
+        found = (await _EARLIER_IN_QUEUE.run(self._session, params)).rows
         if len(found) > limit or any(
             r.due_at > now or (r.locked_until is not None and r.locked_until > now) for r in found
         ):
@@ -410,6 +398,20 @@ _MARK_SENT = DirectStatement.of(
     .execution_options(synchronize_session=False)
 )
 _HEADS = _build_heads()
+# Every reply looks for messages queued to its chat before it (nearly always none).
+_EARLIER_IN_QUEUE = DirectStatement.of(
+    select(OutboxRow.id, OutboxRow.due_at, OutboxRow.locked_until)
+    .where(
+        OutboxRow.chat_id == bindparam("chat_id"),
+        OutboxRow.id < bindparam("message_id"),
+        _pending(OutboxRow),
+    )
+    .order_by(OutboxRow.id)
+    .limit(bindparam("limit"))
+    # PostgreSQL: a claim taking these rows right now is waited for, and its lease then seen
+    # (SQLite has one writer; the UPDATE that takes them checks again anyway).
+    .with_for_update(of=OutboxRow)
+)
 _EARLIER = aliased(OutboxRow)
 _EARLIER_PENDING = (
     select(_EARLIER.id)
