@@ -24,8 +24,9 @@ from tests.bot.test_filing_through_dispatcher import NOW, file_complaint, order
 # One test process loads the model for all of these (the fixture is per process).
 pytestmark = pytest.mark.xdist_group("screen-ocr")
 
-# Seeds whose screens cover each detection, present and absent, in Chinese and English.
-SEEDS = (3, 4, 8)
+# Seeds whose screens cover each detection, present and absent, in Chinese and English; 6 is
+# drawn in small blurred type (bench/screens.py).
+SEEDS = (6, 16)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
