@@ -17,12 +17,15 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-
-import imagehash
-import numpy as np
-from PIL import Image, ImageFilter, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from cases.fingerprints import Fingerprint, hamming
+
+# imagehash pulls in numpy and scipy, tens of MB and most of a second: they load when the
+# first image is hashed, not in every bot process at start-up (tests/bot/test_startup_imports.py).
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
 
 ANCHOR_RATIO = 1.9
 WORK_WIDTH = 180  # resampled to this first, so the source's own resolution matters little
@@ -38,6 +41,8 @@ MAX_PIXELS = 40_000_000
 
 def fingerprint_image(data: bytes | Path) -> Fingerprint | None:
     """The image's fingerprint; None when the bytes are no image Pillow reads."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(data if isinstance(data, Path) else io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS or min(image.size) < 8:
@@ -52,6 +57,9 @@ def fingerprint_image(data: bytes | Path) -> Fingerprint | None:
 
 def fingerprint_picture(image: Image.Image) -> Fingerprint:
     """The fingerprint of a decoded image (any mode)."""
+    import imagehash
+    from PIL import Image, ImageFilter
+
     grey = image if image.mode == "L" else image.convert("L")
     part_height = min(grey.height, ANCHOR_RATIO * grey.width)
     box = (0.0, grey.height - part_height, float(grey.width), float(grey.height))
@@ -69,12 +77,16 @@ def detail_difference(a: bytes, b: bytes) -> float:
     matched, each fitted to the other; infinite when their shapes differ (another crop)."""
     if len(a) != len(b) or not a:
         return float("inf")
+    import numpy as np
+
     x = np.frombuffer(a, dtype=np.uint8).astype(np.float64)
     y = np.frombuffer(b, dtype=np.uint8).astype(np.float64)
     return max(_fitted_difference(x, y), _fitted_difference(y, x))
 
 
 def _fitted_difference(x: np.ndarray, y: np.ndarray) -> float:
+    import numpy as np
+
     design = np.column_stack([x, np.ones_like(x)])
     (gain, offset), *_ = np.linalg.lstsq(design, y, rcond=None)
     return float(np.abs(x * gain + offset - y).max())

@@ -19,9 +19,10 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PIL import Image, ImageOps
+if TYPE_CHECKING:
+    from PIL import Image
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,9 @@ class ScreenOcr:
 
 def prepare(path: Path) -> Image.Image:
     """The image as RGB of at most READ_PIXELS, upright as the phone showed it."""
+    # Pillow's image core loads on the first read, not in every bot process at start-up.
+    from PIL import Image
+
     with warnings.catch_warnings():
         # Pillow warns, then raises, on pictures past its own bomb limit: either is a refusal.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -100,6 +104,8 @@ def prepare(path: Path) -> Image.Image:
 
 
 def _bounded(image: Image.Image) -> Image.Image:
+    from PIL import Image, ImageOps
+
     width, height = image.size  # from the header: nothing is decoded yet
     if width * height > MAX_PIXELS:
         raise ImageRefusedError(f"too large to read: {width} × {height} pixels")

@@ -24,8 +24,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PIL import Image
-
 from bot.evidence import describe
 from bot.leases import LEASE
 from bot.screen_ocr import ImageRefusedError, ReadText, ScreenOcr, prepare
@@ -34,6 +32,8 @@ from cases.screen_queue import READ_SCREENSHOT_JOB, queue_reading
 from cases.screen_reading import ReadingStatus, ScreenFacts, ScreenReading, match
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from bot.deps import Deps
     from cases.ports import StoredEvidence
     from storage.jobs import Job
