@@ -16,6 +16,7 @@ from typing import Any, Final
 from cases.audit import is_seal
 from cases.erasure import PERSONAL_DATA_REMOVED
 from cases.filing import SUBMIT_ACTION
+from cases.four_eyes import DISMISS, PROPOSE
 from cases.instant import DECLINED as INSTANT_DECLINED
 from cases.lifecycle import RULES, Action
 from cases.model import Case, CaseEvent, CaseStatus, EvidenceStatus
@@ -47,6 +48,8 @@ def buyer_visible(event: CaseEvent) -> bool:
     """Staff-only steps and audit seals never reach the buyer; unknown actions do."""
     if is_seal(event) or event.action == INSTANT_DECLINED:
         return False  # the rule's "no" is the platform's own bookkeeping
+    if event.action in (PROPOSE, DISMISS):
+        return False  # staff deliberating among themselves (four eyes)
     try:
         return not RULES[Action(event.action)].internal
     except ValueError:
