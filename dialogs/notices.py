@@ -50,7 +50,7 @@ from dialogs.notices_staff import (
     payout_buttons,
     staff_notice,
 )
-from dialogs.screen_card import all_read, card_screens, screens_notice
+from dialogs.screen_card import all_read, card_screens, screens_notice, worth_telling
 from dialogs.staff_risk import risk_params
 from dialogs.support import SupportContact
 from dialogs.types import Reply
@@ -236,14 +236,15 @@ class CaseNotifier:
         await uow.outbox.add(staff.chat_id, reply.to_payload(staff.locale), self.clock.now(), key)
 
     async def screens_read(self, uow: UnitOfWork, case_no: str, order_no: str) -> None:
-        """Tells the staff chat what the case's screenshots say, once all of them are read."""
+        """Tells the staff chat what the case's screenshots say, once all of them are read and
+        text was found in one (the card shows the rest)."""
         staff = self._staff()
         if staff is None:
             return
         files = list(await uow.evidence.list(case_no))
         readings = await uow.readings.for_case(case_no)
         screens = await card_screens(uow, case_no, order_no, files, enabled=True)
-        if screens is None or not all_read(files, readings):
+        if screens is None or not all_read(files, readings) or not worth_telling(screens):
             return
         # Keyed by how many are read: files the buyer adds later are told again, with the rest.
         key = f"screens-read:{case_no}:{len(readings)}"

@@ -1,10 +1,11 @@
 """What the screenshots say, as staff read it: a block of the case card and a follow-up notice.
 
 Screenshots are read after they are downloaded (bot/screen_reader.py), that is after the
-new-case card went out; once the last image of a case has been read the staff chat gets the
-block as a notice of its own, and every later card shows it. Per image: a short excerpt of what
-was read (the renderer escapes it) and whether the order number, the card code, the amount or a
-failure text appear in it. Without the OCR extra installed the block says reading is off.
+new-case card went out; once the last image of a case has been read, and text was found in one,
+the staff chat gets the block as a notice of its own, and every later card shows it. Per image:
+a short excerpt of what was read (the renderer escapes it) and whether the order number, the
+card code, the amount or a failure text appear in it. Without the OCR extra installed the block
+says reading is off.
 """
 
 from __future__ import annotations
@@ -79,6 +80,13 @@ def all_read(files: Sequence[StoredEvidence], readings: Sequence[ScreenReading])
         for item in files
         if item.status in waiting and wants_fingerprint(item.file)
     )
+
+
+def worth_telling(screens: dict[str, Any]) -> bool:
+    """Whether any picture's reading found text. The staff group takes 20 messages a minute
+    and is told of every new case already: a photo with no text in it, or one that could not
+    be read, is shown on the card only, where staff look when they work the case."""
+    return any(line.get("excerpt") for line in screens["lines"])
 
 
 def screens_notice(case_no: str, screens: dict[str, Any]) -> Reply:

@@ -35,7 +35,13 @@ async def test_a_queued_notice_is_delivered_and_its_telegram_message_id_recorded
     async with outbox_bot(tmp_path, fake_api) as ob:
         reply = Reply(
             "filing.submitted",
-            {"case_no": "TS20261126-7K3Q9", "review_days": 3, "review_due": date(2026, 12, 1)},
+            {
+                "case_no": "TS20261126-7K3Q9",
+                "review_days": 3,
+                "review_due": date(2026, 12, 1),
+                "missing": [],
+                "instant": False,
+            },
             ((Button("btn.done", "b:done"),),),
         )
         await ob.queue(BUYER, reply, locale="en")

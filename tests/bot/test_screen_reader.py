@@ -237,6 +237,20 @@ async def test_staff_are_told_what_the_screenshots_say_once_all_are_read(
     assert len(await _staff_chat(harness)) == len(before) + len(told)  # told once
 
 
+async def test_a_screenshot_with_no_text_in_it_is_shown_on_the_card_only(
+    harness: BotHarness,
+) -> None:
+    case_no = await _stored_case(harness)
+    before = await _staff_chat(harness)
+    await _read_all(ScreenReader(harness.deps, "w1", FakeOcr("")))
+    [reading] = await _readings(harness, case_no)
+    assert reading.status is ReadingStatus.DONE
+    assert await _staff_chat(harness) == before  # the staff group is not told of nothing
+    await _agent(harness).click(cb.STAFF_CARD + case_no)
+    [card] = [m for m in harness.api.sent_messages(STAFF_CHAT) if "截图识别" in m.plain_text]
+    assert "第 1 个文件：未识别到文字" in card.plain_text
+
+
 async def test_the_staff_card_shows_an_escaped_excerpt_and_the_matches_per_screenshot(
     harness: BotHarness,
 ) -> None:
