@@ -16,6 +16,7 @@ each start, so the machine's speed still decides what each kill interrupts).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -70,6 +71,10 @@ TOTAL_TIMEOUT = 420.0
 # repeated message is accepted only if its first copy reached the server this shortly before a
 # kill; any other repeat is a bug.
 IN_DOUBT = 2.0
+# A message the killed life had already written reaches the fake server a moment after the
+# kill is noted (seen within the same hundredth of a second): in doubt as much as one that
+# arrived just before it.
+IN_FLIGHT = 0.5
 
 
 def order_no(n: int) -> str:
@@ -198,11 +203,11 @@ class Supervisor:
         for _ in range(KILLS):
             life = self.rng.uniform(*LIFE)
             await self.polling()
-            try:
+            # A life whose buyers are all done is killed all the same: on a quiet machine (and
+            # in the smaller ptb run) they can finish before the last kill, and every restart
+            # must still find nothing held by the life before.
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), life)
-                return
-            except TimeoutError:
-                pass
             assert self.process is not None
             self.kills.append(time.monotonic())
             self.process.send_signal(signal.SIGKILL)
@@ -299,14 +304,15 @@ def without_in_doubt_repeats(
     """The texts with each in-doubt repeat removed, and the repeats removed.
 
     A repeat is the same text as an earlier message of the chat whose first copy arrived less
-    than IN_DOUBT seconds before a kill; the assertion on the result catches any other.
+    than IN_DOUBT seconds before a kill, or IN_FLIGHT after it; the assertion on the result
+    catches any other.
     """
     texts: list[str] = []
     first_at: dict[str, float] = {}
     repeated: list[str] = []
     for at, text in sent:
         earlier = first_at.get(text)
-        if earlier is not None and any(0 <= kill - earlier < IN_DOUBT for kill in kills):
+        if earlier is not None and any(-IN_FLIGHT <= kill - earlier < IN_DOUBT for kill in kills):
             repeated.append(text)
             continue
         first_at.setdefault(text, at)
