@@ -48,6 +48,7 @@ def status_reply() -> Reply:
             "created_at": datetime(2026, 11, 26, 2, 30, tzinfo=UTC),
             "updated_at": datetime(2026, 11, 26, 18, 5, tzinfo=SHANGHAI),
             "next_deadline": date(2026, 12, 1),
+            "missing": [],
         },
         ((Button("btn.refund_full", "b:full", {**FULL, "currency": "CNY"}),),),
     )
