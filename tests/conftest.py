@@ -37,10 +37,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test that takes `bot_runtime` runs on each runtime TEST_RUNTIMES names if it is marked
     `every_runtime`, else on the first of them only (aiogram, unless TEST_RUNTIMES=ptb).
 
-    The suite's time is the limit: every story and end-to-end test run twice would add minutes,
-    while the adapters differ only where Telegram is spoken to. The marked tests are those that
-    exercise the adapter (polling, the webhook, files, restarts, the crash test); the contract
-    test (tests/bot/test_bot_port.py) covers each Telegram answer on both.
+    The marked tests are the end-to-end, story and crash tests: a whole buyer's or staff
+    member's path through each adapter. Tests below the adapter (a dialog, the outbox's
+    bookkeeping) run once; the contract test (tests/bot/test_bot_port.py) covers each Telegram
+    answer on both.
     """
     if "bot_runtime" not in metafunc.fixturenames:
         return

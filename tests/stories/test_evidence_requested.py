@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from cases.model import CaseStatus
 from tests.stories.kit import PHOTO, Stories, StoryFactory, shanghai
+
+pytestmark = pytest.mark.every_runtime
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 26 November, 11:00 in Shanghai
 REQUEST = "请补充与商家的聊天记录截图，以及兑换失败时的提示截图"

@@ -6,8 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from cases.model import CaseStatus
 from tests.stories.kit import MERCHANT_CODE, ORDER_NO, SHANGHAI, Stories, StoryFactory
+
+pytestmark = pytest.mark.every_runtime
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 26 November, 11:00 in Shanghai
 POLICY = 'instant_refund = true\ninstant_refund_limit = "200.00"\n'

@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from cases.model import CaseStatus
 from tests.stories.kit import Stories, StoryFactory, shanghai
+
+pytestmark = pytest.mark.every_runtime
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 26 November, 11:00 in Shanghai
 

@@ -3,8 +3,12 @@ merchant is reminded only when the deadline is near, not during the holiday nor 
 
 from __future__ import annotations
 
+import pytest
+
 from cases.model import CaseStatus
 from tests.stories.kit import StoryFactory, shanghai
+
+pytestmark = pytest.mark.every_runtime
 
 # Wednesday 30 September 2026, the last working day before the holiday of 1-7 October.
 START = shanghai(2026, 9, 30, 10, 0)

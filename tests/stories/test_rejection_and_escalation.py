@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from cases.model import CaseStatus
 from tests.stories.kit import Stories, StoryFactory
+
+pytestmark = pytest.mark.every_runtime
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 26 November, 11:00 in Shanghai
 REASON = "平台记录显示该卡密已于 11 月 25 日 21:14 成功兑换，兑换账号与买家一致。"

@@ -7,8 +7,12 @@ merchant's working days do not run out while the whole country is on holiday.
 
 from __future__ import annotations
 
+import pytest
+
 from cases.model import CaseStatus
 from tests.stories.kit import StoryFactory, shanghai
+
+pytestmark = pytest.mark.every_runtime
 
 # Thursday 4 February 2027, the last working day before 除夕.
 START = shanghai(2027, 2, 4, 10, 0)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from cases.model import CaseStatus
 from tests.stories.kit import StoryFactory
+
+pytestmark = pytest.mark.every_runtime
 
 NOW = datetime(2026, 11, 26, 3, 0, tzinfo=UTC)  # Thursday 26 November, 11:00 in Shanghai
 
