@@ -349,7 +349,16 @@ class InboxRow(Base):
     """Revision 0003. Every incoming update, stored before Telegram gets its acknowledgement."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index(None, "done_at", "chat_id", "update_id"),)
+    __table_args__ = (
+        Index(None, "done_at", "chat_id", "update_id"),
+        # Revision 0017: the pending updates in update order, walked by a lane's claim.
+        Index(
+            "ix_inbox_pending",
+            "update_id",
+            sqlite_where=text("done_at IS NULL"),
+            postgresql_where=text("done_at IS NULL"),
+        ),
+    )
 
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     # The chat (or, without one, the user) whose updates run one at a time, in order; NULL for

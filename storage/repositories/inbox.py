@@ -6,7 +6,17 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Integer,
+    bindparam,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -14,6 +24,7 @@ from storage.models import InboxRow
 from storage.ports import InboxUpdate, IncomingUpdate
 from storage.repositories._direct import DirectStatement
 from storage.repositories._sql import dialect_insert
+from storage.types import UtcDateTime
 
 MAX_ERROR_LENGTH = 2000
 
@@ -147,15 +158,36 @@ _earlier_pending = (
     )
     .exists()
 )
-_CANDIDATES = DirectStatement.of(
-    select(_head.update_id)
+_NOW = bindparam("now", type_=UtcDateTime)
+_LIMIT = bindparam("limit", type_=Integer)
+# SQLite's planner reads the heads through the (done_at, chat_id, update_id) index: every
+# pending update, each checked, then sorted to take the first. Walking the pending index in
+# update order stops at the first free head (revision 0017 has the figures). SQLAlchemy renders
+# no table hint for SQLite, hence the statement as text there; it must say what the select
+# below says.
+_CANDIDATES_SQLITE = (
+    text(
+        "SELECT head.update_id FROM inbox AS head INDEXED BY ix_inbox_pending"
+        " WHERE head.done_at IS NULL"
+        " AND (head.locked_until IS NULL OR head.locked_until <= :now)"
+        " AND NOT EXISTS (SELECT 1 FROM inbox AS older WHERE older.chat_id = head.chat_id"
+        " AND older.done_at IS NULL AND older.update_id < head.update_id)"
+        " ORDER BY head.update_id LIMIT :limit"
+    )
+    .bindparams(_NOW, _LIMIT)
+    .columns(update_id=BigInteger)
+)
+_CANDIDATES = DirectStatement(
+    lambda dialect: _CANDIDATES_SQLITE
+    if dialect == "sqlite"
+    else select(_head.update_id)
     .where(
         _head.done_at.is_(None),
-        or_(_head.locked_until.is_(None), _head.locked_until <= bindparam("now")),
+        or_(_head.locked_until.is_(None), _head.locked_until <= _NOW),
         ~_earlier_pending,
     )
     .order_by(_head.update_id)
-    .limit(bindparam("limit"))
+    .limit(_LIMIT)
     # PostgreSQL: concurrent claimers skip rows another transaction is claiming.
     .with_for_update(skip_locked=True, of=_head)
 )
