@@ -141,9 +141,13 @@ class OneHopConnection(aiosqlite.Connection):
         else:
             self._conn.rollback()  # as commit: only short statements to undo
 
+    def begin_with_next_statement(self) -> None:
+        """Begins a transaction (BEGIN IMMEDIATE), sent with its first statement."""
+        self._begin, self._threaded = BEGIN, False
+
     async def run_statement(self, sql: str, parameters: Any, *, many: bool) -> _Outcome:
         if sql == BEGIN and not many and parameters in (None, (), []):
-            self._begin, self._threaded = sql, False
+            self.begin_with_next_statement()
             return _NOTHING
         begin, self._begin = self._begin, None
         self._threaded = True
