@@ -35,7 +35,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from jinja2 import TemplateError
 
@@ -151,18 +151,49 @@ async def queue_replies(
     return queued
 
 
-async def send_queued(deps: Deps, bot: BotPort, rows: Sequence[QueuedMessage]) -> None:
+# A chat's messages queued before the replies and leased to go out ahead of them, or None when
+# the replies must wait for the sender loop behind them (`claim_ahead`).
+Ahead: TypeAlias = "list[QueuedMessage] | None"
+
+
+async def claim_ahead(outbox: OutboxQueue, deps: Deps, rows: Sequence[QueuedMessage]) -> Ahead:
+    """In the transaction that queued `rows` (replies to one chat, `queue_replies`): the chat's
+    messages queued before them, leased to this process to be sent first (up to CATCH_UP
+    notices the sender loop has not sent yet), or None when the replies must wait.
+
+    Claimed with the replies, this costs the update no transaction of its own; `send_queued`
+    takes the answer along.
+    """
+    if not rows:
+        return []
+    return await outbox.claim_earlier(
+        rows[0].chat_id, rows[0].id, deps.clock.now(), deps.worker_id, LEASE, CATCH_UP
+    )
+
+
+async def send_queued(
+    deps: Deps,
+    bot: BotPort,
+    rows: Sequence[QueuedMessage],
+    ahead: Ahead = None,
+    *,
+    claimed: bool = False,
+) -> None:
     """Sends, right after their commit, the rows `queue_replies` (or a handler) leased to this
-    process: the one way every handler delivers its answers."""
+    process: the one way every handler delivers its answers. `claimed`: `ahead` is what
+    `claim_ahead` found in that transaction (else it is claimed here, in one of its own)."""
     if not rows:
         return
+    sender = OutboxSender(deps, bot, deps.worker_id, limiter=deps.limiter)
     try:
-        await OutboxSender(deps, bot, deps.worker_id, limiter=deps.limiter).deliver_now(rows)
+        await sender.deliver_now(rows, {rows[0].chat_id: ahead} if claimed else None)
     except asyncio.CancelledError:
         # The update ran out of time (UPDATE_TIMEOUT) mid-send. This process renews every lease
         # it holds, so unsent rows left leased to it would wait for its restart: the sender loop
         # takes them instead. Shielded, as the task is being cancelled.
-        await asyncio.shield(_hand_back(deps, [row.id for row in rows]))
+        # The notices leased to go ahead of them too, however they were claimed.
+        held = [*(ahead or []), *sender.claimed_ahead, *rows]
+        await asyncio.shield(_hand_back(deps, [row.id for row in held]))
         raise
 
 
@@ -195,6 +226,8 @@ class OutboxSender:
         self._monotonic = monotonic
         self._sleep = sleep
         self._turn = asyncio.Lock()
+        # Earlier messages `deliver_now` leased to itself to send ahead of replies.
+        self.claimed_ahead: list[QueuedMessage] = []
 
     async def run_forever(
         self, health: LoopHealth | None = None, idle: float = 1.0, in_flight: int = IN_FLIGHT
@@ -307,23 +340,32 @@ class OutboxSender:
                 wait.cancel()
             await asyncio.gather(*waits, return_exceptions=True)
 
-    async def deliver_now(self, rows: Sequence[QueuedMessage]) -> None:
+    async def deliver_now(
+        self,
+        rows: Sequence[QueuedMessage],
+        ahead: Mapping[int, Ahead] | None = None,
+    ) -> None:
         """Sends rows this process queued leased to itself (`queue_replies`), at once and in order.
 
         They are answers to a person who is waiting, so they skip the per-chat pacing that
         spreads pushed notifications out (Telegram tolerates a short burst of replies in a chat
         the user is writing in). They never overtake an earlier message to the chat: up to
         CATCH_UP notices queued before them go first; behind a retry, another sender's lease or
-        a longer backlog they are handed to the sender loop (its bell rung). Failures follow the
-        same rules as every row: a 429 or a network error hands the chat's rows back to the
-        sender loop, a 403 blocks the chat.
+        a longer backlog they are handed to the sender loop (its bell rung). `ahead` holds what
+        `claim_ahead` found for a chat in the transaction that queued its rows; any other chat's
+        earlier messages are claimed here. Failures follow the same rules as every row: a 429 or
+        a network error hands the chat's rows back to the sender loop, a 403 blocks the chat.
         """
         started = self.deps.clock.now()
         by_chat: dict[int, list[QueuedMessage]] = {}
         for row in rows:
             by_chat.setdefault(row.chat_id, []).append(row)
         for chat_id, chat_rows in by_chat.items():
-            earlier = await self._claim_earlier(chat_id, chat_rows[0])
+            if ahead is not None and chat_id in ahead:
+                earlier = ahead[chat_id]
+            else:
+                earlier = await self._claim_earlier(chat_id, chat_rows[0])
+                self.claimed_ahead += earlier or []
             if earlier is None:
                 # An earlier message to the chat is still on its way (in its retry backoff, or
                 # with another sender), or the chat has a backlog: the replies queue up behind

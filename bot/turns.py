@@ -31,7 +31,7 @@ from bot.events import (
     read_update,
 )
 from bot.leases import LEASE
-from bot.outbox import queue_replies, send_queued
+from bot.outbox import Ahead, claim_ahead, queue_replies, send_queued
 from bot.transport.port import BotPort, Outcome, Refused, Sent, describe
 from dialogs import buyer, groups, staff
 from dialogs.context import UserCtx
@@ -143,6 +143,7 @@ class TurnRunner:
             chat_id=None if inbound.private else inbound.chat_id,
         )
         now = deps.clock.now()
+        ahead: Ahead = []
         async with deps.uow() as uow:
             # The same update delivered twice has one effect.
             if not await uow.updates.mark_processed(inbound.update_id, now):
@@ -159,12 +160,13 @@ class TurnRunner:
                 queued = await queue_replies(
                     uow.outbox, deps, inbound.chat_id, locale, inbound.update_id, replies
                 )
+                ahead = await claim_ahead(uow.outbox, deps, queued)
                 await uow.commit()
         if press is not None and place.alerts:
             await self._answer(press, locale, replies or [])
         if replies is None:
             return
-        await send_queued(deps, self.bot, queued)
+        await send_queued(deps, self.bot, queued, ahead, claimed=True)
         if press is not None and place.retires_keyboard and press.has_keyboard:
             # Every answer carries fresh buttons; old ones would only invite stale presses.
             retire = self.bot.clear_markup(inbound.chat_id, press.message_id or 0)

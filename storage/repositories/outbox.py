@@ -149,7 +149,12 @@ class SqlOutboxRepository:
         )
         rows = (await self._session.execute(stmt)).all()
         if len(rows) != len(ids):
-            return None  # taken meanwhile: the caller does not commit, nothing is leased
+            # Not all could be leased (the lookup's row lock on PostgreSQL and the write lock
+            # on SQLite rule out a change meanwhile; this does not rely on it): the replies
+            # wait, and what was leased here is released, as the caller commits (its
+            # transaction queued the replies).
+            await self.hand_back([r.id for r in rows], worker_id)
+            return None
         return _in_queue_order(rows)
 
     async def mark_sent(self, message_id: int, at: datetime, telegram_message_id: int) -> None:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
+from sqlalchemy import select
+
 from storage.models import OutboxRow
+from storage.repositories import outbox as outbox_repository
+from storage.repositories._direct import Outcome
 from tests.storage.conftest import Database, postgres_only
 from tests.storage.factories import T0
 
@@ -278,7 +284,6 @@ async def test_concurrent_claimers_on_postgres_skip_each_others_messages(db: Dat
     assert not {m.id for m in mine} & {m.id for m in theirs}
 
 
-
 @postgres_only
 async def test_concurrent_claimers_on_postgres_never_split_a_chat(db: Database) -> None:
     await queue(db, (BUYER, 1), (BUYER, 2), (BUYER, 3), (OTHER_BUYER, 4))
@@ -290,6 +295,7 @@ async def test_concurrent_claimers_on_postgres_never_split_a_chat(db: Database) 
         await second.commit()
     assert [(m.chat_id, m.payload["params"]["n"]) for m in mine] == [(BUYER, 1)]
     assert [(m.chat_id, m.payload["params"]["n"]) for m in theirs] == [(OTHER_BUYER, 4)]
+
 
 async def test_many_workers_claiming_at_once_never_share_a_message(db: Database) -> None:
     await queue(db, *((chat_id % 13, n) for n, chat_id in enumerate(range(1, 41))))
@@ -311,3 +317,47 @@ async def test_many_workers_claiming_at_once_never_share_a_message(db: Database)
     claimed = [message_id for ids in results for message_id in ids]
     assert len(claimed) == 40
     assert len(set(claimed)) == 40
+
+
+async def test_the_notices_before_a_reply_are_leased_with_it_in_its_own_transaction(
+    db: Database,
+) -> None:
+    await queue(db, (BUYER, 1), (BUYER, 2))
+    async with db.uow() as uow:
+        reply = await uow.outbox.add_claimed(BUYER, note(3), T0, "reply:1:0", "w1", LEASE)
+        assert reply is not None
+        ahead = await uow.outbox.claim_earlier(BUYER, reply.id, T0, "w1", LEASE, 5)
+        await uow.commit()
+    assert ahead is not None
+    assert [m.payload["params"]["n"] for m in ahead] == [1, 2]
+    assert {(await row(db, m.id)).locked_by for m in ahead} == {"w1"}
+
+
+async def test_notices_that_cannot_all_be_leased_leave_none_leased_though_it_commits(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The reply's transaction found two notices, but only the first could be leased (the
+    # second was sent meanwhile: the lookup's row lock rules that out today, the check must not
+    # rely on it). The reply waits (None), and the first notice is not left leased to a
+    # process that will not send it, though the transaction commits (it queued the reply).
+    await queue(db, (BUYER, 1), (BUYER, 2))
+    async with db.sessions() as session:
+        ids = (await session.execute(select(OutboxRow.id).order_by(OutboxRow.id))).scalars()
+        first_id, second_id = list(ids)
+    async with db.uow() as uow:
+        await uow.outbox.mark_sent(second_id, T0, 99)
+        await uow.commit()
+    lookup = outbox_repository._EARLIER_IN_QUEUE.run
+
+    async def as_seen_before(session: Any, params: Any) -> Outcome:
+        found = await lookup(session, params)
+        sent = SimpleNamespace(id=second_id, due_at=T0, locked_until=None)
+        return Outcome([*found.rows, sent], found.rowcount + 1)
+
+    monkeypatch.setattr(outbox_repository._EARLIER_IN_QUEUE, "run", as_seen_before)
+    async with db.uow() as uow:
+        reply = await uow.outbox.add_claimed(BUYER, note(3), T0, "reply:1:0", "w1", LEASE)
+        assert reply is not None
+        assert await uow.outbox.claim_earlier(BUYER, reply.id, T0, "w1", LEASE, 5) is None
+        await uow.commit()
+    assert (await row(db, first_id)).locked_by is None
