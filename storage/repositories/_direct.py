@@ -90,6 +90,7 @@ class DirectStatement:
             value = params[name] if name in params else compiled.defaults[name]
             values.append(value if process is None else process(value))
         try:
+            await driver.take_write_turn()
             outcome = driver.run_inline(compiled.sql, values)
             if outcome is None:  # another connection holds the write lock: wait on the thread
                 outcome = await driver.run_statement(compiled.sql, values, many=False)

@@ -4,6 +4,7 @@ SQLAlchemy, without its statement machinery."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -11,7 +12,7 @@ from typing import Any
 
 import aiosqlite
 import pytest
-from sqlalchemy import bindparam, event, insert, select
+from sqlalchemy import bindparam, event, insert, make_url, select
 from sqlalchemy.exc import IntegrityError
 
 from storage.models import OutboxRow
@@ -134,7 +135,7 @@ async def test_on_sqlite_a_transaction_of_them_runs_on_the_event_loop(
 
 
 @sqlite_only
-async def test_one_that_must_wait_for_the_write_lock_waits_off_the_event_loop(
+async def test_one_that_must_wait_for_the_write_lock_waits_its_turn_off_the_event_loop(
     db: Database, handoffs: Counter[str]
 ) -> None:
     async with db.uow() as holder:
@@ -147,6 +148,55 @@ async def test_one_that_must_wait_for_the_write_lock_waits_off_the_event_loop(
             await holder.commit()
             await asyncio.wait_for(waiting, 10)
             await waiter.commit()
-    assert handoffs["_run"] == 1  # the waiting statement, on the thread
+    if db.backend == "sqlite":
+        # It waited for this process's write turn, not in SQLite's busy handler on the thread.
+        assert handoffs["_run"] == 0
+    async with db.uow() as uow:
+        assert len((await _READ.run(uow._require(), {"chat_id": 8})).rows) == 1
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_the_write_turns_go_in_arrival_order(db: Database) -> None:
+    order: list[int] = []
+    connected = [asyncio.Event() for _ in range(5)]
+    go = [asyncio.Event() for _ in range(5)]
+
+    async def write(n: int) -> None:
+        async with db.uow() as uow:
+            await uow._require().connection()  # the connection out of the pool, no lock yet
+            connected[n].set()
+            await go[n].wait()
+            await _INSERT.run(uow._require(), _row(n, T0, f"k{n}"))
+            order.append(n)
+            await asyncio.sleep(0.01)  # holds the lock while the others queue
+            await uow.commit()
+
+    tasks = [asyncio.create_task(write(n)) for n in range(5)]
+    for ready in connected:
+        await asyncio.wait_for(ready.wait(), 10)
+    for n in (0, 3, 1, 4, 2):  # they ask for the lock in this order
+        go[n].set()
+        await asyncio.sleep(0.001)
+    await asyncio.wait_for(asyncio.gather(*tasks), 10)
+    assert order == [0, 3, 1, 4, 2]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_lock_another_process_holds_is_waited_for_on_the_drivers_thread(
+    db: Database, handoffs: Counter[str]
+) -> None:
+    other = sqlite3.connect(make_url(db.url).database or "", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another process's writer, outside this one's turns
+        async with db.uow() as waiter:
+            waiting = asyncio.create_task(_INSERT.run(waiter._require(), _row(8, T0, "second")))
+            await asyncio.sleep(0.2)
+            assert not waiting.done()  # and the event loop goes on
+            other.execute("COMMIT")
+            await asyncio.wait_for(waiting, 10)
+            await waiter.commit()
+    finally:
+        other.close()
+    assert handoffs["_run"] == 1  # SQLite's busy handler waited, on the thread
     async with db.uow() as uow:
         assert len((await _READ.run(uow._require(), {"chat_id": 8})).rows) == 1
