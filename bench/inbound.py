@@ -10,8 +10,12 @@ Saturation: all buyers' updates are made available at once, interleaved (many bu
 the rate is updates handled per second from first delivery until the last one is handled (its
 dialog step committed, its replies sent); an update that ended in an error counts as not
 handled. CPU per update is the process's CPU time (all threads) over the updates handled.
-Steady: updates of other buyers arrive at half the rate saturation reached; latency is from
-delivery to handled. Afterwards every stored update must be marked done.
+Steady: updates of other buyers arrive at half the rate saturation reached, their
+conversations started one step apart in turn (`Script.staggered`), so that every stretch of the
+stream mixes all nine steps as a steady flow of buyers would; latency is from delivery to
+handled. (In step-synchronised rounds every buyer's costliest step, the submit, arrives back to
+back: at half the average rate that burst alone queued for up to 170 ms.) Afterwards every
+stored update must be marked done.
 Baseline: aiogram's own polling loop with an echo handler, fed batches of the same size until
 it has run at least two seconds. With runtime "ptb" the bot runs on the python-telegram-bot
 adapter, and its baseline is a bare PTB Application (bench/inbound_ptb.py).
@@ -75,6 +79,22 @@ class Script:
         """Everyone's step 1, then everyone's step 2 …: many conversations at once."""
         conversations = [self.conversation(buyer) for buyer in buyer_ids]
         ordered = [conv[step] for step in range(STEPS) for conv in conversations]
+        for update in ordered:
+            self._update_id += 1
+            update["update_id"] = self._update_id
+        return ordered
+
+    def staggered(self, buyer_ids: list[int]) -> list[dict[str, Any]]:
+        """As many conversations at once, buyer i's starting i mod 9 rounds later: each round
+        holds every step, and a buyer's next step still comes a whole round after the last."""
+        conversations = [self.conversation(buyer) for buyer in buyer_ids]
+        rounds = STEPS + min(STEPS, len(conversations)) - 1
+        ordered = [
+            conv[step]
+            for round_ in range(rounds)
+            for index, conv in enumerate(conversations)
+            if 0 <= (step := round_ - index % STEPS) < STEPS
+        ]
         for update in ordered:
             self._update_id += 1
             update["update_id"] = self._update_id
@@ -177,7 +197,7 @@ async def run_bot_phase(
     handled."""
     async with bench_bot(database_url, workdir, runtime) as bench:
         await seed_orders(bench.deps, buyer_ids)
-        updates = script.interleaved(buyer_ids)
+        updates = script.interleaved(buyer_ids) if rate is None else script.staggered(buyer_ids)
         worker = TimedWorker(bench.deps, bench.turns, "bench")
         worker.expected = len(updates)
         intake = PollingIntake(bench.deps, bench.bot, worker, ALLOWED_UPDATES, timeout=1)
