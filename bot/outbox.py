@@ -172,27 +172,22 @@ async def claim_ahead(outbox: OutboxQueue, deps: Deps, rows: Sequence[QueuedMess
 
 
 async def send_queued(
-    deps: Deps,
-    bot: BotPort,
-    rows: Sequence[QueuedMessage],
-    ahead: Ahead = None,
-    *,
-    claimed: bool = False,
+    deps: Deps, bot: BotPort, rows: Sequence[QueuedMessage], ahead: Ahead
 ) -> None:
     """Sends, right after their commit, the rows `queue_replies` (or a handler) leased to this
-    process: the one way every handler delivers its answers. `claimed`: `ahead` is what
-    `claim_ahead` found in that transaction (else it is claimed here, in one of its own)."""
+    process to one chat, with what `claim_ahead` found in that transaction: the one way every
+    handler delivers its answers."""
     if not rows:
         return
     sender = OutboxSender(deps, bot, deps.worker_id, limiter=deps.limiter)
     try:
-        await sender.deliver_now(rows, {rows[0].chat_id: ahead} if claimed else None)
+        await sender.deliver_now(rows, ahead)
     except asyncio.CancelledError:
         # The update ran out of time (UPDATE_TIMEOUT) mid-send. This process renews every lease
         # it holds, so unsent rows left leased to it would wait for its restart: the sender loop
-        # takes them instead. Shielded, as the task is being cancelled.
-        # The notices leased to go ahead of them too, however they were claimed.
-        held = [*(ahead or []), *sender.claimed_ahead, *rows]
+        # takes them instead, and the notices leased to go ahead of them. Shielded, as the task
+        # is being cancelled.
+        held = [*(ahead or []), *rows]
         await asyncio.shield(_hand_back(deps, [row.id for row in held]))
         raise
 
@@ -226,8 +221,6 @@ class OutboxSender:
         self._monotonic = monotonic
         self._sleep = sleep
         self._turn = asyncio.Lock()
-        # Earlier messages `deliver_now` leased to itself to send ahead of replies.
-        self.claimed_ahead: list[QueuedMessage] = []
 
     async def run_forever(
         self, health: LoopHealth | None = None, idle: float = 1.0, in_flight: int = IN_FLIGHT
@@ -340,58 +333,32 @@ class OutboxSender:
                 wait.cancel()
             await asyncio.gather(*waits, return_exceptions=True)
 
-    async def deliver_now(
-        self,
-        rows: Sequence[QueuedMessage],
-        ahead: Mapping[int, Ahead] | None = None,
-    ) -> None:
-        """Sends rows this process queued leased to itself (`queue_replies`), at once and in order.
+    async def deliver_now(self, rows: Sequence[QueuedMessage], ahead: Ahead) -> None:
+        """Sends rows to one chat this process queued leased to itself (`queue_replies`), at
+        once and in order, after `ahead`, what `claim_ahead` leased in the same transaction.
 
         They are answers to a person who is waiting, so they skip the per-chat pacing that
         spreads pushed notifications out (Telegram tolerates a short burst of replies in a chat
         the user is writing in). They never overtake an earlier message to the chat: up to
         CATCH_UP notices queued before them go first; behind a retry, another sender's lease or
-        a longer backlog they are handed to the sender loop (its bell rung). `ahead` holds what
-        `claim_ahead` found for a chat in the transaction that queued its rows; any other chat's
-        earlier messages are claimed here. Failures follow the same rules as every row: a 429 or
-        a network error hands the chat's rows back to the sender loop, a 403 blocks the chat.
+        a longer backlog (`ahead` None) they are handed to the sender loop (its bell rung).
+        Failures follow the same rules as every row: a 429 or a network error hands the chat's
+        rows back to the sender loop, a 403 blocks the chat.
         """
-        started = self.deps.clock.now()
-        by_chat: dict[int, list[QueuedMessage]] = {}
-        for row in rows:
-            by_chat.setdefault(row.chat_id, []).append(row)
-        for chat_id, chat_rows in by_chat.items():
-            if ahead is not None and chat_id in ahead:
-                earlier = ahead[chat_id]
-            else:
-                earlier = await self._claim_earlier(chat_id, chat_rows[0])
-                self.claimed_ahead += earlier or []
-            if earlier is None:
-                # An earlier message to the chat is still on its way (in its retry backoff, or
-                # with another sender), or the chat has a backlog: the replies queue up behind
-                # it, and the sender loop delivers the chat in order.
-                await self._postpone(chat_id, 0.0)
-                continue
-            await self._deliver_chat(
-                chat_id,
-                [*earlier, *chat_rows],
-                self._monotonic() + RUN_BUDGET,
-                started + LEASE,
-                paced=False,
-            )
-
-    async def _claim_earlier(
-        self, chat_id: int, first: QueuedMessage
-    ) -> list[QueuedMessage] | None:
-        """The chat's messages queued before `first` that go out ahead of it, now leased here
-        (a notice the sender loop has not sent yet); None when the replies must wait."""
-        async with self.deps.uow() as uow:
-            earlier = await uow.outbox.claim_earlier(
-                chat_id, first.id, self.deps.clock.now(), self.worker_id, LEASE, CATCH_UP
-            )
-            if earlier:
-                await uow.commit()
-        return earlier
+        chat_id = rows[0].chat_id
+        if ahead is None:
+            # An earlier message to the chat is still on its way (in its retry backoff, or with
+            # another sender), or the chat has a backlog: the replies queue up behind it, and
+            # the sender loop delivers the chat in order.
+            await self._postpone(chat_id, 0.0)
+            return
+        await self._deliver_chat(
+            chat_id,
+            [*ahead, *rows],
+            self._monotonic() + RUN_BUDGET,
+            self.deps.clock.now() + LEASE,
+            paced=False,
+        )
 
     async def _deliver_chat(
         self,

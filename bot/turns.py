@@ -166,7 +166,7 @@ class TurnRunner:
             await self._answer(press, locale, replies or [])
         if replies is None:
             return
-        await send_queued(deps, self.bot, queued, ahead, claimed=True)
+        await send_queued(deps, self.bot, queued, ahead)
         if press is not None and place.retires_keyboard and press.has_keyboard:
             # Every answer carries fresh buttons; old ones would only invite stale presses.
             retire = self.bot.clear_markup(inbound.chat_id, press.message_id or 0)
@@ -218,12 +218,13 @@ class TurnRunner:
                 row = await uow.outbox.add_claimed(
                     chat_id, apology, now, key, deps.worker_id, LEASE
                 )
+                queued = [] if row is None else [row]
+                ahead = await claim_ahead(uow.outbox, deps, queued)
                 await uow.commit()
         except Exception:
             log.exception("update %s: the apology could not be queued", inbound.update_id)
             return
-        if row is not None:
-            await send_queued(deps, self.bot, [row])
+        await send_queued(deps, self.bot, queued, ahead)
 
 
 def alert_text(deps: Deps, locale: str, reply: Reply) -> str:

@@ -84,7 +84,7 @@ async def test_the_same_update_delivered_twice_is_answered_once(harness: BotHarn
 async def test_a_process_dying_after_its_commit_leaves_the_reply_to_the_sender(
     harness: BotHarness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def die_before_sending(self: OutboxSender, rows: Any, ahead: Any = None) -> None:
+    async def die_before_sending(self: OutboxSender, rows: Any, ahead: Any) -> None:
         return None
 
     monkeypatch.setattr(OutboxSender, "deliver_now", die_before_sending)
