@@ -8,10 +8,11 @@ them. This connection keeps aiosqlite as it is (its thread, queue, connect and c
 changes the cursor: statement, rows, row count and cursor close happen in one call on the thread.
 No SQLite driver for asyncio does this; SQLAlchemy's documented `async_creator` plugs it in.
 
-A transaction's BEGIN (storage/db.py sends BEGIN IMMEDIATE when SQLAlchemy begins one) travels
-with the transaction's first statement instead of taking a hand-off of its own: it takes the
-write lock just as early for everything the transaction does, and a transaction that runs no
-statement (a unit of work that found nothing to do) never takes the lock at all.
+A transaction's BEGIN (BEGIN IMMEDIATE, which storage/db.py asks for when SQLAlchemy begins
+one: `begin_with_next_statement`) travels with the transaction's first statement instead of
+taking a hand-off of its own: it takes the write lock just as early for everything the
+transaction does, and a transaction that runs no statement (a unit of work that found nothing
+to do) never takes the lock at all.
 
 The statements every update runs (storage/repositories/_direct.py) skip even that one hand-off:
 `run_inline` runs them on the event loop's thread once their transaction holds the write lock,
@@ -47,7 +48,6 @@ _Outcome = tuple[Any, list[Any], int, int | None]
 
 
 BEGIN = "BEGIN IMMEDIATE"
-_NOTHING: _Outcome = (None, [], -1, None)
 
 # Per event loop and database file: whose turn it is to write (the module's docstring).
 _write_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, asyncio.Lock]] = (
@@ -210,9 +210,6 @@ class OneHopConnection(aiosqlite.Connection):
         self._begin, self._threaded = BEGIN, False
 
     async def run_statement(self, sql: str, parameters: Any, *, many: bool) -> _Outcome:
-        if sql == BEGIN and not many and parameters in (None, (), []):
-            self.begin_with_next_statement()
-            return _NOTHING
         await self.take_write_turn()
         begin, self._begin = self._begin, None
         self._threaded = True
