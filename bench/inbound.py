@@ -82,23 +82,24 @@ class Script:
     def interleaved(self, buyer_ids: list[int]) -> list[dict[str, Any]]:
         """Everyone's step 1, then everyone's step 2 …: many conversations at once."""
         conversations = [self.conversation(buyer) for buyer in buyer_ids]
-        ordered = [conv[step] for step in range(STEPS) for conv in conversations]
-        for update in ordered:
-            self._update_id += 1
-            update["update_id"] = self._update_id
-        return ordered
+        return self._numbered([conv[step] for step in range(STEPS) for conv in conversations])
 
     def staggered(self, buyer_ids: list[int]) -> list[dict[str, Any]]:
         """As many conversations at once, buyer i's starting i mod 9 rounds later: each round
         holds every step, and a buyer's next step still comes a whole round after the last."""
         conversations = [self.conversation(buyer) for buyer in buyer_ids]
         rounds = STEPS + min(STEPS, len(conversations)) - 1
-        ordered = [
-            conv[step]
-            for round_ in range(rounds)
-            for index, conv in enumerate(conversations)
-            if 0 <= (step := round_ - index % STEPS) < STEPS
-        ]
+        return self._numbered(
+            [
+                conv[step]
+                for round_ in range(rounds)
+                for index, conv in enumerate(conversations)
+                if 0 <= (step := round_ - index % STEPS) < STEPS
+            ]
+        )
+
+    def _numbered(self, ordered: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The updates with ids in the order Telegram hands them out."""
         for update in ordered:
             self._update_id += 1
             update["update_id"] = self._update_id
