@@ -128,7 +128,7 @@ async def bench_bot(
     finally:
         if runtime == "ptb":
             await bot.close()
-        await deps.engine.dispose()
+        await deps.close()
 
 
 async def seed_orders(deps: Deps, buyer_ids: list[int]) -> None:

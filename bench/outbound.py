@@ -85,7 +85,7 @@ async def run(messages: int, chats: int, workdir: Path) -> dict[str, Any]:
             unsent = await _unsent(deps.engine)
         finally:
             await bot.close()
-            await deps.engine.dispose()
+            await deps.close()
     sent = [call for call in api.calls("sendMessage") if call.ok]
     span = sent[-1].at - sent[0].at if len(sent) > 1 else 0.0
     delivered_chats = {str(call.params.get("chat_id")) for call in sent}

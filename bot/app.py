@@ -19,6 +19,7 @@ from dialogs.context import DialogEnv
 from dialogs.notices import CaseNotifier
 from locales import Translator
 from storage.db import make_engine, make_session_factory
+from storage.sqlite_connections import connections_for
 from storage.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
     translator.check_all()
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
+    connections = connections_for(settings.resolved_database_url)
     env = DialogEnv(
         clock=clock,
         policy=policy,
@@ -68,12 +70,13 @@ def build_deps(settings: Settings, clock: Clock) -> Deps:
         translator=translator,
         env=replace(env, notifier=notifier),
         engine=engine,
-        uow=lambda: SqlUnitOfWork(session_factory),
+        uow=lambda: SqlUnitOfWork(session_factory, connections),
         notifier=notifier,
         limiter=limiter,
         chat_locks=chat_locks,
         redis=redis,
         worker_id=settings.worker_id or default_worker_id(),
+        connections=connections,
     )
 
 

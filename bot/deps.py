@@ -24,6 +24,7 @@ from cases.policy import Policy
 from dialogs.context import DialogEnv
 from dialogs.notices import CaseNotifier
 from locales import Translator
+from storage.sqlite_connections import SqliteConnections
 from storage.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -59,3 +60,13 @@ class Deps:
     outbox_bell: OutboxBell = field(default_factory=OutboxBell)
     # Whether this process may still act on what it holds (its heartbeat, bot/heartbeat.py).
     liveness: Liveness = field(default_factory=Liveness)
+    # With SQLite, the connections the units of work run on (storage/sqlite_connections.py).
+    connections: SqliteConnections | None = None
+
+    async def close(self) -> None:
+        """Closes the database connections (the process, or a test, is done with them)."""
+        try:
+            if self.connections is not None:
+                await self.connections.close()
+        finally:
+            await self.engine.dispose()

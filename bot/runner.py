@@ -230,7 +230,7 @@ async def run_bot(
         if registered:
             await heartbeat.stop()
         await bot.close()
-        await deps.engine.dispose()
+        await deps.close()
         if deps.redis is not None:
             await deps.redis.aclose()
     if deps.liveness.lost:

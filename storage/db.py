@@ -32,7 +32,7 @@ def make_engine(url: str) -> AsyncEngine:
     """Creates the engine for `url` (sqlite+aiosqlite or postgresql+asyncpg)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
+        return sqlite_engine(parsed)
     if parsed.get_backend_name() == "postgresql":
         return create_async_engine(
             parsed,
@@ -52,14 +52,18 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
-def _sqlite_engine(url: URL) -> AsyncEngine:
+def sqlite_engine(url: str | URL, **engine_options: Any) -> AsyncEngine:
+    """An engine on the SQLite file `url` over the one-hop driver (storage/sqlite_driver.py);
+    `engine_options` as create_async_engine's (storage/sqlite_connections.py asks for a pool of
+    one connection)."""
+    url = make_url(url)
     database = url.database
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     # The file, and sqlite3's options, exactly as SQLAlchemy would open them itself.
     args, options = url.get_dialect()().create_connect_args(url)
     connect = partial(sqlite_driver.connect, *args, **options)
-    engine = create_async_engine(url, async_creator=connect)
+    engine = create_async_engine(url, async_creator=connect, **engine_options)
     event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
     event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
     return engine
@@ -87,7 +91,7 @@ def _on_sqlite_begin(connection: Connection) -> None:
     # unit of work that reads and then writes fails at once with SQLITE_BUSY (busy_timeout
     # does not apply) whenever another connection committed in between; taking the lock up
     # front makes writers queue behind busy_timeout instead. Transactions here are short.
-    # Told to the driver (every SQLite connection here is one, `_sqlite_engine`), which sends it
+    # Told to the driver (every SQLite connection here is one, `sqlite_engine`), which sends it
     # with the first statement: executing it through SQLAlchemy, only for the driver to hold it
     # back, cost about an eighth of a short unit of work's CPU.
     driver = cast(sqlite_driver.OneHopConnection, connection.connection.driver_connection)

@@ -137,6 +137,9 @@ class OneHopConnection(aiosqlite.Connection):
     database = ""
     # The write turn this connection holds, from its BEGIN to its commit or rollback.
     _turn: asyncio.Lock | None = None
+    # Whether SQLAlchemy's BEGIN joins the open transaction: a unit of work's direct statements
+    # began it (`begin_for_direct`, storage/sqlite_connections.py).
+    _joinable = False
 
     def cursor(self) -> OneHopCursor:  # type: ignore[override]
         return OneHopCursor(self)
@@ -148,7 +151,7 @@ class OneHopConnection(aiosqlite.Connection):
             self._give_back_turn()
 
     async def _commit(self) -> None:
-        threaded, self._threaded = self._threaded, False
+        threaded, self._threaded, self._joinable = self._threaded, False, False
         if self._begin is not None:
             self._begin = None  # begun, nothing run: nothing to commit
             return
@@ -167,7 +170,7 @@ class OneHopConnection(aiosqlite.Connection):
             self._give_back_turn()
 
     async def _rollback(self) -> None:
-        threaded, self._begin, self._threaded = self._threaded, None, False
+        threaded, self._begin, self._threaded, self._joinable = self._threaded, None, False, False
         # SQLAlchemy's pool rolls back every connection handed back to it, committed or not:
         # with no transaction open that is a hand-off to the thread for nothing.
         if not self._conn.in_transaction:
@@ -205,9 +208,30 @@ class OneHopConnection(aiosqlite.Connection):
             self._busy_timeout_ms = self._conn.execute("PRAGMA busy_timeout").fetchone()[0]
         return self._busy_timeout_ms
 
+    @property
+    def closed(self) -> bool:
+        """Closed, by its owner or by SQLAlchemy invalidating it (a statement interrupted)."""
+        return self._connection is None or not self._running
+
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a transaction is open, or begun and waiting for its first statement."""
+        if self.closed:
+            return False
+        return self._begin is not None or self._conn.in_transaction
+
     def begin_with_next_statement(self) -> None:
-        """Begins a transaction (BEGIN IMMEDIATE), sent with its first statement."""
+        """Begins a transaction (BEGIN IMMEDIATE), sent with its first statement; SQLAlchemy's
+        BEGIN on a connection whose direct statements began one joins that one instead."""
+        if self._joinable:
+            return
         self._begin, self._threaded = BEGIN, False
+
+    def begin_for_direct(self) -> None:
+        """Begins a transaction for a unit of work's direct statements, unless one is open; a
+        session on this connection then joins it (storage/sqlite_connections.py)."""
+        if not self.in_transaction:
+            self._begin, self._threaded, self._joinable = BEGIN, False, True
 
     async def run_statement(self, sql: str, parameters: Any, *, many: bool) -> _Outcome:
         await self.take_write_turn()

@@ -1,7 +1,12 @@
-"""The SQLAlchemy unit of work: one session, one transaction, rolled back unless committed."""
+"""The SQLAlchemy unit of work: one session, one transaction, rolled back unless committed.
+
+With SQLite it runs on a connection of its own (storage/sqlite_connections.py): the direct
+statements run on the driver connection, the session only when a statement needs it.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,6 +40,7 @@ from storage.ports import (
     RetentionRepository,
     WorkerRegistry,
 )
+from storage.repositories._direct import run_on_driver
 from storage.repositories.case_queries import SqlCaseQueries
 from storage.repositories.cases import SqlCaseRepository
 from storage.repositories.drafts import SqlDraftRepository
@@ -59,6 +65,9 @@ from storage.repositories.stats import SqlStatsQueries
 from storage.repositories.updates import SqlProcessedUpdateRepository
 from storage.repositories.users import SqlUserRepository, forget_touched
 from storage.repositories.workers import SqlWorkerRegistry
+from storage.sqlite_connections import SqliteConnection, SqliteConnections
+
+log = logging.getLogger(__name__)
 
 
 class SqlUnitOfWork:
@@ -98,14 +107,26 @@ class SqlUnitOfWork:
     workers: WorkerRegistry
     stats: StatsQueries
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        connections: SqliteConnections | None = None,
+    ) -> None:
+        """Sessions from `session_factory`, or, given SQLite's `connections`, on one of those."""
         self._session_factory = session_factory
+        self._connections = connections
         self._session: AsyncSession | None = None
+        self._connection: SqliteConnection | None = None
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
             raise RuntimeError("a unit of work is not reentrant; create a new one")
-        session = self._session_factory()
+        if self._connections is None:
+            session = self._session_factory()
+        else:
+            self._connection = connection = await self._connections.take()
+            session = connection.sessions()
+            run_on_driver(session, connection.driver)
         self._session = session
         self.orders = SqlOrderRepository(session)
         self.cases = SqlCaseRepository(session)
@@ -136,20 +157,52 @@ class SqlUnitOfWork:
     async def __aexit__(self, *exc_info: object) -> None:
         """Rolls back whatever was not committed and returns the connection to the pool."""
         session, self._session = self._require(), None
+        connection, self._connection = self._connection, None
+        if connection is None or self._connections is None:
+            try:
+                await session.rollback()
+            finally:
+                await session.close()
+            return
+        usable = False
         try:
-            await session.rollback()
+            # A session that began nothing holds no connection: nothing to close.
+            await self._end(session, connection, commit=False)
+            usable = True
+        except Exception:
+            if exc_info[1] is None:
+                raise
+            # What ended the unit of work (a cancellation, say) goes on; the connection goes.
+            log.warning("rolling back after %r failed", exc_info[1], exc_info=True)
         finally:
-            await session.close()
+            await self._connections.give_back(connection, usable=usable)
 
     async def commit(self) -> None:
         session = self._require()
         forget_touched(session)
-        await session.commit()
+        if self._connection is None:
+            await session.commit()
+        else:
+            await self._end(session, self._connection, commit=True)
 
     async def rollback(self) -> None:
         session = self._require()
         forget_touched(session)
-        await session.rollback()
+        if self._connection is None:
+            await session.rollback()
+        else:
+            await self._end(session, self._connection, commit=False)
+
+    @staticmethod
+    async def _end(session: AsyncSession, connection: SqliteConnection, *, commit: bool) -> None:
+        """Ends the one transaction of an SQLite unit of work, wherever it began: the session's
+        commit or rollback ends it on the driver too, which then has nothing left to end unless
+        only direct statements ran."""
+        if session.in_transaction():
+            await (session.commit() if commit else session.rollback())
+        driver = connection.driver
+        if driver.in_transaction:
+            await (driver.commit() if commit else driver.rollback())
 
     def _require(self) -> AsyncSession:
         if self._session is None:

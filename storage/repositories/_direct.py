@@ -32,6 +32,9 @@ from storage.sqlite_driver import OneHopConnection
 
 # The session's driver connection, with the transaction it was taken in (session.info).
 _DRIVER = "direct_driver"
+# The driver connection a unit of work runs on (storage/sqlite_connections.py), whose session
+# uses no other (session.info).
+_ON_DRIVER = "on_driver"
 
 _Processor = Callable[[Any], Any] | None
 
@@ -109,12 +112,22 @@ def _dialect(session: AsyncSession) -> Dialect:
     return session.get_bind().dialect
 
 
+def run_on_driver(session: AsyncSession, driver: OneHopConnection) -> None:
+    """Has direct statements run on `driver` itself, the one connection of the session's
+    engine, beginning there unless a transaction is open (storage/sqlite_connections.py)."""
+    session.sync_session.info[_ON_DRIVER] = driver
+
+
 async def _driver(session: AsyncSession) -> OneHopConnection | None:
     """The driver connection of the session's current transaction (begun if it was not), or
     None when the session is not on the SQLite driver."""
+    sync = session.sync_session
+    own: OneHopConnection | None = sync.info.get(_ON_DRIVER)
+    if own is not None:
+        own.begin_for_direct()
+        return own
     if _dialect(session).name != "sqlite":
         return None
-    sync = session.sync_session
     held = sync.info.get(_DRIVER)
     transaction = sync.get_transaction()
     if held is not None and transaction is not None and held[0] is transaction:

@@ -166,4 +166,4 @@ async def _harness_on(
         yield BotHarness(api, bot, TurnRunner(deps, bot), deps, clock)
     finally:
         await bot.close()
-        await deps.engine.dispose()
+        await deps.close()

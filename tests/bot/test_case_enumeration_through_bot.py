@@ -134,4 +134,4 @@ async def test_misses_made_on_one_bot_process_count_on_another(
             [reply] = await ask(person, 1, UNKNOWN_CASE)
             assert PAUSED_EN in reply["text"]
     finally:
-        await deps.engine.dispose()
+        await deps.close()

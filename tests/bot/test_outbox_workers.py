@@ -66,7 +66,7 @@ async def deps(database_url: str, fake_api: FakeBotAPI, tmp_path: Path) -> Async
     try:
         yield built
     finally:
-        await built.engine.dispose()
+        await built.close()
 
 
 async def test_two_workers_deliver_every_notice_exactly_once_and_in_order(

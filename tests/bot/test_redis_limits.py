@@ -215,7 +215,7 @@ async def test_without_redis_url_the_limits_and_locks_stay_in_process(tmp_path: 
         assert isinstance(deps.chat_locks, ChatLocks)
         assert deps.redis is None
     finally:
-        await deps.engine.dispose()
+        await deps.close()
 
 
 async def test_with_redis_url_the_limits_and_locks_are_shared_through_redis(
@@ -229,4 +229,4 @@ async def test_with_redis_url_the_limits_and_locks_are_shared_through_redis(
     finally:
         assert deps.redis is not None
         await deps.redis.aclose()
-        await deps.engine.dispose()
+        await deps.close()

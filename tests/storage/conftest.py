@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Base
+from storage.sqlite_connections import SqliteConnections, connections_for
 from storage.uow import SqlUnitOfWork
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -39,9 +40,11 @@ class Database:
     url: str
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # On SQLite the units of work run as the bot's do (storage/sqlite_connections.py).
+    connections: SqliteConnections | None = None
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.sessions)
+        return SqlUnitOfWork(self.sessions, self.connections)
 
 
 class PostgresServer:
@@ -127,14 +130,17 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
 @pytest.fixture
 async def db(backend: str, database_url: str) -> AsyncIterator[Database]:
     engine = make_engine(database_url)
+    connections = connections_for(database_url)
     try:
         if backend == "postgres":
             # DELETE beats TRUNCATE on tables this small (TRUNCATE rewrites files, ~10x slower).
             async with engine.begin() as connection:
                 for table in reversed(Base.metadata.sorted_tables):
                     await connection.execute(table.delete())
-        yield Database(backend, database_url, engine, make_session_factory(engine))
+        yield Database(backend, database_url, engine, make_session_factory(engine), connections)
     finally:
+        if connections is not None:
+            await connections.close()
         await engine.dispose()
 
 

@@ -234,7 +234,7 @@ class Stories:
                 # server speaks plain HTTP, and a story that restarts often would mostly wait.
                 await session._session.close()
         await running.bot.close()
-        await running.deps.engine.dispose()
+        await running.deps.close()
 
     async def close(self) -> None:
         """Stops the bot and lets the story's database go."""

@@ -1,0 +1,194 @@
+"""Units of work on SQLite's own connections: direct statements on the driver, the session only
+when a statement needs it, and either way one transaction that commits or rolls back whole."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.engine import Engine, make_url
+
+from storage.models import OutboxRow
+from storage.sqlite_connections import SqliteConnections
+from tests.storage.conftest import Database
+from tests.storage.factories import T0
+from tests.storage.test_direct_statements import _INSERT, _READ, PAYLOAD, _row
+
+pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+
+
+@pytest.fixture
+def statements() -> Iterator[Counter[str]]:
+    """Counts the statements SQLAlchemy executes on any engine, by their first word."""
+    counted: Counter[str] = Counter()
+
+    def note(_conn: object, _cursor: object, sql: str, *_: object) -> None:
+        counted[sql.split()[0]] += 1
+
+    event.listen(Engine, "before_cursor_execute", note)
+    yield counted
+    event.remove(Engine, "before_cursor_execute", note)
+
+
+def committed_keys(db: Database) -> list[str]:
+    """The outbox keys another connection sees: only what was committed."""
+    other = sqlite3.connect(make_url(db.url).database or "")
+    try:
+        return [key for (key,) in other.execute('SELECT "key" FROM outbox ORDER BY "key"')]
+    finally:
+        other.close()
+
+
+def _session_insert(key: str) -> object:
+    return insert(OutboxRow).values(chat_id=9, payload=PAYLOAD, due_at=T0, attempts=0, key=key)
+
+
+async def test_direct_statements_alone_leave_sqlalchemy_out_and_commit_on_the_driver(
+    db: Database, statements: Counter[str]
+) -> None:
+    async with db.uow() as uow:
+        await _INSERT.run(uow._require(), _row(7, T0, "direct"))
+        assert committed_keys(db) == []
+        await uow.commit()
+    assert committed_keys(db) == ["direct"]
+    assert statements == Counter(), statements
+
+
+@pytest.mark.parametrize("direct_first", [True, False])
+async def test_direct_and_session_statements_commit_as_one_transaction(
+    db: Database, direct_first: bool
+) -> None:
+    async with db.uow() as uow:
+        session = uow._require()
+        for step in ("direct", "session") if direct_first else ("session", "direct"):
+            if step == "direct":
+                await _INSERT.run(session, _row(7, T0, "direct"))
+            else:
+                await session.execute(_session_insert("session"))
+        # Both statements see each other: one connection, one transaction.
+        assert (await _READ.run(session, {"chat_id": 9})).rows
+        assert (await session.execute(select(func.count()).select_from(OutboxRow))).scalar() == 2
+        assert committed_keys(db) == []
+        await uow.commit()
+    assert committed_keys(db) == ["direct", "session"]
+
+
+@pytest.mark.parametrize("direct_first", [True, False])
+async def test_leaving_without_commit_drops_both_kinds(db: Database, direct_first: bool) -> None:
+    async with db.uow() as uow:
+        session = uow._require()
+        if direct_first:
+            await _INSERT.run(session, _row(7, T0, "direct"))
+            await session.execute(_session_insert("session"))
+        else:
+            await session.execute(_session_insert("session"))
+            await _INSERT.run(session, _row(7, T0, "direct"))
+    assert committed_keys(db) == []
+    async with db.uow() as uow:  # the same connection, clean: a new transaction commits
+        await _INSERT.run(uow._require(), _row(7, T0, "next"))
+        await uow.commit()
+    assert committed_keys(db) == ["next"]
+
+
+async def test_a_unit_of_work_goes_on_after_its_commit_and_rolls_back_the_rest(
+    db: Database,
+) -> None:
+    async with db.uow() as uow:
+        session = uow._require()
+        await session.execute(_session_insert("first"))
+        await uow.commit()
+        await _INSERT.run(session, _row(7, T0, "second"))
+        await uow.commit()
+        await _INSERT.run(session, _row(7, T0, "dropped"))
+        await session.execute(_session_insert("dropped too"))
+        await uow.rollback()
+        await session.execute(_session_insert("third"))
+        await uow.commit()
+    assert committed_keys(db) == ["first", "second", "third"]
+
+
+async def test_a_failed_unit_of_work_hands_back_a_connection_with_nothing_open(
+    db: Database,
+) -> None:
+    async def failing_step() -> None:
+        async with db.uow() as uow:
+            await _INSERT.run(uow._require(), _row(7, T0, "lost"))
+            raise RuntimeError("step failed")
+
+    with pytest.raises(RuntimeError, match="step failed"):
+        await failing_step()
+    assert db.connections is not None
+    connection = await db.connections.take()
+    try:
+        assert not connection.driver.in_transaction
+    finally:
+        await db.connections.give_back(connection)
+    assert committed_keys(db) == []
+
+
+async def test_a_cancelled_unit_of_work_stays_cancelled_and_its_connection_is_not_reused(
+    db: Database,
+) -> None:
+    other = sqlite3.connect(make_url(db.url).database or "", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's writer: the statement waits on it
+    waiting = asyncio.Event()
+
+    async def write() -> None:
+        async with db.uow() as uow:
+            waiting.set()
+            await uow._require().execute(_session_insert("cancelled"))
+
+    task = asyncio.create_task(write())
+    try:
+        await asyncio.wait_for(waiting.wait(), 10)
+        await asyncio.sleep(0.2)
+        # SQLAlchemy closes a connection whose statement a cancellation interrupted; the unit
+        # of work must neither turn the cancellation into an error about that connection nor
+        # hand the connection to the next one.
+        task.cancel()
+        other.execute("COMMIT")
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 20)
+    finally:
+        other.close()
+    async with db.uow() as uow:
+        await uow._require().execute(_session_insert("session"))
+        await _INSERT.run(uow._require(), _row(7, T0, "direct"))
+        await uow.commit()
+    assert committed_keys(db) == ["direct", "session"]
+
+
+async def test_units_of_work_at_once_each_have_a_connection_and_take_turns_writing(
+    db: Database,
+) -> None:
+    async with db.uow() as first, db.uow() as second:
+        await _INSERT.run(first._require(), _row(7, T0, "first"))  # holds the write lock
+        waiting = asyncio.create_task(_INSERT.run(second._require(), _row(8, T0, "second")))
+        await asyncio.sleep(0.1)
+        assert not waiting.done()
+        await first.commit()
+        await asyncio.wait_for(waiting, 10)
+        await second.commit()
+    assert committed_keys(db) == ["first", "second"]
+
+
+async def test_idle_connections_are_reused_and_the_surplus_closed(db: Database) -> None:
+    connections = SqliteConnections(db.url, keep_idle=1)
+    try:
+        a, b = await connections.take(), await connections.take()
+        assert a.driver is not b.driver
+        await connections.give_back(a)
+        await connections.give_back(b)  # one too many to keep
+        assert (await connections.take()) is a
+        with pytest.raises(ValueError, match="no active connection"):
+            b.driver._conn  # noqa: B018 (closed: sqlite3's connection is gone)
+    finally:
+        await connections.close()
+    with pytest.raises(ValueError, match="no active connection"):
+        a.driver._conn  # noqa: B018
+    with pytest.raises(RuntimeError, match="closed"):
+        await connections.take()
