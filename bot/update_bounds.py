@@ -86,6 +86,9 @@ def _small(value: object) -> bool:
     return isinstance(value, int | float | bool) or (isinstance(value, str) and len(value) <= 256)
 
 
+_SCALARS = (int, float, type(None))
+
+
 class _Walk:
     """Copies the update, dropping what the bot never reads, counting against the bounds."""
 
@@ -97,14 +100,18 @@ class _Walk:
         self.parts += 1
         if self.parts > MAX_PARTS:
             raise TooCostly(f"more than {MAX_PARTS} parts")
-        if isinstance(value, Mapping):
-            return self._object(value, depth + 1, quoted)
+        if isinstance(value, str):
+            self._count(len(value))
+            return value
         if isinstance(value, list):
             if depth + 1 > MAX_DEPTH:
                 raise TooCostly(f"nested deeper than {MAX_DEPTH}")
             return [self.value(item, depth + 1, quoted) for item in value]
-        if isinstance(value, str):
-            self._count(len(value))
+        # Numbers first: isinstance against the Mapping ABC is slow (parsed JSON holds dicts).
+        if isinstance(value, _SCALARS):
+            return value
+        if isinstance(value, dict | Mapping):
+            return self._object(value, depth + 1, quoted)
         return value
 
     def _object(self, value: Mapping[str, Any], depth: int, quoted: bool) -> dict[str, Any]:
