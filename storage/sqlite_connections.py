@@ -19,7 +19,9 @@ session join a transaction begun on the driver; hence this small free list.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
@@ -31,10 +33,16 @@ from storage.sqlite_driver import OneHopConnection
 
 log = logging.getLogger(__name__)
 
-# Connections kept open while unused; the rest of a burst's are closed when handed back. The
-# bot's units of work take turns at the write lock anyway (storage/sqlite_driver.py), so a few
-# cover its inbox lanes and loops.
-KEEP_IDLE = 8
+# At most this many connections are open, and they stay open (opening one takes 3 ms and a
+# thread). The bot's units of work take turns at the write lock anyway (storage/sqlite_driver.py),
+# so more would only wait there; a burst (the sender's deliveries to a hundred chats, each ending
+# with its sent mark) waits for one to be free. As SQLAlchemy's pool did: 5 + 10 overflow, 30 s.
+SIZE = 16
+TAKE_TIMEOUT = 30.0
+
+
+class NoConnectionFree(Exception):
+    """Every connection stayed in use for TAKE_TIMEOUT."""
 
 
 def connections_for(url: str) -> SqliteConnections | None:
@@ -57,34 +65,59 @@ class SqliteConnection:
 
 
 class SqliteConnections:
-    """A free list of `SqliteConnection`s on one database file, most recently used first."""
+    """Up to `size` `SqliteConnection`s on one database file, the most recently used first."""
 
-    def __init__(self, url: str, keep_idle: int = KEEP_IDLE) -> None:
+    def __init__(self, url: str, size: int = SIZE, timeout: float = TAKE_TIMEOUT) -> None:
         self._url = url
-        self._keep_idle = keep_idle
+        self._size = size
+        self._timeout = timeout
         self._idle: list[SqliteConnection] = []
         self._open: set[SqliteConnection] = set()
+        self._opening = 0
+        # Who waits for a connection, first come first served: each is handed one (or None when
+        # one was closed instead, making room to open another).
+        self._waiters: deque[asyncio.Future[SqliteConnection | None]] = deque()
         self._closed = False
 
     async def take(self) -> SqliteConnection:
-        """An idle connection, or a new one; it is the caller's until `give_back`."""
-        if self._closed:
-            raise RuntimeError("the database connections are closed")
-        if self._idle:
-            return self._idle.pop()
-        connection = await self._open_one()
-        self._open.add(connection)
-        return connection
+        """An idle connection, a new one, or the next one handed back; it is the caller's until
+        `give_back`. NoConnectionFree when all stay in use for the timeout."""
+        while True:
+            if self._closed:
+                raise RuntimeError("the database connections are closed")
+            if self._idle:
+                return self._idle.pop()
+            if len(self._open) + self._opening < self._size:
+                return await self._open_new()
+            waiter: asyncio.Future[SqliteConnection | None] = (
+                asyncio.get_running_loop().create_future()
+            )
+            self._waiters.append(waiter)
+            try:
+                async with asyncio.timeout(self._timeout):
+                    handed = await waiter
+            except BaseException as exc:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                elif waiter.done() and not waiter.cancelled() and waiter.result() is not None:
+                    self._hand_on(waiter.result())  # handed one as the wait ended: not kept
+                if isinstance(exc, TimeoutError):
+                    raise NoConnectionFree(
+                        f"all {self._size} SQLite connections stayed in use for {self._timeout:g} s"
+                    ) from None
+                raise
+            if handed is not None:
+                return handed
 
     async def give_back(self, connection: SqliteConnection, *, usable: bool = True) -> None:
-        """Returns a connection that holds no transaction; one that is not `usable` (its
-        rollback failed), is closed already (SQLAlchemy closes a connection a cancelled
-        statement left in doubt) or is beyond what is kept idle is closed."""
-        keep = usable and not connection.driver.closed and len(self._idle) < self._keep_idle
-        if keep and not self._closed:
-            self._idle.append(connection)
+        """Returns a connection that holds no transaction, to the first who waits or the idle
+        list; one that is not `usable` (its rollback failed) or closed already (SQLAlchemy
+        closes a connection a cancelled statement left in doubt) is closed."""
+        if usable and not connection.driver.closed and not self._closed:
+            self._hand_on(connection)
             return
         await self._close_one(connection)
+        self._hand_on(None)
 
     async def close(self) -> None:
         """Closes every connection, idle or not (the process is stopping)."""
@@ -92,6 +125,28 @@ class SqliteConnections:
         self._idle.clear()
         for connection in list(self._open):
             await self._close_one(connection)
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _hand_on(self, connection: SqliteConnection | None) -> None:
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(connection)
+                return
+        if connection is not None:
+            self._idle.append(connection)
+
+    async def _open_new(self) -> SqliteConnection:
+        self._opening += 1
+        try:
+            connection = await self._open_one()
+        finally:
+            self._opening -= 1
+        self._open.add(connection)
+        return connection
 
     async def _open_one(self) -> SqliteConnection:
         engine = sqlite_engine(self._url, poolclass=StaticPool)

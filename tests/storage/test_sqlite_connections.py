@@ -13,7 +13,7 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Engine, make_url
 
 from storage.models import OutboxRow
-from storage.sqlite_connections import SqliteConnections
+from storage.sqlite_connections import NoConnectionFree, SqliteConnections
 from tests.storage.conftest import Database
 from tests.storage.factories import T0
 from tests.storage.test_direct_statements import _INSERT, _READ, PAYLOAD, _row
@@ -176,19 +176,50 @@ async def test_units_of_work_at_once_each_have_a_connection_and_take_turns_writi
     assert committed_keys(db) == ["first", "second"]
 
 
-async def test_idle_connections_are_reused_and_the_surplus_closed(db: Database) -> None:
-    connections = SqliteConnections(db.url, keep_idle=1)
+async def test_connections_are_reused_and_past_the_limit_taking_waits_for_one(
+    db: Database,
+) -> None:
+    connections = SqliteConnections(db.url, size=2, timeout=0.3)
     try:
         a, b = await connections.take(), await connections.take()
         assert a.driver is not b.driver
-        await connections.give_back(a)
-        await connections.give_back(b)  # one too many to keep
-        assert (await connections.take()) is a
-        with pytest.raises(ValueError, match="no active connection"):
-            b.driver._conn  # noqa: B018 (closed: sqlite3's connection is gone)
+        waiting = asyncio.create_task(connections.take())
+        await asyncio.sleep(0.05)
+        assert not waiting.done()
+        await connections.give_back(b)
+        assert (await asyncio.wait_for(waiting, 5)) is b  # handed on, not opened anew
+        with pytest.raises(NoConnectionFree):
+            await connections.take()
+        # One that cannot be used again is closed; the room it leaves opens another.
+        waiting = asyncio.create_task(connections.take())
+        await asyncio.sleep(0.05)
+        await connections.give_back(a, usable=False)
+        assert a.driver.closed
+        c = await asyncio.wait_for(waiting, 5)
+        assert c.driver is not a.driver
+        assert not c.driver.closed
+        await connections.give_back(c)
+        assert (await connections.take()) is c
     finally:
         await connections.close()
-    with pytest.raises(ValueError, match="no active connection"):
-        a.driver._conn  # noqa: B018
+    assert b.driver.closed
+    assert c.driver.closed
     with pytest.raises(RuntimeError, match="closed"):
         await connections.take()
+
+
+async def test_a_waiter_cancelled_as_it_is_handed_a_connection_passes_it_on(
+    db: Database,
+) -> None:
+    connections = SqliteConnections(db.url, size=1)
+    try:
+        held = await connections.take()
+        waiting = asyncio.create_task(connections.take())
+        await asyncio.sleep(0.05)
+        await connections.give_back(held)  # handed to the waiter ...
+        waiting.cancel()  # ... which is cancelled before it runs again
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        assert (await asyncio.wait_for(connections.take(), 1)) is held
+    finally:
+        await connections.close()
