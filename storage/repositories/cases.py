@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, func, insert, select, update
+from sqlalchemy import Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.model import Case, CaseStatus, DeadlineKind, Reason, RefundMethod, is_open
 from cases.ports import DuplicateCaseNumberError, OpenCaseExistsError
 from storage.models import CaseRow, EvidenceRow
+from storage.repositories._direct import DirectStatement
 from storage.repositories._sql import constraint_name
 
 _EVIDENCE_COUNT = (
@@ -68,13 +69,12 @@ class SqlCaseRepository:
             raise LookupError(case.case_no)
 
     async def get(self, case_no: str) -> Case | None:
-        row = (await self._session.execute(case_select().where(CaseRow.case_no == case_no))).first()
-        return None if row is None else to_case(row)
+        rows = (await _GET.run(self._session, {"case_no": case_no})).rows
+        return to_case(rows[0]) if rows else None
 
     async def open_for_order(self, order_no: str) -> Case | None:
-        stmt = case_select().where(CaseRow.open_order_no == order_no)
-        row = (await self._session.execute(stmt)).first()
-        return None if row is None else to_case(row)
+        rows = (await _OPEN_FOR_ORDER.run(self._session, {"order_no": order_no})).rows
+        return to_case(rows[0]) if rows else None
 
     async def list_for_buyer(self, buyer_id: int, limit: int) -> Sequence[Case]:
         stmt = (
@@ -150,3 +150,11 @@ def to_case(row: Row[Any]) -> Case:
         personal_data_removed_at=row.personal_data_removed_at,
         audit_salt=row.audit_salt,
     )
+
+
+# Read by the filing and status steps (a case by its number, the open one of an order): run
+# directly (_direct.py).
+_GET = DirectStatement.of(case_select().where(CaseRow.case_no == bindparam("case_no")))
+_OPEN_FOR_ORDER = DirectStatement.of(
+    case_select().where(CaseRow.open_order_no == bindparam("order_no"))
+)

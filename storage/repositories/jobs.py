@@ -6,12 +6,13 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.jobs import Job
 from storage.models import JobRow
-from storage.repositories._sql import dialect_insert
+from storage.repositories._direct import DirectStatement
+from storage.repositories._sql import insert_for
 
 # last_error is for operators reading the table, not a log: keep it bounded.
 MAX_ERROR_LENGTH = 2000
@@ -25,13 +26,8 @@ class SqlJobRepository:
         self, kind: str, due_at: datetime, payload: Mapping[str, Any], key: str | None = None
     ) -> None:
         """Schedules a job; a job with the same non-None key is not added twice."""
-        table = JobRow.__table__
-        stmt = (
-            dialect_insert(self._session, JobRow)
-            .values(kind=kind, key=key, payload=dict(payload), due_at=due_at, attempts=0)
-            .on_conflict_do_nothing(index_elements=[table.c.key])
-        )
-        await self._session.execute(stmt)
+        params = {"kind": kind, "key": key, "payload": dict(payload), "due_at": due_at}
+        await _ADD.run(self._session, params)
 
     async def has(self, key: str) -> bool:
         found = await self._session.execute(select(JobRow.id).where(JobRow.key == key).limit(1))
@@ -127,3 +123,21 @@ class SqlJobRepository:
             )
             .execution_options(synchronize_session=False)
         )
+
+
+def _build_add(dialect: str) -> Any:
+    return (
+        insert_for(dialect, JobRow)
+        .values(
+            kind=bindparam("kind"),
+            key=bindparam("key"),
+            payload=bindparam("payload"),
+            due_at=bindparam("due_at"),
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=[JobRow.__table__.c.key])
+    )
+
+
+# A submitted complaint schedules several (deadline, reminders, downloads): run directly.
+_ADD = DirectStatement(_build_add)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OwnershipAttemptRow
+from storage.repositories._direct import DirectStatement
 
 
 class SqlOwnershipAttemptRepository:
@@ -25,13 +26,8 @@ class SqlOwnershipAttemptRepository:
 
     async def latest_failures(self, user_id: int, order_no: str, limit: int) -> Sequence[datetime]:
         """Times of the newest failed answers, newest first."""
-        stmt = (
-            select(OwnershipAttemptRow.at)
-            .where(OwnershipAttemptRow.user_id == user_id, OwnershipAttemptRow.order_no == order_no)
-            .order_by(OwnershipAttemptRow.at.desc(), OwnershipAttemptRow.id.desc())
-            .limit(limit)
-        )
-        return list((await self._session.execute(stmt)).scalars())
+        params = {"user_id": user_id, "order_no": order_no, "limit": limit}
+        return [row.at for row in (await _LATEST.run(self._session, params)).rows]
 
     async def record_failure(self, user_id: int, order_no: str, at: datetime) -> None:
         await self._session.execute(
@@ -39,8 +35,18 @@ class SqlOwnershipAttemptRepository:
         )
 
     async def clear(self, user_id: int, order_no: str) -> None:
-        await self._session.execute(
-            delete(OwnershipAttemptRow)
-            .where(OwnershipAttemptRow.user_id == user_id, OwnershipAttemptRow.order_no == order_no)
-            .execution_options(synchronize_session=False)
-        )
+        await _CLEAR.run(self._session, {"user_id": user_id, "order_no": order_no})
+
+
+_OF_ORDER = (
+    OwnershipAttemptRow.user_id == bindparam("user_id"),
+    OwnershipAttemptRow.order_no == bindparam("order_no"),
+)
+# Every account check reads them, and a right answer clears them: run directly (_direct.py).
+_LATEST = DirectStatement.of(
+    select(OwnershipAttemptRow.at)
+    .where(*_OF_ORDER)
+    .order_by(OwnershipAttemptRow.at.desc(), OwnershipAttemptRow.id.desc())
+    .limit(bindparam("limit"))
+)
+_CLEAR = DirectStatement.of(delete(OwnershipAttemptRow).where(*_OF_ORDER))
