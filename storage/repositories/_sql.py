@@ -41,9 +41,15 @@ def prepared(build: Callable[[str], T]) -> Callable[[AsyncSession], T]:
     return statement
 
 
+def table_of(model: type[Base]) -> Table:
+    """The model's table, for Core statements: the session runs an INSERT or UPDATE of a
+    mapped class given parameters as an ORM bulk statement, which direct statements are not."""
+    return cast(Table, model.__table__)
+
+
 def insert_for(name: str, model: type[Base]) -> Any:
     """`dialect_insert` for the backend called `name`."""
-    table = cast(Table, model.__table__)
+    table = table_of(model)
     # Each dialect imported when first used: a bot on SQLite never loads PostgreSQL's (2 MB).
     if name == "postgresql":
         from sqlalchemy.dialects import postgresql

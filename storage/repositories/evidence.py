@@ -6,13 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, or_, select, update
+from sqlalchemy import Row, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cases.model import EvidenceFile, EvidenceKind, EvidenceStatus
 from cases.ports import StoredEvidence
 from storage.models import EvidenceRow
-from storage.repositories._sql import dialect_insert
+from storage.repositories._direct import DirectStatement
+from storage.repositories._sql import insert_for, table_of
 
 # Photos, and documents that say they are images (cases.fingerprints.wants_fingerprint in SQL).
 IS_IMAGE = or_(
@@ -27,54 +28,21 @@ class SqlEvidenceRepository:
 
     async def add(self, case_no: str, file: EvidenceFile, received_at: datetime) -> int:
         """Records the file and returns its id; the same file sent again keeps its first id."""
-        table = EvidenceRow.__table__.c
-        stmt = (
-            dialect_insert(self._session, EvidenceRow)
-            .values(
-                case_no=case_no,
-                kind=file.kind.value,
-                file_id=file.file_id,
-                file_unique_id=file.file_unique_id,
-                mime_type=file.mime_type,
-                size=file.size,
-                file_name=file.file_name,
-                received_at=received_at,
-            )
-            .on_conflict_do_nothing(index_elements=[table.case_no, table.file_unique_id])
-            .returning(table.id)
-        )
-        inserted = (await self._session.execute(stmt)).scalar_one_or_none()
-        if inserted is not None:
-            return int(inserted)
-        existing = await self._session.execute(
-            select(EvidenceRow.id).where(
-                EvidenceRow.case_no == case_no, EvidenceRow.file_unique_id == file.file_unique_id
-            )
-        )
-        return existing.scalar_one()
+        params = {"case": case_no, "unique_id": file.file_unique_id, **_file_values(file)}
+        inserted = (await _ADD.run(self._session, {**params, "at": received_at})).rows
+        if inserted:
+            return int(inserted[0].id)
+        of_file = {"case": case_no, "unique_id": file.file_unique_id}
+        (existing,) = (await _ID_OF.run(self._session, of_file)).rows
+        return int(existing.id)
 
     async def replace_failed(
         self, case_no: str, file: EvidenceFile, received_at: datetime
     ) -> int | None:
-        stmt = (
-            update(EvidenceRow)
-            .where(
-                EvidenceRow.case_no == case_no,
-                EvidenceRow.file_unique_id == file.file_unique_id,
-                EvidenceRow.status == EvidenceStatus.FAILED.value,
-            )
-            .values(
-                file_id=file.file_id,
-                mime_type=file.mime_type,
-                size=file.size,
-                file_name=file.file_name,
-                received_at=received_at,
-                status=EvidenceStatus.RECEIVED.value,
-            )
-            .returning(EvidenceRow.id)
-            .execution_options(synchronize_session=False)
-        )
-        return (await self._session.execute(stmt)).scalar_one_or_none()
+        params = {"case": case_no, "unique_id": file.file_unique_id, "at": received_at}
+        new = {f"new_{name}": value for name, value in _file_values(file).items() if name != "kind"}
+        replaced = (await _REPLACE_FAILED.run(self._session, {**params, **new})).rows
+        return int(replaced[0].id) if replaced else None
 
     async def get(self, evidence_id: int) -> StoredEvidence | None:
         stmt = select(EvidenceRow.__table__).where(EvidenceRow.id == evidence_id)
@@ -82,12 +50,8 @@ class SqlEvidenceRepository:
         return None if row is None else evidence_from_row(row)
 
     async def list(self, case_no: str) -> Sequence[StoredEvidence]:
-        stmt = (
-            select(EvidenceRow.__table__)
-            .where(EvidenceRow.case_no == case_no)
-            .order_by(EvidenceRow.id)
-        )
-        return [evidence_from_row(row) for row in await self._session.execute(stmt)]
+        rows = (await _LIST.run(self._session, {"case": case_no})).rows
+        return [evidence_from_row(row) for row in rows]
 
     async def mark_stored(self, evidence_id: int, sha256: str, stored_path: str) -> None:
         await self._session.execute(
@@ -129,3 +93,60 @@ def evidence_from_row(row: Row[Any]) -> StoredEvidence:
         stored_path=row.stored_path,
         status=EvidenceStatus(row.status),
     )
+
+
+def _file_values(file: EvidenceFile) -> dict[str, Any]:
+    return {
+        "kind": file.kind.value,
+        "file_id": file.file_id,
+        "mime_type": file.mime_type,
+        "size": file.size,
+        "file_name": file.file_name,
+    }
+
+
+def _build_add(dialect: str) -> Any:
+    table = EvidenceRow.__table__
+    return (
+        insert_for(dialect, EvidenceRow)
+        .values(
+            case_no=bindparam("case"),
+            kind=bindparam("kind"),
+            file_id=bindparam("file_id"),
+            file_unique_id=bindparam("unique_id"),
+            mime_type=bindparam("mime_type"),
+            size=bindparam("size"),
+            file_name=bindparam("file_name"),
+            received_at=bindparam("at"),
+        )
+        .on_conflict_do_nothing(index_elements=[table.c.case_no, table.c.file_unique_id])
+        .returning(table.c.id)
+    )
+
+
+_OF_FILE = (
+    EvidenceRow.case_no == bindparam("case"),
+    EvidenceRow.file_unique_id == bindparam("unique_id"),
+)
+# Each file a buyer sends, and every case change's audit digest and card: run directly
+# (_direct.py).
+_ADD = DirectStatement(_build_add)
+_ID_OF = DirectStatement.of(select(EvidenceRow.id).where(*_OF_FILE))
+_REPLACE_FAILED = DirectStatement.of(
+    update(table_of(EvidenceRow))
+    .where(*_OF_FILE, EvidenceRow.status == EvidenceStatus.FAILED.value)
+    .values(
+        file_id=bindparam("new_file_id"),
+        mime_type=bindparam("new_mime_type"),
+        size=bindparam("new_size"),
+        file_name=bindparam("new_file_name"),
+        received_at=bindparam("at"),
+        status=EvidenceStatus.RECEIVED.value,
+    )
+    .returning(EvidenceRow.__table__.c.id)
+)
+_LIST = DirectStatement.of(
+    select(EvidenceRow.__table__)
+    .where(EvidenceRow.case_no == bindparam("case"))
+    .order_by(EvidenceRow.id)
+)

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OwnershipAttemptRow
 from storage.repositories._direct import DirectStatement
+from storage.repositories._sql import table_of
 
 
 class SqlOwnershipAttemptRepository:
@@ -49,4 +50,4 @@ _LATEST = DirectStatement.of(
     .order_by(OwnershipAttemptRow.at.desc(), OwnershipAttemptRow.id.desc())
     .limit(bindparam("limit"))
 )
-_CLEAR = DirectStatement.of(delete(OwnershipAttemptRow).where(*_OF_ORDER))
+_CLEAR = DirectStatement.of(delete(table_of(OwnershipAttemptRow)).where(*_OF_ORDER))
