@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -62,6 +63,8 @@ class SqliteConnection:
     driver: OneHopConnection
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    # What the units of work on this connection keep for the next one (storage/uow.py).
+    kept: dict[str, Any] = field(default_factory=dict)
 
 
 class SqliteConnections:

@@ -137,6 +137,8 @@ class OneHopConnection(aiosqlite.Connection):
     database = ""
     # The write turn this connection holds, from its BEGIN to its commit or rollback.
     _turn: asyncio.Lock | None = None
+    # The event loop it last took a turn on, with that loop's turns on its file.
+    _turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
     # Whether SQLAlchemy's BEGIN joins the open transaction: a unit of work's direct statements
     # began it (`begin_for_direct`, storage/sqlite_connections.py).
     _joinable = False
@@ -190,12 +192,19 @@ class OneHopConnection(aiosqlite.Connection):
         timeout it fails as SQLite would ("database is locked")."""
         if self._begin is None or self._turn is not None:
             return
-        turn = _write_turn(self.database)
-        try:
-            async with asyncio.timeout(self._busy_timeout() / 1000):
-                await turn.acquire()
-        except TimeoutError:
-            raise sqlite3.OperationalError("database is locked") from None
+        loop = asyncio.get_running_loop()
+        if self._turns is None or self._turns[0] is not loop:
+            self._turns = (loop, _write_turn(self.database))
+        turn = self._turns[1]
+        # Free with no one in line (asyncio's Lock names its line `_waiters`): taken at once.
+        if turn.locked() or turn._waiters:
+            try:
+                async with asyncio.timeout(self._busy_timeout() / 1000):
+                    await turn.acquire()
+            except TimeoutError:
+                raise sqlite3.OperationalError("database is locked") from None
+        else:
+            await turn.acquire()
         self._turn = turn
 
     def _give_back_turn(self) -> None:

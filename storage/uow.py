@@ -123,35 +123,21 @@ class SqlUnitOfWork:
             raise RuntimeError("a unit of work is not reentrant; create a new one")
         if self._connections is None:
             session = self._session_factory()
+            self.__dict__.update(_repositories(session))
         else:
             self._connection = connection = await self._connections.take()
-            session = connection.sessions()
-            run_on_driver(session, connection.driver)
+            # One session and one set of repositories per connection, for each unit of work
+            # on it in turn: a session that ended its transaction and holds no objects is as
+            # good as a new one, and making one (with two dozen repositories) cost more than
+            # a short unit of work's statements.
+            kept = connection.kept
+            if not kept:
+                session = connection.sessions()
+                run_on_driver(session, connection.driver)
+                kept.update(_repositories(session), session=session)
+            session = kept["session"]
+            self.__dict__.update(kept)
         self._session = session
-        self.orders = SqlOrderRepository(session)
-        self.cases = SqlCaseRepository(session)
-        self.events = SqlEventRepository(session)
-        self.evidence = SqlEvidenceRepository(session)
-        self.ownership = SqlOwnershipAttemptRepository(session)
-        self.users = SqlUserRepository(session)
-        self.staff = SqlStaffRepository(session)
-        self.drafts = SqlDraftRepository(session)
-        self.merchants = SqlMerchantRepository(session)
-        self.outbox = SqlOutboxRepository(session)
-        self.case_queries = SqlCaseQueries(session)
-        self.risk = SqlRiskQueries(session)
-        self.personal_data = SqlPersonalDataRepository(session)
-        self.ratings = SqlRatingRepository(session)
-        self.fingerprints = SqlFingerprintRepository(session)
-        self.readings = SqlScreenReadingRepository(session)
-        self.jobs = SqlJobRepository(session)
-        self.updates = SqlProcessedUpdateRepository(session)
-        self.inbox = SqlInboxRepository(session)
-        self.retention = SqlRetentionRepository(session)
-        self.leases = SqlLeaseRepository(session)
-        self.loops = SqlLoopReports(session)
-        self.workers = SqlWorkerRegistry(session)
-        self.stats = SqlStatsQueries(session)
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -168,6 +154,9 @@ class SqlUnitOfWork:
         try:
             # A session that began nothing holds no connection: nothing to close.
             await self._end(session, connection, commit=False)
+            forget_touched(session)
+            if session.sync_session.identity_map:
+                session.expunge_all()  # nothing read here is the next unit of work's
             usable = True
         except Exception:
             if exc_info[1] is None:
@@ -208,6 +197,36 @@ class SqlUnitOfWork:
         if self._session is None:
             raise RuntimeError("use the unit of work inside `async with`")
         return self._session
+
+
+def _repositories(session: AsyncSession) -> dict[str, object]:
+    """The repositories of a unit of work on `session`, by the attribute names it has them."""
+    return {
+        "orders": SqlOrderRepository(session),
+        "cases": SqlCaseRepository(session),
+        "events": SqlEventRepository(session),
+        "evidence": SqlEvidenceRepository(session),
+        "ownership": SqlOwnershipAttemptRepository(session),
+        "users": SqlUserRepository(session),
+        "staff": SqlStaffRepository(session),
+        "drafts": SqlDraftRepository(session),
+        "merchants": SqlMerchantRepository(session),
+        "outbox": SqlOutboxRepository(session),
+        "case_queries": SqlCaseQueries(session),
+        "risk": SqlRiskQueries(session),
+        "personal_data": SqlPersonalDataRepository(session),
+        "ratings": SqlRatingRepository(session),
+        "fingerprints": SqlFingerprintRepository(session),
+        "readings": SqlScreenReadingRepository(session),
+        "jobs": SqlJobRepository(session),
+        "updates": SqlProcessedUpdateRepository(session),
+        "inbox": SqlInboxRepository(session),
+        "retention": SqlRetentionRepository(session),
+        "leases": SqlLeaseRepository(session),
+        "loops": SqlLoopReports(session),
+        "workers": SqlWorkerRegistry(session),
+        "stats": SqlStatsQueries(session),
+    }
 
 
 def _conforms(uow: SqlUnitOfWork) -> UnitOfWork:

@@ -162,6 +162,28 @@ async def test_a_cancelled_unit_of_work_stays_cancelled_and_its_connection_is_no
     assert committed_keys(db) == ["direct", "session"]
 
 
+async def test_the_next_unit_of_work_on_a_connection_sees_nothing_the_last_one_kept(
+    db: Database,
+) -> None:
+    async with db.uow() as uow:
+        inserted = (await _INSERT.run(uow._require(), _row(7, T0, "k"))).rows[0].id
+        loaded = await uow._require().get(OutboxRow, inserted)  # now in the identity map,
+        assert loaded is not None
+        assert loaded.attempts == 0
+        await uow.commit()  # and kept there by the commit (expire_on_commit=False)
+    async with db.uow() as uow:
+        await uow.users.touch(6, "en", "dropped", T0)  # remembered by the session, rolled back
+    other = sqlite3.connect(make_url(db.url).database or "")
+    other.execute("UPDATE outbox SET attempts = 3")
+    other.commit()
+    other.close()
+    async with db.uow() as uow:  # the same connection and session, handed on
+        assert await uow.users.get(6) is None
+        reloaded = await uow._require().get(OutboxRow, inserted)
+        assert reloaded is not None
+        assert reloaded.attempts == 3
+
+
 async def test_units_of_work_at_once_each_have_a_connection_and_take_turns_writing(
     db: Database,
 ) -> None:
