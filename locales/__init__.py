@@ -74,11 +74,17 @@ class Translator:
         self.default_locale = default_locale
         self._envs = {locale: self._make_env(locale) for locale in LOCALES}
         self._templates: dict[tuple[str, str], Template] = {}
+        self._rendered: dict[tuple[str, str], str] = {}
 
     def render(self, locale: str, key: str, params: Mapping[str, Any] | None = None) -> str:
         locale = locale if locale in LOCALES else self.default_locale
-        template = self._template(locale, key)
-        return template.render(**(params or {})).strip()
+        if not params:
+            # A text of no parameters (most button labels) renders the same every time.
+            done = self._rendered.get((locale, key))
+            if done is None:
+                done = self._rendered[(locale, key)] = self._template(locale, key).render().strip()
+            return done
+        return self._template(locale, key).render(**params).strip()
 
     def render_plain(self, locale: str, key: str, params: Mapping[str, Any] | None = None) -> str:
         """The text without its markup, for a terminal or a Telegram alert (which shows none)."""
