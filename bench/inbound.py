@@ -42,6 +42,7 @@ from bot.events import ALLOWED_UPDATES
 from bot.inbox import InboxWorker
 from bot.intake import PollingIntake
 from bot.transport.runtimes import Runtime
+from bot.turns import Rider
 from storage.models import CaseRow
 from storage.ports import InboxUpdate
 
@@ -171,8 +172,8 @@ class TimedWorker(InboxWorker):
         self.all_done = asyncio.Event()
         self.expected = 0
 
-    async def dispatch(self, item: InboxUpdate) -> bool:
-        finished = await super().dispatch(item)
+    async def dispatch(self, item: InboxUpdate, rider: Rider | None = None) -> bool:
+        finished = await super().dispatch(item, rider)
         self.done_at[item.update_id] = time.perf_counter()
         if finished:
             self.failed.discard(item.update_id)

@@ -31,6 +31,7 @@ from storage.ports import InboxUpdate, IncomingUpdate
 
 if TYPE_CHECKING:
     from bot.deps import Deps
+    from bot.turns import Rider
     from storage.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,37 @@ retry_delay = Backoff(timedelta(seconds=1), cap=timedelta(minutes=1))
 class UpdateFeed(Protocol):
     """What handles one stored update: the turn runner (bot/turns.py)."""
 
-    async def feed(self, update: Mapping[str, Any]) -> None: ...
+    async def feed(self, update: Mapping[str, Any], rider: Rider | None = None) -> None: ...
+
+
+class _NextInLane:
+    """Rides in an update's own turn (bot/turns.py `Rider`): marks it done and claims its
+    lane's next update in that transaction, so a lane runs one transaction per update besides
+    the replies' sent marks, not two.
+
+    A crash before the commit undoes the mark and the claim with the turn: the update is
+    claimed again and its effects still happen once (the turn's processed mark). After the
+    commit the update is handled, its replies queued in the same transaction; the next update
+    is this process's until its lease ends or its process is found dead (bot/heartbeat.py), as
+    for any claim, and is handed back at a clean stop (`InboxWorker.release`)."""
+
+    def __init__(self, worker: InboxWorker, item: InboxUpdate) -> None:
+        self._worker = worker
+        self._item = item
+        self._claimed: list[InboxUpdate] = []
+        # The lane's next updates, once the turn's transaction has committed; None otherwise
+        # (the turn ran no transaction, or it failed): the lane marks and claims on its own.
+        self.next: list[InboxUpdate] | None = None
+
+    async def ride(self, uow: SqlUnitOfWork) -> None:
+        worker, now = self._worker, self._worker.deps.clock.now()
+        await uow.inbox.done([self._item.update_id], now)
+        self._claimed = [] if worker._stopping else await uow.inbox.claim(
+            now, worker.worker_id, worker.lease, 1
+        )
+
+    def committed(self) -> None:
+        self.next = self._claimed
 
 
 def _first_timeout(item: InboxUpdate) -> bool:
@@ -185,30 +216,42 @@ class InboxWorker:
         # An update handled here is marked done in the transaction that claims the lane's next
         # one: a transaction per update saved. Until then its chat waits (a moment), and a crash
         # in between only makes it claimed again, its effects still once (mark_processed).
+        # Mostly, though, an update is marked done and the lane's next one claimed in the
+        # update's own turn (`_NextInLane`).
         finished: list[int] = []
+        ahead: list[InboxUpdate] = []
         while not self._stopping:
             wait = idle
-            try:
-                now = self.deps.clock.now()
-                async with self.deps.uow() as uow:
-                    await uow.inbox.done(finished, now)
-                    claimed = await uow.inbox.claim(now, self.worker_id, self.lease, 1)
-                    await uow.commit()
-                finished = []
-                health.ok()
-            except Exception as exc:
-                # The database is away: back off (an update stored meanwhile still wakes us).
-                log.exception("claiming from the inbox failed")
-                wait = health.failed(exc)
-                claimed = []
-            for item in claimed:
+            if ahead:
+                claimed, ahead = ahead, []
+            else:
                 try:
-                    if await self.dispatch(item):
+                    now = self.deps.clock.now()
+                    async with self.deps.uow() as uow:
+                        await uow.inbox.done(finished, now)
+                        claimed = await uow.inbox.claim(now, self.worker_id, self.lease, 1)
+                        await uow.commit()
+                    finished = []
+                    health.ok()
+                except Exception as exc:
+                    # The database is away: back off (an update stored meanwhile still wakes
+                    # us).
+                    log.exception("claiming from the inbox failed")
+                    wait = health.failed(exc)
+                    claimed = []
+            for item in claimed:
+                lane = _NextInLane(self, item)
+                try:
+                    if await self.dispatch(item, lane) and lane.next is None:
                         finished.append(item.update_id)
                 except Exception:
                     # Recording the outcome failed (the database is away): the lease runs out
                     # and the update is claimed again, its effects still once.
                     log.exception("update %s: recording its outcome failed", item.update_id)
+                if lane.next is not None:
+                    # Done and the next claimed with its turn (whatever came after the commit).
+                    ahead = lane.next
+                    health.ok()
             if not claimed and not self._stopping:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -221,9 +264,10 @@ class InboxWorker:
         if await self.dispatch(item):
             await self._mark_done([item.update_id])
 
-    async def dispatch(self, item: InboxUpdate) -> bool:
+    async def dispatch(self, item: InboxUpdate, rider: Rider | None = None) -> bool:
         """Feeds one update to the turn runner; True when it ran to the end (the caller marks it
-        done), False when its outcome (a retry later, or given up) is recorded already."""
+        done, unless `rider` did in the turn), False when its outcome (a retry later, or given
+        up) is recorded already."""
         if not await self.deps.liveness.wait_fresh():
             # Taken over (bot/heartbeat.py): the update is another process's now; nothing is
             # recorded, its new holder does that.
@@ -236,7 +280,7 @@ class InboxWorker:
         deadline = asyncio.timeout(self.update_timeout)
         try:
             async with deadline:
-                await self.turns.feed(item.payload)
+                await self.turns.feed(item.payload, rider)
         except Exception as exc:
             if isinstance(exc, TimeoutError) and deadline.expired():
                 await self._timed_out(item)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from bot.apology import apology_locale, apology_target
 from bot.deps import Deps
@@ -68,6 +68,16 @@ async def _other_group(
     return await groups.handle_other_group(event, ctx, uow, deps.env), deps.env.default_locale
 
 
+class Rider(Protocol):
+    """The caller's own work done in the turn's transaction, after the turn's and before its
+    commit (bot/inbox.py: the update marked done and the lane's next one claimed, a transaction
+    per update saved). Told once that transaction has committed."""
+
+    async def ride(self, uow: SqlUnitOfWork) -> None: ...
+
+    def committed(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class Place:
     """What kind of chat an update comes from, and how its turn goes there."""
@@ -106,11 +116,12 @@ class TurnRunner:
         self.bot = bot
         self.staff_chat_id = deps.settings.staff_chat
 
-    async def feed(self, update: Mapping[str, Any]) -> None:
+    async def feed(self, update: Mapping[str, Any], rider: Rider | None = None) -> None:
         """Handles one raw update; MalformedUpdate (a ValueError) for one that cannot be read.
 
         Any other failure is logged and the user is told (in a private chat); the update then
-        counts as handled, its saved draft untouched.
+        counts as handled, its saved draft untouched. `rider` rides in the turn's transaction,
+        when the update has one (an update no dialog takes has none).
         """
         inbound = read_update(update)
         if inbound is None:
@@ -121,7 +132,9 @@ class TurnRunner:
         if place is not PRIVATE and (inbound.sender.is_bot or await self._for_another(inbound)):
             return
         try:
-            await self.deps.chat_locks.run(inbound.chat_id, lambda: self._turn(place, inbound))
+            await self.deps.chat_locks.run(
+                inbound.chat_id, lambda: self._turn(place, inbound, rider)
+            )
         except Exception as exc:
             await self._apologise(inbound, exc)
 
@@ -130,7 +143,7 @@ class TurnRunner:
             return False
         return addressed_to_another_bot(inbound.text, (await self.bot.me()).username)
 
-    async def _turn(self, place: Place, inbound: Inbound) -> None:
+    async def _turn(self, place: Place, inbound: Inbound, rider: Rider | None) -> None:
         deps, sender, press = self.deps, inbound.sender, inbound.press
         if press is not None and not place.alerts:
             # Answer first: Telegram shows a spinner on the button until the query is answered.
@@ -161,7 +174,11 @@ class TurnRunner:
                     uow.outbox, deps, inbound.chat_id, locale, inbound.update_id, replies
                 )
                 ahead = await claim_ahead(uow.outbox, deps, queued)
-                await uow.commit()
+            if rider is not None:
+                await rider.ride(uow)
+            await uow.commit()
+            if rider is not None:
+                rider.committed()
         if press is not None and place.alerts:
             await self._answer(press, locale, replies or [])
         if replies is None:

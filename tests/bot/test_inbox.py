@@ -64,20 +64,30 @@ def filing_start(user: FakeUser, order_no: str, account: str) -> list[dict[str, 
     ]
 
 
-async def test_each_chat_is_handled_in_order_while_chats_interleave(
-    harness: BotHarness,
-) -> None:
+async def two_chats_interleaved(harness: BotHarness) -> tuple[FakeUser, FakeUser]:
+    """Stores the first three filing steps of two buyers, their updates interleaved."""
     first = harness.api.user(id=2001, language_code="en")
     second = harness.api.user(id=2002, language_code="en")
     a = filing_start(first, ORDER_NO, "lihua_88")
     b = filing_start(second, "KM202611250002", "wang_9")
     await store_updates(harness.deps, [a[0], b[0], a[1], b[1], a[2], b[2]])
-    assert await worker(harness).run_until_idle() == 6
-    for user in (first, second):
+    return first, second
+
+
+def each_answered_in_order(harness: BotHarness, *users: FakeUser) -> None:
+    for user in users:
         replies = texts(harness, user)
         assert len(replies) >= 3, replies
         assert "account" in replies[0]
         assert "what went wrong" in replies[1]
+
+
+async def test_each_chat_is_handled_in_order_while_chats_interleave(
+    harness: BotHarness,
+) -> None:
+    first, second = await two_chats_interleaved(harness)
+    assert await worker(harness).run_until_idle() == 6
+    each_answered_in_order(harness, first, second)
     assert await backlog(harness) == 0
 
 
@@ -166,6 +176,40 @@ async def test_polling_stores_updates_before_moving_the_offset_on(harness: BotHa
     assert harness.api.calls("getUpdates")[-1].params["offset"] == intake.offset
     assert await worker(harness).run_until_idle() == 2
     assert len(texts(harness, buyer)) == 2
+
+
+async def test_a_lane_marks_each_update_done_and_claims_the_next_in_its_own_turn(
+    harness: BotHarness,
+) -> None:
+    first, second = await two_chats_interleaved(harness)
+    real_uow, units = harness.deps.uow, 0
+
+    def counted() -> Any:
+        nonlocal units
+        units += 1
+        return real_uow()
+
+    harness.deps.uow = counted
+    lane = InboxWorker(harness.deps, harness.turns, "w1", concurrency=1)
+    running = asyncio.create_task(lane.run_forever(idle=60))
+    try:
+        async with asyncio.timeout(20):
+            while True:
+                async with real_uow() as uow:
+                    if await uow.inbox.backlog() == 0:
+                        break
+                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.1)  # the last ride's claim found nothing: the lane waits
+    finally:
+        lane.stop()
+        await asyncio.wait_for(running, 10)
+        harness.deps.uow = real_uow
+    each_answered_in_order(harness, first, second)
+    sent = len(texts(harness, first) + texts(harness, second))
+    # Each update's turn, each reply's sent mark, the lane's first claim, the one that found
+    # nothing left and the hand-back at the stop: no transaction of its own marked an update
+    # done or claimed the next (one each before: 6 more).
+    assert units == 6 + sent + 2 + 1
 
 
 async def test_polling_redelivers_what_it_could_not_store(harness: BotHarness) -> None:
