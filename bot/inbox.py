@@ -213,11 +213,10 @@ class InboxWorker:
                 await uow.commit()
 
     async def _lane(self, health: LoopHealth, idle: float) -> None:
-        # An update handled here is marked done in the transaction that claims the lane's next
-        # one: a transaction per update saved. Until then its chat waits (a moment), and a crash
-        # in between only makes it claimed again, its effects still once (mark_processed).
-        # Mostly, though, an update is marked done and the lane's next one claimed in the
-        # update's own turn (`_NextInLane`).
+        # An update is marked done, and the lane's next one claimed, in the update's own turn
+        # (`_NextInLane`). One whose turn ran no transaction is marked done in the transaction
+        # that claims the lane's next one: until then its chat waits (a moment), and a crash in
+        # between only makes it claimed again, its effects still once (mark_processed).
         finished: list[int] = []
         ahead: list[InboxUpdate] = []
         while not self._stopping:

@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import StaticPool
 
-from storage.db import sqlite_engine
+from storage.db import make_session_factory, sqlite_engine
 from storage.sqlite_driver import OneHopConnection
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ class SqliteConnections:
         if not isinstance(driver, OneHopConnection):  # pragma: no cover - sqlite_engine's own
             await engine.dispose()
             raise TypeError(f"not the one-hop SQLite driver: {driver!r}")
-        return SqliteConnection(driver, engine, async_sessionmaker(engine, expire_on_commit=False))
+        return SqliteConnection(driver, engine, make_session_factory(engine))
 
     async def _close_one(self, connection: SqliteConnection) -> None:
         self._open.discard(connection)

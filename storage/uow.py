@@ -66,6 +66,7 @@ from storage.repositories.updates import SqlProcessedUpdateRepository
 from storage.repositories.users import SqlUserRepository, forget_touched
 from storage.repositories.workers import SqlWorkerRegistry
 from storage.sqlite_connections import SqliteConnection, SqliteConnections
+from storage.sqlite_driver import OneHopConnection
 
 log = logging.getLogger(__name__)
 
@@ -132,11 +133,11 @@ class SqlUnitOfWork:
             # a short unit of work's statements.
             kept = connection.kept
             if not kept:
-                session = connection.sessions()
-                run_on_driver(session, connection.driver)
-                kept.update(_repositories(session), session=session)
+                kept["session"] = connection.sessions()
+                run_on_driver(kept["session"], connection.driver)
+                kept["repositories"] = _repositories(kept["session"])
             session = kept["session"]
-            self.__dict__.update(kept)
+            self.__dict__.update(kept["repositories"])
         self._session = session
         return self
 
@@ -153,7 +154,7 @@ class SqlUnitOfWork:
         usable = False
         try:
             # A session that began nothing holds no connection: nothing to close.
-            await self._end(session, connection, commit=False)
+            await self._end(session, connection.driver, commit=False)
             forget_touched(session)
             if session.sync_session.identity_map:
                 session.expunge_all()  # nothing read here is the next unit of work's
@@ -172,7 +173,7 @@ class SqlUnitOfWork:
         if self._connection is None:
             await session.commit()
         else:
-            await self._end(session, self._connection, commit=True)
+            await self._end(session, self._connection.driver, commit=True)
 
     async def rollback(self) -> None:
         session = self._require()
@@ -180,16 +181,15 @@ class SqlUnitOfWork:
         if self._connection is None:
             await session.rollback()
         else:
-            await self._end(session, self._connection, commit=False)
+            await self._end(session, self._connection.driver, commit=False)
 
     @staticmethod
-    async def _end(session: AsyncSession, connection: SqliteConnection, *, commit: bool) -> None:
+    async def _end(session: AsyncSession, driver: OneHopConnection, *, commit: bool) -> None:
         """Ends the one transaction of an SQLite unit of work, wherever it began: the session's
         commit or rollback ends it on the driver too, which then has nothing left to end unless
         only direct statements ran."""
         if session.in_transaction():
             await (session.commit() if commit else session.rollback())
-        driver = connection.driver
         if driver.in_transaction:
             await (driver.commit() if commit else driver.rollback())
 

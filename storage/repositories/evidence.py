@@ -28,11 +28,11 @@ class SqlEvidenceRepository:
 
     async def add(self, case_no: str, file: EvidenceFile, received_at: datetime) -> int:
         """Records the file and returns its id; the same file sent again keeps its first id."""
-        params = {"case": case_no, "unique_id": file.file_unique_id, **_file_values(file)}
-        inserted = (await _ADD.run(self._session, {**params, "at": received_at})).rows
+        of_file = {"case": case_no, "unique_id": file.file_unique_id}
+        row = {**of_file, **_file_values(file), "kind": file.kind.value, "at": received_at}
+        inserted = (await _ADD.run(self._session, row)).rows
         if inserted:
             return int(inserted[0].id)
-        of_file = {"case": case_no, "unique_id": file.file_unique_id}
         (existing,) = (await _ID_OF.run(self._session, of_file)).rows
         return int(existing.id)
 
@@ -40,7 +40,7 @@ class SqlEvidenceRepository:
         self, case_no: str, file: EvidenceFile, received_at: datetime
     ) -> int | None:
         params = {"case": case_no, "unique_id": file.file_unique_id, "at": received_at}
-        new = {f"new_{name}": value for name, value in _file_values(file).items() if name != "kind"}
+        new = {f"new_{name}": value for name, value in _file_values(file).items()}
         replaced = (await _REPLACE_FAILED.run(self._session, {**params, **new})).rows
         return int(replaced[0].id) if replaced else None
 
@@ -95,14 +95,12 @@ def evidence_from_row(row: Row[Any]) -> StoredEvidence:
     )
 
 
+# What Telegram tells of a file: recorded with it, and again when a failed one is sent anew.
+_FILE_COLUMNS = ("file_id", "mime_type", "size", "file_name")
+
+
 def _file_values(file: EvidenceFile) -> dict[str, Any]:
-    return {
-        "kind": file.kind.value,
-        "file_id": file.file_id,
-        "mime_type": file.mime_type,
-        "size": file.size,
-        "file_name": file.file_name,
-    }
+    return {name: getattr(file, name) for name in _FILE_COLUMNS}
 
 
 def _build_add(dialect: str) -> Any:
@@ -112,12 +110,9 @@ def _build_add(dialect: str) -> Any:
         .values(
             case_no=bindparam("case"),
             kind=bindparam("kind"),
-            file_id=bindparam("file_id"),
             file_unique_id=bindparam("unique_id"),
-            mime_type=bindparam("mime_type"),
-            size=bindparam("size"),
-            file_name=bindparam("file_name"),
             received_at=bindparam("at"),
+            **{name: bindparam(name) for name in _FILE_COLUMNS},
         )
         .on_conflict_do_nothing(index_elements=[table.c.case_no, table.c.file_unique_id])
         .returning(table.c.id)
@@ -136,12 +131,9 @@ _REPLACE_FAILED = DirectStatement.of(
     update(table_of(EvidenceRow))
     .where(*_OF_FILE, EvidenceRow.status == EvidenceStatus.FAILED.value)
     .values(
-        file_id=bindparam("new_file_id"),
-        mime_type=bindparam("new_mime_type"),
-        size=bindparam("new_size"),
-        file_name=bindparam("new_file_name"),
         received_at=bindparam("at"),
         status=EvidenceStatus.RECEIVED.value,
+        **{name: bindparam(f"new_{name}") for name in _FILE_COLUMNS},
     )
     .returning(EvidenceRow.__table__.c.id)
 )
