@@ -19,7 +19,7 @@ from dialogs.context import DialogEnv
 from dialogs.notices import CaseNotifier
 from locales import Translator
 from storage.db import make_engine, make_session_factory
-from storage.sqlite_connections import connections_for
+from storage.connections import connections_for
 from storage.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:

@@ -24,7 +24,7 @@ from cases.policy import Policy
 from dialogs.context import DialogEnv
 from dialogs.notices import CaseNotifier
 from locales import Translator
-from storage.sqlite_connections import SqliteConnections
+from storage.connections import Connections
 from storage.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -60,8 +60,8 @@ class Deps:
     outbox_bell: OutboxBell = field(default_factory=OutboxBell)
     # Whether this process may still act on what it holds (its heartbeat, bot/heartbeat.py).
     liveness: Liveness = field(default_factory=Liveness)
-    # With SQLite, the connections the units of work run on (storage/sqlite_connections.py).
-    connections: SqliteConnections | None = None
+    # The connections the units of work run on (storage/connections.py).
+    connections: Connections | None = None
 
     async def close(self) -> None:
         """Closes the database connections (the process, or a test, is done with them)."""

@@ -54,7 +54,7 @@ def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession
 
 def sqlite_engine(url: str | URL, **engine_options: Any) -> AsyncEngine:
     """An engine on the SQLite file `url` over the one-hop driver (storage/sqlite_driver.py);
-    `engine_options` as create_async_engine's (storage/sqlite_connections.py asks for a pool of
+    `engine_options` as create_async_engine's (storage/connections.py asks for a pool of
     one connection)."""
     url = make_url(url)
     database = url.database

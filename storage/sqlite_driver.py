@@ -140,7 +140,7 @@ class OneHopConnection(aiosqlite.Connection):
     # The event loop it last took a turn on, with that loop's turns on its file.
     _turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
     # Whether SQLAlchemy's BEGIN joins the open transaction: a unit of work's direct statements
-    # began it (`begin_for_direct`, storage/sqlite_connections.py).
+    # began it (`begin_for_direct`, storage/connections.py).
     _joinable = False
 
     def cursor(self) -> OneHopCursor:  # type: ignore[override]
@@ -238,7 +238,7 @@ class OneHopConnection(aiosqlite.Connection):
 
     def begin_for_direct(self) -> None:
         """Begins a transaction for a unit of work's direct statements, unless one is open; a
-        session on this connection then joins it (storage/sqlite_connections.py)."""
+        session on this connection then joins it (storage/connections.py)."""
         if not self.in_transaction:
             self._begin, self._threaded, self._joinable = BEGIN, False, True
 

@@ -1,7 +1,7 @@
 """The SQLAlchemy unit of work: one session, one transaction, rolled back unless committed.
 
-With SQLite it runs on a connection of its own (storage/sqlite_connections.py): the direct
-statements run on the driver connection, the session only when a statement needs it.
+With SQLite or PostgreSQL it runs on a connection of its own (storage/connections.py): the
+direct statements run on the driver connection, the session only when a statement needs it.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from cases.ports import (
     UnitOfWork,
     UserRepository,
 )
+from storage.connections import Connection, Connections, Driver
 from storage.ports import (
     InboxQueue,
     JobQueue,
@@ -65,8 +66,6 @@ from storage.repositories.stats import SqlStatsQueries
 from storage.repositories.updates import SqlProcessedUpdateRepository
 from storage.repositories.users import SqlUserRepository, forget_touched
 from storage.repositories.workers import SqlWorkerRegistry
-from storage.sqlite_connections import SqliteConnection, SqliteConnections
-from storage.sqlite_driver import OneHopConnection
 
 log = logging.getLogger(__name__)
 
@@ -111,13 +110,13 @@ class SqlUnitOfWork:
     def __init__(
         self,
         session_factory: async_sessionmaker[AsyncSession],
-        connections: SqliteConnections | None = None,
+        connections: Connections | None = None,
     ) -> None:
-        """Sessions from `session_factory`, or, given SQLite's `connections`, on one of those."""
+        """Sessions from `session_factory`, or, given `connections`, on one of those."""
         self._session_factory = session_factory
         self._connections = connections
         self._session: AsyncSession | None = None
-        self._connection: SqliteConnection | None = None
+        self._connection: Connection | None = None
 
     async def __aenter__(self) -> Self:
         if self._session is not None:
@@ -184,10 +183,10 @@ class SqlUnitOfWork:
             await self._end(session, self._connection.driver, commit=False)
 
     @staticmethod
-    async def _end(session: AsyncSession, driver: OneHopConnection, *, commit: bool) -> None:
-        """Ends the one transaction of an SQLite unit of work, wherever it began: the session's
-        commit or rollback ends it on the driver too, which then has nothing left to end unless
-        only direct statements ran."""
+    async def _end(session: AsyncSession, driver: Driver, *, commit: bool) -> None:
+        """Ends the one transaction of a unit of work on a connection of its own, wherever it
+        began: the session's commit or rollback ends it on the driver too, which then has
+        nothing left to end unless only direct statements ran."""
         if session.in_transaction():
             await (session.commit() if commit else session.rollback())
         if driver.in_transaction:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, func, insert, select, update
@@ -13,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cases.model import Case, CaseStatus, DeadlineKind, Reason, RefundMethod, is_open
 from cases.ports import DuplicateCaseNumberError, OpenCaseExistsError
 from storage.models import CaseRow, EvidenceRow
-from storage.repositories._direct import DirectStatement
+from storage.repositories._direct import DirectStatement, refusable
 from storage.repositories._sql import constraint_name, table_of
 
 _EVIDENCE_COUNT = (
@@ -35,7 +34,7 @@ class SqlCaseRepository:
         # the order is free again and the second insert can succeed.
         for _ in range(2):
             try:
-                async with self._refusable():
+                async with refusable(self._session):
                     await _INSERT.run(self._session, _values(case))
             except IntegrityError as exc:
                 violated = constraint_name(exc)
@@ -55,7 +54,7 @@ class SqlCaseRepository:
         """Saves every mutable field of the case."""
         values = {f"new_{name}": value for name, value in _values(case).items()}
         try:
-            async with self._refusable():
+            async with refusable(self._session):
                 result = await _UPDATE.run(self._session, {**values, "case": case.case_no})
         except IntegrityError as exc:
             if "open_order_no" not in constraint_name(exc):
@@ -64,17 +63,6 @@ class SqlCaseRepository:
             raise OpenCaseExistsError(existing.case_no if existing else "") from None
         if result.rowcount == 0:
             raise LookupError(case.case_no)
-
-    @asynccontextmanager
-    async def _refusable(self) -> AsyncIterator[None]:
-        """Around a write the database may refuse, leaving the transaction usable: a statement
-        SQLite refuses changes nothing and ends nothing else (its statement-level ABORT);
-        PostgreSQL's aborts the transaction unless a SAVEPOINT takes the refusal."""
-        if self._session.get_bind().dialect.name == "sqlite":
-            yield
-            return
-        async with self._session.begin_nested():
-            yield
 
     async def get(self, case_no: str) -> Case | None:
         rows = (await _GET.run(self._session, {"case_no": case_no})).rows

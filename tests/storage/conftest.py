@@ -20,10 +20,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.connections import Connections, connections_for
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade
 from storage.models import Base
-from storage.sqlite_connections import SqliteConnections, connections_for
 from storage.uow import SqlUnitOfWork
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -40,8 +40,8 @@ class Database:
     url: str
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    # On SQLite the units of work run as the bot's do (storage/sqlite_connections.py).
-    connections: SqliteConnections | None = None
+    # The units of work run as the bot's do (storage/connections.py).
+    connections: Connections | None = None
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.sessions, self.connections)

@@ -1,4 +1,4 @@
-"""Units of work on SQLite's own connections: direct statements on the driver, the session only
+"""Units of work on connections of their own: direct statements on the driver, the session only
 when a statement needs it, and either way one transaction that commits or rolls back whole."""
 
 from __future__ import annotations
@@ -8,17 +8,23 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 
+import asyncpg
 import pytest
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
+from storage import connections as connections_module
+from storage.connections import Connections, NoConnectionFree
 from storage.models import OutboxRow
-from storage.sqlite_connections import NoConnectionFree, SqliteConnections
-from tests.storage.conftest import Database
+from storage.repositories._direct import DirectStatement
+from tests.storage.conftest import Database, postgres_only
 from tests.storage.factories import T0
 from tests.storage.test_direct_statements import _INSERT, _READ, PAYLOAD, _row
 
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"])
+sqlite_only = pytest.mark.parametrize("backend", ["sqlite"])
+_BACKEND_PID = DirectStatement.of(select(func.pg_backend_pid().label("pid")))
+_SLEEP = DirectStatement.of(select(func.pg_sleep(30).label("slept")))
 
 
 @pytest.fixture
@@ -34,13 +40,31 @@ def statements() -> Iterator[Counter[str]]:
     event.remove(Engine, "before_cursor_execute", note)
 
 
-def committed_keys(db: Database) -> list[str]:
-    """The outbox keys another connection sees: only what was committed."""
-    other = sqlite3.connect(make_url(db.url).database or "")
+async def outside(db: Database, sql: str, *params: object) -> list[tuple[object, ...]]:
+    """`sql` (with `params`, in the driver's style) run on a connection of the driver's own,
+    outside SQLAlchemy and the units of work (and committed): what another client of the
+    database sees and does."""
+    url = make_url(db.url)
+    if db.backend == "sqlite":
+        other = sqlite3.connect(url.database or "")
+        try:
+            rows = other.execute(sql, params).fetchall()
+            other.commit()
+            return rows
+        finally:
+            other.close()
+    connection = await asyncpg.connect(
+        host=url.host, port=url.port, user=url.username, database=url.database
+    )
     try:
-        return [key for (key,) in other.execute('SELECT "key" FROM outbox ORDER BY "key"')]
+        return [tuple(record) for record in await connection.fetch(sql, *params)]
     finally:
-        other.close()
+        await connection.close()
+
+
+async def committed_keys(db: Database) -> list[str]:
+    """The outbox keys another connection sees: only what was committed."""
+    return [str(key) for (key,) in await outside(db, 'SELECT "key" FROM outbox ORDER BY "key"')]
 
 
 def _session_insert(key: str) -> object:
@@ -52,9 +76,9 @@ async def test_direct_statements_alone_leave_sqlalchemy_out_and_commit_on_the_dr
 ) -> None:
     async with db.uow() as uow:
         await _INSERT.run(uow._require(), _row(7, T0, "direct"))
-        assert committed_keys(db) == []
+        assert await committed_keys(db) == []
         await uow.commit()
-    assert committed_keys(db) == ["direct"]
+    assert await committed_keys(db) == ["direct"]
     assert statements == Counter(), statements
 
 
@@ -72,9 +96,9 @@ async def test_direct_and_session_statements_commit_as_one_transaction(
         # Both statements see each other: one connection, one transaction.
         assert (await _READ.run(session, {"chat_id": 9})).rows
         assert (await session.execute(select(func.count()).select_from(OutboxRow))).scalar() == 2
-        assert committed_keys(db) == []
+        assert await committed_keys(db) == []
         await uow.commit()
-    assert committed_keys(db) == ["direct", "session"]
+    assert await committed_keys(db) == ["direct", "session"]
 
 
 @pytest.mark.parametrize("direct_first", [True, False])
@@ -87,11 +111,11 @@ async def test_leaving_without_commit_drops_both_kinds(db: Database, direct_firs
         else:
             await session.execute(_session_insert("session"))
             await _INSERT.run(session, _row(7, T0, "direct"))
-    assert committed_keys(db) == []
+    assert await committed_keys(db) == []
     async with db.uow() as uow:  # the same connection, clean: a new transaction commits
         await _INSERT.run(uow._require(), _row(7, T0, "next"))
         await uow.commit()
-    assert committed_keys(db) == ["next"]
+    assert await committed_keys(db) == ["next"]
 
 
 async def test_a_unit_of_work_goes_on_after_its_commit_and_rolls_back_the_rest(
@@ -108,7 +132,7 @@ async def test_a_unit_of_work_goes_on_after_its_commit_and_rolls_back_the_rest(
         await uow.rollback()
         await session.execute(_session_insert("third"))
         await uow.commit()
-    assert committed_keys(db) == ["first", "second", "third"]
+    assert await committed_keys(db) == ["first", "second", "third"]
 
 
 async def test_a_failed_unit_of_work_hands_back_a_connection_with_nothing_open(
@@ -127,9 +151,10 @@ async def test_a_failed_unit_of_work_hands_back_a_connection_with_nothing_open(
         assert not connection.driver.in_transaction
     finally:
         await db.connections.give_back(connection)
-    assert committed_keys(db) == []
+    assert await committed_keys(db) == []
 
 
+@sqlite_only
 async def test_a_cancelled_unit_of_work_stays_cancelled_and_its_connection_is_not_reused(
     db: Database,
 ) -> None:
@@ -159,7 +184,7 @@ async def test_a_cancelled_unit_of_work_stays_cancelled_and_its_connection_is_no
         await uow._require().execute(_session_insert("session"))
         await _INSERT.run(uow._require(), _row(7, T0, "direct"))
         await uow.commit()
-    assert committed_keys(db) == ["direct", "session"]
+    assert await committed_keys(db) == ["direct", "session"]
 
 
 async def test_the_next_unit_of_work_on_a_connection_sees_nothing_the_last_one_kept(
@@ -173,10 +198,7 @@ async def test_the_next_unit_of_work_on_a_connection_sees_nothing_the_last_one_k
         await uow.commit()  # and kept there by the commit (expire_on_commit=False)
     async with db.uow() as uow:
         await uow.users.touch(6, "en", "dropped", T0)  # remembered by the session, rolled back
-    other = sqlite3.connect(make_url(db.url).database or "")
-    other.execute("UPDATE outbox SET attempts = 3")
-    other.commit()
-    other.close()
+    await outside(db, "UPDATE outbox SET attempts = 3")
     async with db.uow() as uow:  # the same connection and session, handed on
         assert await uow.users.get(6) is None
         reloaded = await uow._require().get(OutboxRow, inserted)
@@ -184,6 +206,7 @@ async def test_the_next_unit_of_work_on_a_connection_sees_nothing_the_last_one_k
         assert reloaded.attempts == 3
 
 
+@sqlite_only
 async def test_units_of_work_at_once_each_have_a_connection_and_take_turns_writing(
     db: Database,
 ) -> None:
@@ -195,13 +218,13 @@ async def test_units_of_work_at_once_each_have_a_connection_and_take_turns_writi
         await first.commit()
         await asyncio.wait_for(waiting, 10)
         await second.commit()
-    assert committed_keys(db) == ["first", "second"]
+    assert await committed_keys(db) == ["first", "second"]
 
 
 async def test_connections_are_reused_and_past_the_limit_taking_waits_for_one(
     db: Database,
 ) -> None:
-    connections = SqliteConnections(db.url, size=2, timeout=0.3)
+    connections = Connections(db.url, size=2, timeout=0.3)
     try:
         a, b = await connections.take(), await connections.take()
         assert a.driver is not b.driver
@@ -233,7 +256,7 @@ async def test_connections_are_reused_and_past_the_limit_taking_waits_for_one(
 async def test_a_waiter_cancelled_as_it_is_handed_a_connection_passes_it_on(
     db: Database,
 ) -> None:
-    connections = SqliteConnections(db.url, size=1)
+    connections = Connections(db.url, size=1)
     try:
         held = await connections.take()
         waiting = asyncio.create_task(connections.take())
@@ -245,3 +268,74 @@ async def test_a_waiter_cancelled_as_it_is_handed_a_connection_passes_it_on(
         assert (await asyncio.wait_for(connections.take(), 1)) is held
     finally:
         await connections.close()
+
+
+@postgres_only
+async def test_a_cancelled_statement_on_postgresql_stays_cancelled_and_the_next_one_commits(
+    db: Database,
+) -> None:
+    started = asyncio.Event()
+
+    async def sleep() -> None:
+        async with db.uow() as uow:
+            await _INSERT.run(uow._require(), _row(7, T0, "cancelled"))
+            started.set()
+            await _SLEEP.run(uow._require(), {})
+
+    task = asyncio.create_task(sleep())
+    await asyncio.wait_for(started.wait(), 10)
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 20)
+    async with db.uow() as uow:
+        await _INSERT.run(uow._require(), _row(7, T0, "direct"))
+        await uow._require().execute(_session_insert("session"))
+        await uow.commit()
+    assert await committed_keys(db) == ["direct", "session"]
+
+
+async def _backend_pid(db: Database) -> int:
+    async with db.uow() as uow:
+        pid: int = (await _BACKEND_PID.run(uow._require(), {})).rows[0].pid
+    return pid
+
+
+async def _terminate(db: Database, pid: int) -> None:
+    """Ends the server process of one connection, as a restart or a proxy would."""
+    await outside(db, "SELECT pg_terminate_backend($1)", pid)
+    for _ in range(100):
+        if not await outside(db, "SELECT 1 FROM pg_stat_activity WHERE pid = $1", pid):
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"server process {pid} still runs")
+
+
+@postgres_only
+async def test_an_idle_connection_the_server_dropped_is_replaced_before_use(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await _backend_pid(db)
+    await _terminate(db, first)
+    monkeypatch.setattr(connections_module, "PING_AFTER_IDLE", 0.0)  # idle long enough
+    assert await _backend_pid(db) != first
+
+
+@postgres_only
+async def test_a_connection_that_died_in_use_fails_its_unit_of_work_and_is_not_reused(
+    db: Database,
+) -> None:
+    first = await _backend_pid(db)
+    await _terminate(db, first)  # used a moment ago: handed out again without a ping
+    with pytest.raises(DBAPIError):
+        await _backend_pid(db)
+    assert await _backend_pid(db) != first
+
+
+@postgres_only
+async def test_a_connection_long_open_is_replaced(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = await _backend_pid(db)
+    monkeypatch.setattr(connections_module, "RECYCLE_AFTER", 0.0)
+    assert await _backend_pid(db) != first
