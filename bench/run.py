@@ -221,6 +221,19 @@ def _scale_out_rows(data: dict[str, Any]) -> list[Row]:
         ),
         Row("scale-out, 2 processes / 1", f"{data['ratio']:.2f}", ">= 1.6", data["ratio"] >= 1.6),
         Row(
+            "scale-out, the machine's CPU busy, 1 and 2 processes",
+            f"{one.get('machine_busy', 0):.0%}, {two.get('machine_busy', 0):.0%}",
+            "(reported)",
+            None,
+        ),
+        Row(
+            "scale-out, CPU per update outside the workers (PostgreSQL), 1 and 2 processes",
+            f"{one.get('others_cpu_ms_per_update', 0):.2f}, "
+            f"{two.get('others_cpu_ms_per_update', 0):.2f} ms",
+            "(reported)",
+            None,
+        ),
+        Row(
             "scale-out, every update handled once",
             f"{two['handled_once']}/{two['updates']} once, {two['handled_twice']} twice, "
             f"{two['cases_filed']}/{two['buyers']} filed",

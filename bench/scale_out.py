@@ -21,12 +21,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import psutil
 from sqlalchemy import func, select
 
 from bench.env import bench_bot, fresh_database, seed_orders
 from bench.inbound import STEPS, Script, TimedWorker
 from bot.inbox import store_updates
 from storage.models import CaseRow
+
+CORES = psutil.cpu_count() or 1
 
 
 async def _store(url: str, workdir: Path, buyers: list[int], script: Script) -> int:
@@ -48,8 +51,15 @@ async def _cases(url: str, workdir: Path, buyers: list[int]) -> int:
         return int((await connection.execute(query)).scalar_one())
 
 
-async def _processes(url: str, count: int) -> list[dict[str, Any]]:
-    """Starts `count` worker processes, lets them go at once, returns what each reports."""
+def _busy_cpu_s() -> float:
+    """CPU seconds the whole machine has spent busy (every process, every core)."""
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+async def _processes(url: str, count: int) -> tuple[list[dict[str, Any]], dict[str, float]]:
+    """Starts `count` worker processes, lets them go at once, returns what each reports, and
+    the machine's busy CPU seconds and wall seconds from "go" until the last one exits."""
     children = [
         await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.scale_out", url, f"scale-{n}",
@@ -62,7 +72,7 @@ async def _processes(url: str, count: int) -> list[dict[str, Any]]:
             line = await asyncio.wait_for(_pipe(child.stdout).readline(), timeout=120)
             if line.strip() != b"ready":
                 raise RuntimeError(f"a worker process did not start: {line!r}")
-        went = time.time()
+        went, busy = time.time(), _busy_cpu_s()
         for child in children:
             _pipe(child.stdin).write(b"go\n")
             await _pipe(child.stdin).drain()
@@ -70,7 +80,8 @@ async def _processes(url: str, count: int) -> list[dict[str, Any]]:
         for child in children:
             out, _ = await asyncio.wait_for(child.communicate(), timeout=600)
             reports.append({**json.loads(out.decode().strip().splitlines()[-1]), "went": went})
-        return reports
+        machine = {"busy_cpu_s": _busy_cpu_s() - busy, "wall_s": time.time() - went}
+        return reports, machine
     finally:
         for child in children:
             if child.returncode is None:
@@ -86,18 +97,24 @@ def _pipe(pipe: Any) -> Any:
 
 async def _one_run(url: str, workdir: Path, processes: int, buyers: list[int]) -> dict[str, Any]:
     updates = await _store(url, workdir, buyers, Script())
-    reports = await _processes(url, processes)
+    reports, machine = await _processes(url, processes)
     went = reports[0]["went"]
     elapsed = max(report["last_done"] for report in reports) - went
     counts = Counter(uid for report in reports for uid in report["handled"])
+    workers_cpu = sum(report["cpu_s"] for report in reports)
     return {
         "processes": processes,
         "updates": updates,
         "buyers": len(buyers),
         "seconds": round(elapsed, 3),
         "updates_per_s": round(sum(counts.values()) / elapsed, 1),
-        "cpu_ms_per_update": round(
-            sum(report["cpu_s"] for report in reports) * 1000 / max(len(counts), 1), 2
+        "cpu_ms_per_update": round(workers_cpu * 1000 / max(len(counts), 1), 2),
+        # How much of the machine was busy: with PostgreSQL on the same two cores, what one
+        # process leaves idle is all a second one can add.
+        "machine_busy": round(machine["busy_cpu_s"] / (machine["wall_s"] * CORES), 3),
+        # The CPU the rest of the machine spent per update: the PostgreSQL server, mostly.
+        "others_cpu_ms_per_update": round(
+            max(machine["busy_cpu_s"] - workers_cpu, 0.0) * 1000 / max(len(counts), 1), 2
         ),
         "handled_once": sum(1 for n in counts.values() if n == 1),
         "handled_twice": sum(1 for n in counts.values() if n > 1),

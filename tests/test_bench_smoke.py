@@ -42,6 +42,9 @@ def test_the_bench_runs_end_to_end_and_writes_its_table_and_json(tmp_path: Path)
         scale = results["scale-out"]
         assert scale["two"]["handled_once"] == scale["two"]["updates"] == 27, scale
         assert scale["two"]["handled_twice"] == 0
+        assert 0 < scale["two"]["machine_busy"] <= 1.05  # a share of every core's time
+        assert scale["two"]["others_cpu_ms_per_update"] >= 0
+        assert "scale-out, the machine's CPU busy" in done.stdout
     assert results["outbound"]["sent"] == 6
     assert results["outbound"]["lost"] == 0
     assert results["memory"]["bare_aiogram_mb"] > 0  # the baseline is measured in the same run
