@@ -23,7 +23,7 @@ from sqlalchemy.orm import aliased
 from storage.models import InboxRow
 from storage.ports import InboxUpdate, IncomingUpdate
 from storage.repositories._direct import DirectStatement
-from storage.repositories._sql import dialect_insert
+from storage.repositories._sql import insert_for, table_of
 from storage.types import UtcDateTime
 
 MAX_ERROR_LENGTH = 2000
@@ -36,29 +36,21 @@ class SqlInboxRepository:
     async def add_many(self, updates: Sequence[IncomingUpdate], at: datetime) -> int:
         """Stores the updates; ones already stored (a redelivery) are ignored. Returns new ones.
 
-        One multi-row INSERT for the whole batch (getUpdates hands up to 100): a statement per
-        update cost a round trip and a statement compilation each, for no gain.
+        One direct INSERT per update, all in the caller's transaction: a statement on the
+        driver costs 20-80 µs, where one multi-row INSERT through the session cost 700 µs and
+        more for the one or two updates a getUpdates brings when the bot keeps up (its SQL
+        compiled anew for each number of rows).
         """
-        if not updates:
-            return 0
-        table = InboxRow.__table__
-        rows = [
-            {
+        added = 0
+        for item in updates:
+            params = {
                 "update_id": item.update_id,
                 "chat_id": item.chat_id,
                 "payload": dict(item.payload),
-                "received_at": at,
-                "attempts": 0,
+                "at": at,
             }
-            for item in updates
-        ]
-        stmt = (
-            dialect_insert(self._session, InboxRow)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=[table.c.update_id])
-            .returning(table.c.update_id)
-        )
-        return len((await self._session.execute(stmt)).all())
+            added += len((await _ADD.run(self._session, params)).rows)
+        return added
 
     async def claim(
         self, now: datetime, worker_id: str, lease: timedelta, limit: int
@@ -221,6 +213,23 @@ def _done(chosen: ColumnElement[bool]) -> Any:
     )
 
 
+def _build_add(dialect: str) -> Any:
+    table = table_of(InboxRow)
+    return (
+        insert_for(dialect, InboxRow)
+        .values(
+            update_id=bindparam("update_id"),
+            chat_id=bindparam("chat_id"),
+            payload=bindparam("payload"),
+            received_at=bindparam("at"),
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=[table.c.update_id])
+        .returning(table.c.update_id)
+    )
+
+
+_ADD = DirectStatement(_build_add)
 _CLAIM = _claim(InboxRow.update_id.in_(bindparam("chosen", expanding=True)))
 _CLAIM_ONE = DirectStatement.of(_claim(InboxRow.update_id == bindparam("one")))
 _DONE = _done(InboxRow.update_id.in_(bindparam("update_ids", expanding=True)))
