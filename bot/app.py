@@ -18,8 +18,8 @@ from cases.policy import load_policy
 from dialogs.context import DialogEnv
 from dialogs.notices import CaseNotifier
 from locales import Translator
-from storage.db import make_engine, make_session_factory
 from storage.connections import connections_for
+from storage.db import make_engine, make_session_factory
 from storage.uow import SqlUnitOfWork
 
 if TYPE_CHECKING:
@@ -27,11 +27,15 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 
+# Records that the locale texts as installed passed Translator.check_all.
+LOCALES_CHECKED = "locales.checked"
+
+
 def build_deps(settings: Settings, clock: Clock) -> Deps:
     policy = load_policy(settings.policy_file, settings.timezone, settings.reminder_window)
     calendar = build_calendar(settings.timezone, policy.holiday_file)
     translator = Translator(settings.tz, default_locale=settings.default_locale)
-    translator.check_all()
+    translator.check_all_once(settings.data_dir / LOCALES_CHECKED)
     engine = make_engine(settings.resolved_database_url)
     session_factory = make_session_factory(engine)
     connections = connections_for(settings.resolved_database_url)

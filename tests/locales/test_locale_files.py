@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from jinja2 import TemplateAssertionError, TemplateSyntaxError
 
+import locales
 from locales import LOCALES, LOCALES_DIR, Translator, load_texts
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -51,6 +54,36 @@ def test_the_start_up_check_reads_every_template_and_compiles_none() -> None:
     translator = Translator(SHANGHAI)
     assert translator.check_all() == sum(len(load_texts(locale)) for locale in LOCALES)
     assert translator._templates == {}  # compiled on first use
+
+
+def test_the_start_up_check_runs_again_only_when_the_texts_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    marker = tmp_path / "data" / "locales.checked"
+    assert Translator(SHANGHAI).check_all_once(marker) is True
+    assert marker.exists()
+
+    def not_again(self: Translator) -> int:
+        raise AssertionError("checked again")
+
+    monkeypatch.setattr(Translator, "check_all", not_again)
+    assert Translator(SHANGHAI).check_all_once(marker) is False
+    monkeypatch.undo()
+    # An edited text file (here a copy of the locale folder with one more text) is checked.
+    copy = tmp_path / "locales"
+    shutil.copytree(locales.LOCALES_DIR, copy, ignore=shutil.ignore_patterns("*.py", "*.md"))
+    with (copy / "en.toml").open("a", encoding="utf-8") as fh:
+        fh.write('\nedited_by_operator = "hello"\n')
+    monkeypatch.setattr(locales, "LOCALES_DIR", copy)
+    assert Translator(SHANGHAI).check_all_once(marker) is True
+    assert Translator(SHANGHAI).check_all_once(marker) is False
+
+
+def test_the_start_up_check_still_runs_where_it_cannot_be_recorded(tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("a file, not a folder")
+    marker = tmp_path / "data" / "locales.checked"
+    assert Translator(SHANGHAI).check_all_once(marker) is True
+    assert Translator(SHANGHAI).check_all_once(marker) is True
 
 
 @pytest.mark.parametrize(
