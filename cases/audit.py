@@ -291,7 +291,7 @@ def audit_case(record: AuditedCase) -> Problem | None:
     return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Head:
     """Where one case's chain ended when it was published: its length and its newest hash."""
 
@@ -301,8 +301,12 @@ class Head:
 
 def heads_root(heads: Mapping[str, Head]) -> str:
     """One digest over every case's head, in case-number order: what staff keep a copy of."""
-    lines = "".join(f"{no} {head.count} {head.hash}\n" for no, head in sorted(heads.items()))
-    return hashlib.sha256(lines.encode("ascii")).hexdigest()
+    digest = hashlib.sha256()
+    # Line by line: the text of 100,000 heads would be one more copy of all of them in memory.
+    for no in sorted(heads):
+        head = heads[no]
+        digest.update(f"{no} {head.count} {head.hash}\n".encode("ascii"))
+    return digest.hexdigest()
 
 
 def extends(events: Sequence[CaseEvent], head: Head) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -265,6 +267,38 @@ def test_published_lines_fold_into_the_newest_heads_and_keep_every_older_one() -
     assert ledger.first_not_extended(CASE.case_no, events) is None
     assert ledger.first_not_extended(CASE.case_no, events[:1]) == second.at
     assert ledger.first_not_extended(CASE.case_no, history()) == first.at
+
+
+# Case numbers a line must spell as JSON does (a quote, a backslash); the root takes ASCII.
+_ODD_HEADS = {
+    "TS2": Head(3, "ab" * 32),
+    'TS1"': Head(1, "cd" * 32),
+    "TS\\3": Head(2, "ef" * 32),
+    "TS0": Head(7, "01" * 32),
+}
+
+
+def test_a_line_is_the_publication_dumped_as_json_with_sorted_keys() -> None:
+    item = publication(T0, T0.date(), _ODD_HEADS, {"TS2": Head(3, "ab" * 32)})
+    payload = {
+        "v": 1,
+        "at": item.at.isoformat(),
+        "date": item.day.isoformat(),
+        "root": item.root,
+        "cases": item.cases,
+        "events": item.events,
+        "heads": {no: [head.count, head.hash] for no, head in item.heads.items()},
+    }
+    assert to_line(item) == json.dumps(payload, sort_keys=True, separators=(",", ":")) + "\n"
+    (parsed,) = parse_lines([to_line(item)])
+    assert dict(parsed.heads) == {no: h for no, h in _ODD_HEADS.items() if no != "TS2"}
+
+
+def test_the_root_is_the_digest_of_every_head_line_in_case_number_order() -> None:
+    heads = _ODD_HEADS
+    lines = "".join(f"{no} {h.count} {h.hash}\n" for no, h in sorted(heads.items()))
+    expected = hashlib.sha256(lines.encode("ascii")).hexdigest()
+    assert heads_root(dict(reversed(list(heads.items())))) == expected
 
 
 def test_a_line_that_is_not_a_publication_is_named_by_its_number() -> None:
