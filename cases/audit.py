@@ -299,13 +299,18 @@ class Head:
     hash: str
 
 
+def head_line(no: str, head: Head) -> str:
+    """One head's line of the text the root digest is taken over, in case-number order."""
+    return f"{no} {head.count} {head.hash}\n"
+
+
 def heads_root(heads: Mapping[str, Head]) -> str:
     """One digest over every case's head, in case-number order: what staff keep a copy of."""
     digest = hashlib.sha256()
     # Line by line: the text of 100,000 heads would be one more copy of all of them in memory.
     for no in sorted(heads):
         head = heads[no]
-        digest.update(f"{no} {head.count} {head.hash}\n".encode("ascii"))
+        digest.update(head_line(no, head).encode("ascii"))
     return digest.hexdigest()
 
 

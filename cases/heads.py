@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -58,6 +59,21 @@ def publication(
 
 def to_line(item: Publication) -> str:
     """The publication as one line of JSON: its keys sorted, no spaces, heads in case order."""
+    before, after = line_around_heads(item)
+    out = io.StringIO()
+    out.write(before)
+    for index, no in enumerate(sorted(item.heads)):
+        out.write(head_fragment(no, item.heads[no], first=index == 0))
+    out.write(after)
+    return out.getvalue()
+
+
+def line_around_heads(item: Publication) -> tuple[str, str]:
+    """The text of a publication's line before its first head and after its last one, for a
+    writer that writes the heads one by one (`head_fragment`) between them, in case order: the
+    line as json.dumps would write the whole publication with sorted keys, which building it
+    that way (a list and a fragment for every head first) cost 10 MB more at the peak for
+    100,000 heads."""
     payload = {
         "v": LINE_VERSION,
         "at": item.at.isoformat(),
@@ -69,55 +85,100 @@ def to_line(item: Publication) -> str:
     }
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
     before, _, after = text.partition(_NO_HEADS)
-    # The heads written one by one, as json.dumps would write them: dumping them with the rest
-    # built a list and a fragment for every head first (10 MB more at the peak for 100,000).
-    out = io.StringIO()
-    out.write(before)
-    out.write(_HEADS_OPEN)
-    for index, no in enumerate(sorted(item.heads)):
-        head = item.heads[no]
-        out.write(f'{"," if index else ""}{json.dumps(no)}:[{head.count},{json.dumps(head.hash)}]')
-    out.write("}")
-    out.write(after)
-    out.write("\n")
-    return out.getvalue()
+    return before + _HEADS_OPEN, "}" + after + "\n"
+
+
+def head_fragment(no: str, head: Head, *, first: bool) -> str:
+    """One head as its line spells it (after a comma unless it is the `first`)."""
+    return f'{"" if first else ","}{json.dumps(no)}:[{head.count},{json.dumps(head.hash)}]'
 
 
 _NO_HEADS = '"heads":{}'
 _HEADS_OPEN = '"heads":{'
+_ROOT_AFTER_HEADS = '},"root":'
+
+
+def heads_of_line(text: str, number: int) -> Iterator[tuple[str, Head]]:
+    """The heads a line names, read one by one from its text as `head_fragment` writes them
+    (`iter_publications` builds them all at once: the first line names every case); raises
+    HeadsFileError where the line is not such a list."""
+    start, end = text.find(_HEADS_OPEN), text.rfind(_ROOT_AFTER_HEADS)
+    if start < 0 or end < start:
+        raise HeadsFileError(number, "not a publication (no heads)")
+    at = start + len(_HEADS_OPEN)
+    while at < end:
+        found = _HEAD.match(text, at)
+        if found is None:
+            raise HeadsFileError(number, f"not a head at character {at + 1}")
+        raw_no, count, raw_digest = found.groups()
+        yield _text(raw_no), Head(int(count), _text(raw_digest))
+        at = found.end()
+        if at < end:
+            if text[at] != "," or at + 1 == end:
+                raise HeadsFileError(number, f"not a head at character {at + 1}")
+            at += 1
+
+
+def _text(raw: str) -> str:
+    """A JSON string's content as written between its quotes, unescaped."""
+    return str(json.loads(f'"{raw}"')) if "\\" in raw else raw
+
+
+# One head as head_fragment writes it: the case number, the count and the hash, the two texts
+# JSON strings (escapes allowed: a hash is whatever the database holds, even a rewritten one).
+_STRING = r'"((?:[^"\\]|\\.)*)"'
+_HEAD = re.compile(_STRING + r":\[(\d+)," + _STRING + r"\]")
+
+
+def summary_of(text: str, number: int) -> Publication:
+    """The publication on line `number` without its heads (`heads` empty), read without
+    building them: what the daily round needs of the last line, which may name every case."""
+    start, end = text.find(_HEADS_OPEN), text.rfind(_ROOT_AFTER_HEADS)
+    if start < 0 or end < start:
+        raise HeadsFileError(number, "not a publication (no heads)")
+    return _publication(text[:start] + text[end + 2 :], number, with_heads=False)
 
 
 def parse_lines(lines: Iterable[str]) -> list[Publication]:
     """Every publication in the file, oldest first; raises HeadsFileError on a bad line."""
-    items: list[Publication] = []
+    return list(iter_publications(lines))
+
+
+def iter_publications(lines: Iterable[str]) -> Iterator[Publication]:
+    """`parse_lines` one line at a time: only the current line's heads are held."""
     for number, text in enumerate(lines, start=1):
-        if not text.strip():
-            continue
-        try:
-            payload = json.loads(text)
-            if payload["v"] != LINE_VERSION:
-                raise HeadsFileError(number, f"unknown version {payload['v']!r}")
-            at = datetime.fromisoformat(payload["at"])
-            if at.tzinfo is None:
-                raise HeadsFileError(number, "a time without a time zone")
-            items.append(
-                Publication(
-                    at=at,
-                    day=date.fromisoformat(payload["date"]),
-                    root=str(payload["root"]),
-                    cases=int(payload["cases"]),
-                    events=int(payload["events"]),
-                    heads={
-                        str(no): Head(int(count), str(digest))
-                        for no, (count, digest) in payload["heads"].items()
-                    },
-                )
-            )
-        except HeadsFileError:
-            raise
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise HeadsFileError(number, f"not a publication ({exc})") from None
-    return items
+        if text.strip():
+            yield _publication(text, number, with_heads=True)
+
+
+def _publication(text: str, number: int, *, with_heads: bool) -> Publication:
+    try:
+        payload = json.loads(text)
+        if payload["v"] != LINE_VERSION:
+            raise HeadsFileError(number, f"unknown version {payload['v']!r}")
+        at = datetime.fromisoformat(payload["at"])
+        if at.tzinfo is None:
+            raise HeadsFileError(number, "a time without a time zone")
+        heads = (
+            {
+                str(no): Head(int(count), str(digest))
+                for no, (count, digest) in payload["heads"].items()
+            }
+            if with_heads
+            else {}
+        )
+        return Publication(
+            at=at,
+            day=date.fromisoformat(payload["date"]),
+            root=str(payload["root"]),
+            cases=int(payload["cases"]),
+            events=int(payload["events"]),
+            heads=heads,
+        )
+    except HeadsFileError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise HeadsFileError(number, f"not a publication ({exc})") from None
 
 
 def fold(items: Sequence[Publication]) -> dict[str, Head]:

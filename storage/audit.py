@@ -5,6 +5,8 @@ Batches of cases at a time, so a large database is checked in bounded memory.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -82,21 +84,46 @@ async def orphaned_case_numbers(session_factory: async_sessionmaker[AsyncSession
         return sorted(str(number) for number in await session.scalars(query))
 
 
-_BATCH = 2_000
-
-
-async def chain_heads(session_factory: async_sessionmaker[AsyncSession]) -> dict[str, Head]:
-    """Every case's chain head as its row records it (what a publication writes down)."""
-    heads: dict[str, Head] = {}
-    query = select(CaseRow.case_no, CaseRow.event_count, CaseRow.head_hash)
+async def ordered_heads(
+    session_factory: async_sessionmaker[AsyncSession], batch: int = 2_000
+) -> AsyncIterator[list[tuple[str, Head]]]:
+    """Every case's chain head as its row records it (what a publication writes down), in
+    batches, in case-number order as Python sorts it (PostgreSQL by the bytes, whatever the
+    database's collation): one statement, so one snapshot of all of them, never all in memory.
+    """
+    number = CaseRow.case_no
     async with session_factory() as session:
-        # In batches: all rows of 100,000 cases at once held 30 MB more at the peak than the
-        # heads themselves, for a moment each day (bench/memory.py's RSS growth).
-        result = await session.stream(query.execution_options(yield_per=_BATCH))
+        bind = session.get_bind()
+        if bind.dialect.name == "sqlite":
+            async for heads in _sqlite_heads(bind.engine.url.database or "", batch):
+                yield heads
+            return
+        query = select(number, CaseRow.event_count, CaseRow.head_hash).order_by(
+            number.collate("C")
+        )
+        result = await session.stream(query.execution_options(yield_per=batch))
         async for rows in result.partitions():
-            for case_no, count, head_hash in rows:
-                heads[case_no] = Head(count, head_hash)
-    return heads
+            yield [(case_no, Head(count, head_hash)) for case_no, count, head_hash in rows]
+
+
+async def _sqlite_heads(database: str, batch: int) -> AsyncIterator[list[tuple[str, Head]]]:
+    """On SQLite, read on a connection of its own: the bot's driver fetches every row of a
+    statement at once (storage/sqlite_driver.py), 15 MB for 100,000 heads, and a transaction
+    through it would hold the write lock. A deferred read transaction is one snapshot and
+    holds no lock a writer waits for (WAL)."""
+    # Used from one worker thread at a time (asyncio.to_thread), never at once.
+    connection = await asyncio.to_thread(
+        sqlite3.connect, database, isolation_level=None, check_same_thread=False
+    )
+    try:
+        cursor = await asyncio.to_thread(
+            connection.execute,
+            "SELECT case_no, event_count, head_hash FROM cases ORDER BY case_no",
+        )
+        while rows := await asyncio.to_thread(cursor.fetchmany, batch):
+            yield [(str(no), Head(int(count), str(digest))) for no, count, digest in rows]
+    finally:
+        await asyncio.to_thread(connection.close)
 
 
 async def unsealed_case_numbers(

@@ -4,8 +4,9 @@ Every bot process imports the runner and one Bot API runtime at start-up; whatev
 costs start-up time and resident memory in each of them (issue 14: RSS and start-up within
 20 MB and 1 s of a bare aiogram bot). The heavy libraries serve single jobs: fpdf2 (with numpy)
 the dossier PDF, matplotlib the stats chart, imagehash (numpy, scipy) the fingerprints,
-RapidOCR (onnxruntime) the screen reader, XlsxWriter the spreadsheet export. They must load only when such a job runs, and a
-process on one runtime must never load the other runtime's library.
+RapidOCR (onnxruntime) the screen reader, XlsxWriter the spreadsheet export. They must load
+only when such a job runs, and a process on one runtime must never load the other runtime's
+library.
 
 One interpreter start (a fresh one: this suite's own process has imported everything) covers
 both runtimes: after the runner is imported the process forks, the child builds the

@@ -25,7 +25,17 @@ from cases.audit import (
     state_digest,
     verify_chain,
 )
-from cases.heads import HeadsFileError, Ledger, fold, parse_lines, publication, to_line
+from cases.heads import (
+    HeadsFileError,
+    Ledger,
+    Publication,
+    fold,
+    heads_of_line,
+    parse_lines,
+    publication,
+    summary_of,
+    to_line,
+)
 from cases.model import (
     ActorKind,
     Case,
@@ -292,6 +302,27 @@ def test_a_line_is_the_publication_dumped_as_json_with_sorted_keys() -> None:
     assert to_line(item) == json.dumps(payload, sort_keys=True, separators=(",", ":")) + "\n"
     (parsed,) = parse_lines([to_line(item)])
     assert dict(parsed.heads) == {no: h for no, h in _ODD_HEADS.items() if no != "TS2"}
+
+
+def test_a_lines_heads_read_one_by_one_are_the_heads_it_parses_to() -> None:
+    heads = {**_ODD_HEADS, "案件9": Head(2, 'rewritten "\\ hash'), "TS4": Head(0, "")}
+    text = to_line(Publication(T0, T0.date(), "r" * 64, len(heads), 9, heads))
+    (parsed,) = parse_lines([text])
+    assert dict(heads_of_line(text, 1)) == dict(parsed.heads) == heads
+    assert summary_of(text, 1) == replace(parsed, heads={})
+    assert list(heads_of_line(to_line(publication(T0, T0.date(), {}, {})), 1)) == []
+
+
+@pytest.mark.parametrize(
+    "broken",
+    ['"TS1":[1,"ab"]"TS2":[2,"cd"]', '"TS1":[1,"ab"],', '"TS1":[-1,"ab"]', '"TS1":1'],
+)
+def test_heads_that_are_not_a_list_of_heads_name_their_line(broken: str) -> None:
+    good = to_line(publication(T0, T0.date(), {"TS1": Head(1, "ab")}, {}))
+    text = good.replace('"TS1":[1,"ab"]', broken)
+    with pytest.raises(HeadsFileError) as raised:
+        list(heads_of_line(text, 4))
+    assert raised.value.line == 4
 
 
 def test_the_root_is_the_digest_of_every_head_line_in_case_number_order() -> None:

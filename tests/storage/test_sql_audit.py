@@ -23,12 +23,14 @@ from bot.audit_heads import publish_heads
 from bot.cli import Console
 from bot.cli_audit import verify
 from bot.config import Settings
-from cases.audit import EVIDENCE_STORED, GENESIS_HASH, chain
+from cases.audit import EVIDENCE_STORED, GENESIS_HASH, Head, chain
 from cases.erasure import erase_personal_data
 from cases.evidence import record_evidence
+from cases.heads import fold, parse_lines, publication, to_line
 from cases.history import record, seal
 from cases.model import ActorKind, CaseEvent, CaseStatus
 from cases.ports import HistoryConflictError
+from storage.audit import ordered_heads
 from storage.db import make_engine
 from tests.storage.conftest import Database
 from tests.storage.factories import T0, case, evidence_file, order
@@ -300,6 +302,38 @@ async def test_one_publication_a_day_with_only_the_heads_that_moved(
     async with db.sessions() as session:
         rows = (await session.execute(text("SELECT key, payload FROM outbox"))).all()
     assert sorted(row.key for row in rows) == ["audit-heads:2026-11-20", "audit-heads:2026-11-21"]
+
+
+async def _all_heads(db: Database) -> dict[str, Head]:
+    return {no: head async for batch in ordered_heads(db.sessions) for no, head in batch}
+
+
+async def test_each_line_is_the_one_the_heads_held_in_memory_would_make(
+    db: Database, tmp_path: Path
+) -> None:
+    """The publication reads the heads in batches and folds the file in a scratch database;
+    its lines must be exactly those of the publication of all heads at once."""
+    heads_file = tmp_path / "heads.jsonl"
+    numbers = [f"TS20261120-{n:05d}" for n in range(7)]
+    for n, case_no in enumerate(numbers[:5]):
+        await file_case(db, case_no, f"KM{n}")
+    tz = settings(db, tmp_path).tz
+    expected = []
+    for day in range(3):
+        written = heads_file.read_text() if heads_file.exists() else ""
+        published = fold(parse_lines(written.splitlines(keepends=True)))
+        at = T0 + timedelta(days=day)
+        want = publication(at, at.astimezone(tz).date(), await _all_heads(db), published)
+        expected.append(to_line(want))
+        await publish(db, tmp_path, days=day)
+        assert heads_file.read_text() == "".join(expected)
+        if day < 2:  # between publications one case moves and a new one is filed
+            async with db.uow() as uow:
+                await seal(uow, numbers[day], at + timedelta(hours=1), "audit_sealed", {})
+                await uow.commit()
+            await file_case(db, numbers[5 + day], f"KM{5 + day}")
+    lines = parse_lines(heads_file.read_text().splitlines(keepends=True))
+    assert [len(line.heads) for line in lines] == [5, 2, 2]
 
 
 async def test_an_edited_heads_file_no_longer_adds_up_to_its_root(
