@@ -28,6 +28,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -181,14 +182,8 @@ async def _publish(
             published.close()
         item = Publication(now, day, digest.hexdigest(), cases, events, heads={})
         start, end = line_around_heads(item)
-        await asyncio.to_thread(append_line, path, _chain(start, _read_parts(parts), end))
+        await asyncio.to_thread(append_line, path, chain([start], _read_parts(parts), [end]))
     return item
-
-
-def _chain(start: str, middle: Iterable[str], end: str) -> Iterator[str]:
-    yield start
-    yield from middle
-    yield end
 
 
 def _read_parts(path: Path) -> Iterator[str]:

@@ -100,11 +100,9 @@ _ROOT_AFTER_HEADS = '},"root":'
 
 def heads_of_line(text: str, number: int) -> Iterator[tuple[str, Head]]:
     """The heads a line names, read one by one from its text as `head_fragment` writes them
-    (`iter_publications` builds them all at once: the first line names every case); raises
+    (`parse_lines` builds them all at once: the first line names every case); raises
     HeadsFileError where the line is not such a list."""
-    start, end = text.find(_HEADS_OPEN), text.rfind(_ROOT_AFTER_HEADS)
-    if start < 0 or end < start:
-        raise HeadsFileError(number, "not a publication (no heads)")
+    start, end = _heads_bounds(text, number)
     at = start + len(_HEADS_OPEN)
     while at < end:
         found = _HEAD.match(text, at)
@@ -133,22 +131,25 @@ _HEAD = re.compile(_STRING + r":\[(\d+)," + _STRING + r"\]")
 def summary_of(text: str, number: int) -> Publication:
     """The publication on line `number` without its heads (`heads` empty), read without
     building them: what the daily round needs of the last line, which may name every case."""
+    start, end = _heads_bounds(text, number)
+    return _publication(text[:start] + text[end + 2 :], number, with_heads=False)
+
+
+def _heads_bounds(text: str, number: int) -> tuple[int, int]:
+    """Where a line's heads object starts (its key) and where it closes."""
     start, end = text.find(_HEADS_OPEN), text.rfind(_ROOT_AFTER_HEADS)
     if start < 0 or end < start:
         raise HeadsFileError(number, "not a publication (no heads)")
-    return _publication(text[:start] + text[end + 2 :], number, with_heads=False)
+    return start, end
 
 
 def parse_lines(lines: Iterable[str]) -> list[Publication]:
     """Every publication in the file, oldest first; raises HeadsFileError on a bad line."""
-    return list(iter_publications(lines))
-
-
-def iter_publications(lines: Iterable[str]) -> Iterator[Publication]:
-    """`parse_lines` one line at a time: only the current line's heads are held."""
-    for number, text in enumerate(lines, start=1):
-        if text.strip():
-            yield _publication(text, number, with_heads=True)
+    return [
+        _publication(text, number, with_heads=True)
+        for number, text in enumerate(lines, start=1)
+        if text.strip()
+    ]
 
 
 def _publication(text: str, number: int, *, with_heads: bool) -> Publication:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 from sqlalchemy.exc import DBAPIError
 
@@ -60,14 +60,8 @@ class PgConnection:
                 )
                 rows = await prepared.fetch(*values)
                 return rows, _rowcount(prepared.get_statusmsg(), len(rows)), attributes
-        except adapter.dbapi.Error as exc:  # _start_transaction translated it already
-            raise DBAPIError.instance(sql, values, exc, adapter.dbapi.Error) from exc
         except Exception as error:
-            try:
-                adapter._handle_exception(error)  # raises the DB-API error it maps to
-            except adapter.dbapi.Error as exc:
-                raise DBAPIError.instance(sql, values, exc, adapter.dbapi.Error) from error
-            raise  # pragma: no cover - _handle_exception always raises
+            self._raise_as_sqlalchemy_does(error, sql, values)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -99,11 +93,24 @@ class PgConnection:
         try:
             await adapter._call_and_discard(getattr(transaction, how))
         except Exception as error:
+            self._raise_as_sqlalchemy_does(error, how.upper(), ())
+
+    def _raise_as_sqlalchemy_does(
+        self, error: Exception, sql: str, values: Sequence[Any]
+    ) -> NoReturn:
+        """Raises `error` as SQLAlchemy would (IntegrityError …): asyncpg's mapped to its DB-API
+        error by the adapter first (which also forgets a transaction a closed connection
+        lost), one the adapter raised already as it is; whatever else the adapter raises for
+        it goes on."""
+        adapter = self._adapter
+        dbapi_error = adapter.dbapi.Error
+        mapped = error
+        if not isinstance(error, dbapi_error):
             try:
-                adapter._handle_exception(error)
-            except adapter.dbapi.Error as exc:
-                raise DBAPIError.instance(how.upper(), (), exc, adapter.dbapi.Error) from error
-            raise  # pragma: no cover - _handle_exception always raises
+                adapter._handle_exception(error)  # raises the DB-API error it maps to
+            except dbapi_error as exc:
+                mapped = exc
+        raise DBAPIError.instance(sql, values, mapped, dbapi_error) from error
 
 
 def _rowcount(status: str | None, fetched: int) -> int:
