@@ -31,6 +31,9 @@ class PgConnection:
 
     def __init__(self, adapter: Any) -> None:
         self._adapter = adapter  # sqlalchemy.dialects.postgresql.asyncpg's connection adapter
+        # Send the next direct statement outside a transaction if none is open (`run`): set
+        # by a unit of work of one statement (SqlUnitOfWork.one_statement), cleared at its end.
+        self.next_alone = False
 
     @property
     def closed(self) -> bool:
@@ -54,7 +57,11 @@ class PgConnection:
         try:
             async with adapter._execute_mutex:
                 if adapter._transaction is None:
-                    await adapter._start_transaction()
+                    if self.next_alone:
+                        # PostgreSQL commits it by itself: one round trip, not three.
+                        self.next_alone = False
+                    else:
+                        await adapter._start_transaction()
                 prepared, attributes = await adapter._prepare(
                     sql, adapter._invalidate_schema_cache_asof
                 )

@@ -31,6 +31,7 @@ from cases.ports import (
     UserRepository,
 )
 from storage.connections import Connection, Connections, Driver
+from storage.pg_driver import PgConnection
 from storage.ports import (
     InboxQueue,
     JobQueue,
@@ -151,6 +152,8 @@ class SqlUnitOfWork:
                 await session.close()
             return
         usable = False
+        if isinstance(connection.driver, PgConnection):
+            connection.driver.next_alone = False  # unused: a session statement came first
         try:
             # A session that began nothing holds no connection: nothing to close.
             await self._end(session, connection.driver, commit=False)
@@ -165,6 +168,15 @@ class SqlUnitOfWork:
             log.warning("rolling back after %r failed", exc_info[1], exc_info=True)
         finally:
             await self._connections.give_back(connection, usable=usable)
+
+    def one_statement(self) -> None:
+        """Declares that this unit of work runs one direct statement and then commits: on
+        PostgreSQL it is sent outside a transaction, which the server commits as it runs (one
+        round trip where BEGIN, the statement and COMMIT take three); `commit` then has
+        nothing left to do, and nothing can roll it back. Elsewhere nothing changes."""
+        connection = self._connection
+        if connection is not None and isinstance(connection.driver, PgConnection):
+            connection.driver.next_alone = True
 
     async def commit(self) -> None:
         session = self._require()

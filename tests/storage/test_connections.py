@@ -295,6 +295,28 @@ async def test_a_cancelled_statement_on_postgresql_stays_cancelled_and_the_next_
     assert await committed_keys(db) == ["direct", "session"]
 
 
+@postgres_only
+async def test_a_unit_of_work_of_one_statement_on_postgresql_commits_as_it_runs(
+    db: Database,
+) -> None:
+    async with db.uow() as uow:
+        uow.one_statement()
+        await _INSERT.run(uow._require(), _row(7, T0, "alone"))
+        # No transaction was begun around it: the server committed it already.
+        assert not uow._connection.driver.in_transaction  # type: ignore[union-attr]
+        assert await committed_keys(db) == ["alone"]
+        await uow.commit()
+    # Declared but not used (a session statement came first): the next unit of work on the
+    # connection, and this one, are transactions as always.
+    async with db.uow() as uow:
+        uow.one_statement()
+        await uow._require().execute(_session_insert("session"))
+        await _INSERT.run(uow._require(), _row(7, T0, "dropped"))
+    async with db.uow() as uow:
+        await _INSERT.run(uow._require(), _row(7, T0, "dropped too"))
+    assert await committed_keys(db) == ["alone"]
+
+
 async def _backend_pid(db: Database) -> int:
     async with db.uow() as uow:
         pid: int = (await _BACKEND_PID.run(uow._require(), {})).rows[0].pid
