@@ -14,13 +14,13 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
-
 from bot.inbox import InboxWorker, store_updates
 from bot.supervisor import LoopHealth
 from bot.transport.port import BotPort
 
 if TYPE_CHECKING:
+    from aiohttp import web
+
     from bot.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,9 @@ class PollingIntake:
 
 def build_webhook_app(deps: Deps, worker: InboxWorker, path: str, secret: str) -> web.Application:
     """The webhook endpoint at `path` (secret-checked) and GET /healthz."""
+    # Loaded for webhook mode only: aiohttp's server side is a fifth of its import time, and a
+    # polling bot (the usual one) never serves HTTP.
+    from aiohttp import web
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")
@@ -123,6 +126,7 @@ def build_webhook_app(deps: Deps, worker: InboxWorker, path: str, secret: str) -
 
 async def start_webhook_server(app: web.Application, host: str, port: int) -> web.AppRunner:
     """Listens on host:port; `await runner.cleanup()` stops taking requests."""
+    from aiohttp import web
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

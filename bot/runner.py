@@ -11,8 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-
-from aiohttp import web
+from typing import TYPE_CHECKING
 
 from bot.app import bootstrap_admins, build_bot, build_deps
 from bot.audit_heads import INTERVAL as AUDIT_HEADS_INTERVAL
@@ -55,6 +54,9 @@ from bot.turns import TurnRunner
 from bot.watchdog import WATCH_EVERY, Watchdog
 from cases.clock import Clock, SystemClock
 from storage.schema_version import is_current
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 

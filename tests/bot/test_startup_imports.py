@@ -34,6 +34,9 @@ JOB_ONLY = (
     "xlsxwriter",
     "PIL.Image",
     "PIL.ImageFilter",
+    # The evidence download job's file check, and webhook mode's HTTP server.
+    "filetype",
+    "aiohttp.web",
 )
 
 _PROBE = """
