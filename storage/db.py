@@ -21,6 +21,14 @@ from storage import sqlite_driver
 DATABASE_FILE_NAME = "complaint_bot.db"
 # How long an SQLite writer waits for the file lock before failing with "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+# Each SQLite connection's page cache, in KiB (SQLite's default is 2,000). In WAL mode a
+# connection drops its whole cache whenever another one has committed since its last read, and
+# with a dozen connections taking turns that is nearly every transaction: the cache serves
+# within one transaction, where 128 pages hold an update's working set, and a bigger one only
+# kept memory. With 100,000 cases the bot grew 18 MB above an empty database with the default
+# (its connections' caches filled by start-up's sweeps), 8 MB with this; the /stats report,
+# which scans the cases several times in one transaction, took 4 % longer (1.45 -> 1.51 s).
+SQLITE_CACHE_KIB = 512
 
 
 def default_database_url(data_dir: Path) -> str:
@@ -82,6 +90,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> N
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # negative: in KiB
     finally:
         cursor.close()
 

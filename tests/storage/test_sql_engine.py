@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.exc import StatementError
 
-from storage.db import default_database_url, make_engine
+from storage.db import SQLITE_CACHE_KIB, default_database_url, make_engine
 from tests.storage.conftest import Database, postgres_only
 from tests.storage.factories import SHANGHAI, T0, order
 
@@ -25,7 +25,7 @@ async def test_sqlite_engine_creates_the_directory_and_sets_its_pragmas(tmp_path
         async with engine.connect() as connection:
             pragmas = {
                 name: (await connection.exec_driver_sql(f"PRAGMA {name}")).scalar()
-                for name in ("journal_mode", "foreign_keys", "busy_timeout")
+                for name in ("journal_mode", "foreign_keys", "busy_timeout", "cache_size")
             }
     finally:
         await engine.dispose()
@@ -33,6 +33,7 @@ async def test_sqlite_engine_creates_the_directory_and_sets_its_pragmas(tmp_path
     assert pragmas["journal_mode"] == "wal"
     assert pragmas["foreign_keys"] == 1
     assert int(pragmas["busy_timeout"]) >= 1000
+    assert pragmas["cache_size"] == -SQLITE_CACHE_KIB
 
 
 async def test_times_come_back_aware_in_utc_as_the_same_instant(db: Database) -> None:
