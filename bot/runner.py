@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from typing import TYPE_CHECKING
@@ -102,6 +103,7 @@ async def run_bot(
     log_outlook(outlook_now(deps))
     log.info("runtime %s", runtime_label(settings.bot_runtime))
     bot = build_bot(settings)
+    started_up()
     worker_id = deps.worker_id
     loop = asyncio.get_running_loop()
     signals = _SIGNALS if stop is None else ()
@@ -237,6 +239,16 @@ async def run_bot(
             await deps.redis.aclose()
     if deps.liveness.lost:
         raise TakenOverError(f"worker {worker_id} was taken over by another process")
+
+
+def started_up() -> None:
+    """Everything long-lived is built (the runtime's library loaded, the dependencies made):
+    if the command line paused the cyclic collector for start-up (bot/cli.py), what start-up
+    made is moved out of its reach for good (`gc.freeze`) and it runs again. From here on the
+    process waits on the network, where garbage made meanwhile must not pile up."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
 
 
 # The name from before webhook mode existed; tests and scripts still call it.
