@@ -4,6 +4,7 @@ API session."""
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import tempfile
@@ -23,6 +24,7 @@ from bench.recording import InProcessTelegram, RecordingSession
 from bot.app import build_deps
 from bot.config import Settings
 from bot.deps import Deps
+from bot.runner import started_up
 from bot.transport.aiogram_bot import AiogramBot
 from bot.transport.aiogram_session import keep_response_models
 from bot.transport.port import BotPort
@@ -95,7 +97,10 @@ class BenchBot:
 async def bench_bot(
     database_url: str, workdir: Path, runtime: Runtime = "aiogram"
 ) -> AsyncIterator[BenchBot]:
-    """The bot as production builds it on `runtime`, its Bot API answered in process."""
+    """The bot as production builds it on `runtime`, its Bot API answered in process: built
+    with the cyclic collector paused, and what was built then frozen out of its reach, as
+    `complaint-bot run` does (bot/cli.py, bot/runner.py's `started_up`)."""
+    gc.disable()
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         bot_token=TOKEN,
@@ -123,12 +128,14 @@ async def bench_bot(
                 )
             )
         )
+    started_up()
     try:
         yield BenchBot(deps, bot, session, TurnRunner(deps, bot))
     finally:
         if runtime == "ptb":
             await bot.close()
         await deps.close()
+        gc.unfreeze()  # this bot's objects may go; the next phase builds its own
 
 
 async def seed_orders(deps: Deps, buyer_ids: list[int]) -> None:
