@@ -52,6 +52,14 @@ log = logging.getLogger(__name__)
 # free. As SQLAlchemy's pool did: 5 + 10 overflow (10 + 10 on PostgreSQL), 30 s.
 SIZE = 16
 TAKE_TIMEOUT = 30.0
+# Beyond the KEEP_IDLE most recently used, an idle connection unused for CLOSE_IDLE_AFTER
+# seconds is closed as a connection is taken or given back (the bot's own loops do both every
+# few seconds). A burst, or start-up's loops beginning at once, opens all SIZE of them; kept
+# for good they held a thread each on SQLite and a server process each on PostgreSQL, for a
+# bot that mostly waits. (SQLite itself keeps a closed connection's file descriptor open while
+# others of the process hold locks on the file, and reuses it for the next one it opens.)
+KEEP_IDLE = 4
+CLOSE_IDLE_AFTER = 60.0
 # PostgreSQL: a connection idle this long is pinged before use; one this old is replaced.
 PING_AFTER_IDLE = 10.0
 RECYCLE_AFTER = 1800.0
@@ -110,6 +118,7 @@ class Connections:
         while True:
             if self._closed:
                 raise RuntimeError("the database connections are closed")
+            await self._close_unused()
             if self._idle:
                 connection = self._idle.pop()
                 if await self._still_good(connection):
@@ -146,6 +155,7 @@ class Connections:
         if usable and not connection.driver.closed and not self._closed:
             connection.used_at = time.monotonic()
             self._hand_on(connection)
+            await self._close_unused()
             return
         await self._close_one(connection)
         self._hand_on(None)
@@ -169,6 +179,14 @@ class Connections:
                 return
         if connection is not None:
             self._idle.append(connection)
+
+    async def _close_unused(self) -> None:
+        """Closes the idle connections past KEEP_IDLE unused for CLOSE_IDLE_AFTER (the least
+        recently used are first in the idle list)."""
+        idle = self._idle
+        now = time.monotonic()
+        while len(idle) > KEEP_IDLE and now - idle[0].used_at > CLOSE_IDLE_AFTER:
+            await self._close_one(idle.pop(0))
 
     async def _open_new(self) -> Connection:
         self._opening += 1

@@ -253,6 +253,32 @@ async def test_connections_are_reused_and_past_the_limit_taking_waits_for_one(
         await connections.take()
 
 
+async def test_idle_connections_past_the_kept_few_are_closed_once_unused_a_while(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(connections_module, "KEEP_IDLE", 1)
+    monkeypatch.setattr(connections_module, "CLOSE_IDLE_AFTER", 0.2)
+    connections = Connections(db.url, size=4)
+    try:
+        a, b, c = [await connections.take() for _ in range(3)]
+        for connection in (a, b, c):
+            await connections.give_back(connection)
+        assert not any(x.driver.closed for x in (a, b, c))  # just used: all kept
+        await asyncio.sleep(0.3)
+        # The least recently used go; the one kept is the last given back.
+        assert (await connections.take()) is c
+        assert a.driver.closed
+        assert b.driver.closed
+        async with db.uow() as uow:  # the rest of the suite's connections work as before
+            await _INSERT.run(uow._require(), _row(7, T0, "after"))
+            await uow.commit()
+        await connections.give_back(c)
+        assert not c.driver.closed
+    finally:
+        await connections.close()
+    assert await committed_keys(db) == ["after"]
+
+
 async def test_a_waiter_cancelled_as_it_is_handed_a_connection_passes_it_on(
     db: Database,
 ) -> None:
